@@ -1,0 +1,48 @@
+"""Shared helpers for the benchmarks: big trees of tiny real files, timing, peak memory."""
+from __future__ import annotations
+
+import os
+import resource
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from himfmt.io import images
+
+BENCH_DIR = Path(os.environ.get("HIMFMT_BENCH_DIR", "/tmp/himfmt-bench"))
+
+
+def tiny_train_tree(root: Path, n_images: int = 50_000, n_inst: int = 3, split: str = "I-HIM50K") -> Path:
+    """A maggie_image_train tree of tiny real files; reused if already complete."""
+    done = root / ".complete"
+    if done.exists():
+        return root
+    jpg = images.encode_jpeg(np.full((8, 8, 3), 128, np.uint8))
+    png = images.encode_png(np.full((8, 8), 200, np.uint8))
+    img_dir = root / split / "images"
+    img_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(n_images):
+        stem = f"{i:06d}"
+        (img_dir / f"{stem}.jpg").write_bytes(jpg)
+        inst = root / split / "alphas" / stem
+        inst.mkdir(parents=True, exist_ok=True)
+        for k in range(n_inst):
+            (inst / f"{k:02d}.png").write_bytes(png)
+    done.write_text("ok\n")
+    return root
+
+
+def best_of(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
+    """Fastest wall time of ``repeat`` runs (warm cache after the first), and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,1 @@
+"""Hydra configs of himfmt, shipped inside the package as ``himfmt.conf``."""

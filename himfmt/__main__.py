@@ -1,0 +1,4 @@
+"""``python -m himfmt`` is the ``himfmt`` command."""
+from .cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""``himfmt <command> key=value ...``: picks the command's Hydra config and runs it.
+
+Each command is a Hydra app whose primary config is ``conf/<command>.yaml``
+(shipped inside the package as ``himfmt.conf``), so ``--cfg job``, ``-m``
+sweeps, launcher plugins and ``hydra.searchpath`` work as everywhere in Hydra.
+"""
+from __future__ import annotations
+
+import re
+import sys
+
+from . import console
+from .commands import COMMANDS, load
+from .errors import HimfmtError
+
+# First bare argument of these commands is taken as this key.
+BARE_KEY = {"convert": "src"}
+DEFAULT_BARE_KEY = "root"
+# Values of these keys are paths: quote them so spaces and brackets survive Hydra's grammar.
+PATH_KEYS = {
+    "root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source",
+    "pairs", "skip_list", "archive", "dataset",
+}
+SAFE_VALUE = re.compile(r"^[\w./~:+@,=-]*$")
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def normalize(command: str, args: list[str]) -> list[str]:
+    """Bare first path -> ``root=``; path values quoted; ``-m`` moved to the front."""
+    flags = [a for a in args if a in ("-m", "--multirun")]
+    rest = [a for a in args if a not in ("-m", "--multirun")]
+    out: list[str] = []
+    for i, a in enumerate(rest):
+        if i == 0 and "=" not in a and not a.startswith("-"):
+            a = f"{BARE_KEY.get(command, DEFAULT_BARE_KEY)}={a}"
+        key, eq, value = a.partition("=")
+        if eq and key in PATH_KEYS and value and not SAFE_VALUE.match(value) and value[0] not in "'\"":
+            a = f"{key}={quote(value)}"
+        out.append(a)
+    return flags + out
+
+
+def usage() -> str:
+    lines = ["usage: himfmt <command> [key=value ...] [--help] [--cfg job] [-m]", "", "commands:"]
+    width = max(map(len, COMMANDS))
+    for name in COMMANDS:
+        lines.append(f"  {name:<{width}}  {load(name).SUMMARY}")
+    lines += ["", "Run 'himfmt <command> --help' for a command's options and examples."]
+    return "\n".join(lines)
+
+
+def run_command(command: str, args: list[str]) -> int:
+    import hydra
+    from omegaconf import DictConfig
+
+    module = load(command)
+    codes: list[int] = []
+
+    @hydra.main(version_base="1.3", config_path="pkg://himfmt.conf", config_name=command)
+    def app(cfg: DictConfig) -> None:
+        try:
+            codes.append(int(module.run(cfg)))
+        except HimfmtError as exc:
+            console.error(str(exc))
+            codes.append(exc.exit_code)
+
+    sys.argv = [f"himfmt {command}", *normalize(command, args)]
+    try:
+        app()
+    except SystemExit as exc:
+        # Hydra exits 1 on bad overrides before the command runs: that is exit 2 for us.
+        if not codes and exc.code not in (0, None):
+            return 2
+    return max(codes, default=0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(usage())
+        sys.exit(0)
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        console.error(f"unknown command {command!r}\n{usage()}")
+        sys.exit(2)
+    try:
+        code = run_command(command, rest)
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        code = 130
+    sys.exit(code)

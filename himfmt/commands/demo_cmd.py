@@ -1,0 +1,41 @@
+"""``himfmt demo``: the main job on built-in, procedurally generated data."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from .. import console
+from ..demo.build import build
+from ..detect import detect
+from ..errors import HimfmtError
+from ..io.tree import Tree
+from .detect_cmd import describe, report_problems, summary_table
+
+SUMMARY = "build a small dataset of every layout from built-in assets [out=DIR]"
+MARKER = ".himfmt-demo"
+
+
+def prepare_out(out: Path) -> None:
+    """The demo writes into an empty folder or over a previous demo, nothing else."""
+    if out.exists() and not out.is_dir():
+        raise HimfmtError("exists and is not a directory", str(out))
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise HimfmtError("is not empty and was not made by himfmt demo; choose another out=", str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by himfmt demo\n")
+
+
+def run(cfg: DictConfig) -> int:
+    out = Path(cfg.out).resolve()
+    prepare_out(out)
+    start = time.perf_counter()
+    with console.err.status("building demo data") as status:
+        build(out, seed=int(cfg.seed), progress=lambda name: status.update(f"writing {name}"))
+    tree = Tree(out)
+    found = detect(tree)
+    rows = [describe(ds) for ds in found.datasets()]
+    console.out.print(summary_table(rows, f"himfmt demo: {len(rows)} datasets in {out}"))
+    console.out.print(f"built in {time.perf_counter() - start:.1f} s; try: himfmt detect {out}")
+    return report_problems(found)

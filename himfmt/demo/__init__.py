@@ -1,0 +1,1 @@
+"""The demo: procedurally generated people, backgrounds and clips (no downloads)."""

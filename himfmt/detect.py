@@ -1,0 +1,101 @@
+"""Find every dataset under a root by the layouts' declared requirements.
+
+Each layout scores each directory; complete matches win (higher layout
+priority first), the directories they claim are not searched further, and
+the rest of the tree is searched down to ``max_depth``. When nothing matches,
+the closest partial matches say what they were missing. Two complete matches
+of equal priority claiming the same directory are reported as ambiguous.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import HimfmtError
+from .io.tree import Tree, join
+from .layouts import LAYOUTS, Match, get_layout
+from .layouts.base import is_hidden
+from .model import Dataset
+
+
+@dataclass
+class Detection:
+    tree: Tree
+    matches: list[Match] = field(default_factory=list)
+    near: list[Match] = field(default_factory=list)
+    ambiguous: list[tuple[Match, Match]] = field(default_factory=list)
+
+    def datasets(self) -> list[Dataset]:
+        return [get_layout(m.layout).read(self.tree, m) for m in self.matches]
+
+    def explain_nothing(self) -> str:
+        where = self.tree.display("")
+        if not self.near:
+            return f"{where}: no dataset found (no layout's requirements are met anywhere below it)"
+        lines = [f"{where}: no dataset found; closest:"]
+        for m in sorted(self.near, key=lambda m: -m.score)[:5]:
+            lines.append(f"  {m.layout} at {self.tree.display(m.path)}: {'; '.join(m.missing)}")
+        return "\n".join(lines)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/") or a == "" or b == ""
+
+
+def detect(tree: Tree, max_depth: int = 4, layout: str | None = None) -> Detection:
+    """Detect datasets in ``tree``; with ``layout`` only that layout, at the root."""
+    found = Detection(tree)
+    if layout is not None:
+        m = get_layout(layout).detect(tree, "")
+        if m is None or not m.complete:
+            why = "; ".join(m.missing) if m else "none of its requirements are met"
+            raise HimfmtError(f"not a {layout} tree: {why}", tree.display(""))
+        found.matches.append(m)
+        return found
+    order = sorted(LAYOUTS.values(), key=lambda lay: -lay.priority)
+    _visit(tree, "", 0, max_depth, order, found)
+    return found
+
+
+def _visit(tree: Tree, rel: str, depth: int, max_depth: int, order: list, found: Detection) -> None:
+    here: list[Match] = []
+    partial: list[Match] = []
+    for lay in order:
+        m = lay.detect(tree, rel)
+        if m is None:
+            continue
+        if not m.complete:
+            partial.append(m)
+            continue
+        clash = next((h for h in here if any(_overlaps(a, b) for a in m.claims for b in h.claims)), None)
+        if clash is None:
+            here.append(m)
+        elif get_layout(clash.layout).priority == lay.priority:
+            found.ambiguous.append((clash, m))
+    broken = [p for p in partial if p.score >= 0.5]
+    if broken:
+        # A half-met specific layout outranks a generic one (a bare images/ folder
+        # next to an empty alphas/ is a broken train split, not backgrounds).
+        top = max(get_layout(p.layout).priority for p in broken)
+        here = [m for m in here if get_layout(m.layout).priority >= top]
+    found.matches.extend(here)
+    claimed = [c for m in here for c in m.claims]
+    if not here and partial:
+        found.near.extend(partial)
+        if broken:
+            return  # a broken dataset: its parts are not datasets of their own
+    if rel in claimed or depth >= max_depth:
+        return
+    for child in tree.dirs(rel):
+        crel = join(rel, child)
+        if is_hidden(child) or any(_overlaps(crel, c) for c in claimed):
+            continue
+        _visit(tree, crel, depth + 1, max_depth, order, found)
+
+
+def open_datasets(root: str, layout: str | None = None) -> list[Dataset]:
+    """Every dataset under ``root`` read into the common model (no pixels decoded)."""
+    tree = Tree(root)
+    found = detect(tree, layout=layout)
+    if not found.matches:
+        raise HimfmtError(found.explain_nothing())
+    return found.datasets()

@@ -1,0 +1,1 @@
+"""File access: directory trees, image codecs, video streams, atomic writes."""

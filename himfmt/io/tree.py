@@ -1,0 +1,134 @@
+"""Read-only access to a dataset tree with one cached listing per directory.
+
+Every reader goes through :class:`Tree`, so directory listings are done once,
+symlinks that leave the root are caught in one place, and later stores (zip
+archives) can stand in for a directory.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from ..errors import HimfmtError
+
+
+class Entry(NamedTuple):
+    name: str
+    is_dir: bool
+
+
+def join(*parts: str) -> str:
+    """Join relative '/'-separated parts, skipping empty ones ('' is the tree root)."""
+    return "/".join(p for p in parts if p)
+
+
+class Tree:
+    """A directory on disk, addressed by '/'-separated paths relative to its root."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        path = Path(root)
+        if not path.exists():
+            raise HimfmtError("no such file or directory", str(root))
+        if not path.is_dir():
+            raise HimfmtError("not a directory", str(root))
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise HimfmtError("directory is not readable", str(root))
+        self.root = path.resolve()
+        self._root_str = str(self.root)
+        self._cache: dict[str, list[Entry]] = {}
+        # Paths (relative) of symlinks that point outside the root, or dangle.
+        self.escapes: list[str] = []
+        self.unreadable: list[str] = []
+        # Symlinks to one of their own ancestors (directory loops), never followed.
+        self.loops: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Tree({self._root_str!r})"
+
+    def abspath(self, rel: str) -> str:
+        return os.path.join(self._root_str, rel) if rel else self._root_str
+
+    def display(self, rel: str) -> str:
+        """The path as the user should read it in messages."""
+        return self.abspath(rel)
+
+    def _inside(self, target: str) -> bool:
+        return target == self._root_str or target.startswith(self._root_str + os.sep)
+
+    def list(self, rel: str = "", cache: bool = True) -> list[Entry]:
+        """Entries of a directory, sorted by name; [] if it is missing or unreadable.
+
+        Symlinks that leave the root (or dangle) are left out and recorded in
+        ``escapes``: a reader never follows them.
+        """
+        hit = self._cache.get(rel)
+        if hit is not None:
+            return hit
+        out: list[Entry] = []
+        here: str | None = None
+        try:
+            with os.scandir(self.abspath(rel)) as it:
+                for e in it:
+                    if e.is_symlink():
+                        real = os.path.realpath(e.path)
+                        if not self._inside(real) or not os.path.exists(real):
+                            self.escapes.append(join(rel, e.name))
+                            continue
+                        here = here or os.path.realpath(self.abspath(rel))
+                        if here == real or here.startswith(real + os.sep):
+                            self.loops.append(join(rel, e.name))
+                            continue
+                    try:
+                        is_dir = e.is_dir()
+                    except OSError:
+                        is_dir = False
+                    out.append(Entry(e.name, is_dir))
+        except FileNotFoundError:
+            return out
+        except NotADirectoryError:
+            return out
+        except PermissionError:
+            self.unreadable.append(rel)
+            return out
+        out.sort()
+        if cache:
+            self._cache[rel] = out
+        return out
+
+    def names(self, rel: str) -> list[str]:
+        """Sorted names in a directory, without type information (fast path for leaves)."""
+        hit = self._cache.get(rel)
+        if hit is not None:
+            return [e.name for e in hit]
+        try:
+            names = os.listdir(self.abspath(rel))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except PermissionError:
+            self.unreadable.append(rel)
+            return []
+        names.sort()
+        return names
+
+    def dirs(self, rel: str = "") -> list[str]:
+        return [e.name for e in self.list(rel) if e.is_dir]
+
+    def files(self, rel: str = "") -> list[str]:
+        return [e.name for e in self.list(rel) if not e.is_dir]
+
+    def is_dir(self, rel: str) -> bool:
+        return os.path.isdir(self.abspath(rel))
+
+    def is_file(self, rel: str) -> bool:
+        return os.path.isfile(self.abspath(rel))
+
+    def open(self, rel: str) -> BinaryIO:
+        return open(self.abspath(rel), "rb")
+
+    def read_bytes(self, rel: str) -> bytes:
+        with self.open(rel) as f:
+            return f.read()
+
+    def file_size(self, rel: str) -> int:
+        return os.stat(self.abspath(rel)).st_size

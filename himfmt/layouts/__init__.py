@@ -1,0 +1,21 @@
+"""The layout registry: one module per layout, looked up by its stable name."""
+from __future__ import annotations
+
+from ..errors import HimfmtError
+from .base import Layout, Match, OutFile
+from . import bg_images, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
+
+LAYOUTS: dict[str, Layout] = {
+    m.LAYOUT.name: m.LAYOUT
+    for m in (maggie_image_train, maggie_image_val, maggie_video, hhm, bg_images, video_matte)
+}
+
+
+def get_layout(name: str) -> Layout:
+    try:
+        return LAYOUTS[name]
+    except KeyError:
+        raise HimfmtError(f"unknown layout {name!r}; known layouts: {', '.join(LAYOUTS)}") from None
+
+
+__all__ = ["LAYOUTS", "Layout", "Match", "OutFile", "get_layout"]

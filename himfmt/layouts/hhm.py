@@ -1,0 +1,67 @@
+"""``hhm``: single-person source mattes (HHM): ``images/<stem>.jpg`` + ``alphas/<stem>.png``.
+
+An ``invalid_him.txt`` beside them lists file names to skip; the reader keeps
+every sample and records the list in ``meta['skip']`` so recipes can honour it
+and validation can report names that match nothing.
+"""
+from __future__ import annotations
+
+from ..io.tree import Tree, join
+from ..model import Dataset, FileRef, Frame, Instance, Sample
+from .base import Layout, Match, OutFile, Probe, detect_split_container, image_stems
+
+ALPHA_NAMES = ("alphas", "alpha", "mattes")
+SKIP_LIST = "invalid_him.txt"
+
+
+def probe_split(tree: Tree, rel: str) -> Probe | None:
+    top = tree.dirs(rel)
+    alpha = next((a for a in ALPHA_NAMES if a in top), None)
+    if "images" not in top or alpha is None:
+        return None
+    imgs = image_stems(tree, join(rel, "images"))
+    mattes = image_stems(tree, join(rel, alpha))
+    if not mattes:
+        return None  # alphas/ holds folders, not files: an instance layout
+    missing = [] if set(imgs) & set(mattes) else ["images/ and alphas/ share no file stems"]
+    return Probe(2 - len(missing), 2, missing, {"alpha_dir": alpha})
+
+
+def read_skip_list(tree: Tree, rel: str) -> list[str]:
+    path = join(rel, SKIP_LIST)
+    if not tree.is_file(path):
+        return []
+    text = tree.read_bytes(path).decode("utf-8", errors="replace")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class Hhm(Layout):
+    name = "hhm"
+    kind = "image"
+    description = "single-person source mattes (HHM): images/<stem>.jpg + alphas/<stem>.png"
+
+    def detect(self, tree: Tree, rel: str) -> Match | None:
+        return detect_split_container(self.name, tree, rel, probe_split)
+
+    def read(self, tree: Tree, match: Match) -> Dataset:
+        ds = Dataset(self.name, tree, match.path, dict(match.splits), alpha_dir="alphas")
+        for split, srel in match.splits.items():
+            alpha = match.details[split]["alpha_dir"]
+            imgs = image_stems(tree, join(srel, "images"))
+            mattes = image_stems(tree, join(srel, alpha))
+            ds.meta.setdefault("skip", {})[split] = read_skip_list(tree, srel)
+            for s in sorted(set(imgs).union(mattes)):
+                image = FileRef(tree, join(srel, "images", imgs[s])) if s in imgs else None
+                insts = [Instance("00", FileRef(tree, join(srel, alpha, mattes[s])))] if s in mattes else []
+                ds.samples.append(Sample(s, split, [Frame(s, image, insts)]))
+        return ds
+
+    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+        frame = sample.frames[0]
+        out = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
+        if frame.instances and frame.instances[0].matte is not None:
+            out.append(OutFile(join(split_path, "alphas", sample.id + ".png"), frame.instances[0].matte, True))
+        return out
+
+
+LAYOUT = Hhm()

@@ -1,0 +1,66 @@
+"""``maggie_image_val``: MaGGIe's image val/test layout (HIM2K + M-HIM2K).
+
+``images/<split>/<stem>.jpg``, ``<alpha_dir>/<split>/<stem>/NN.png`` and any
+number of mask dirs ``<mask_dir>/<split>/<stem>/NN.png`` (one per detector).
+"""
+from __future__ import annotations
+
+from ..io.tree import Tree, join
+from ..model import Dataset, FileRef, Frame, Sample
+from .base import LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances
+
+
+class MaggieImageVal(Layout):
+    name = "maggie_image_val"
+    kind = "image"
+    description = "MaGGIe image val (HIM2K/M-HIM2K): images/<split>/*.jpg + <alpha_dir>/<split>/<stem>/NN.png + mask dirs"
+
+    def detect(self, tree: Tree, rel: str) -> Match | None:
+        top = tree.dirs(rel)
+        if "images" not in top:
+            return None
+        img_rel = join(rel, "images")
+        splits = {s: set(image_stems(tree, join(img_rel, s))) for s in tree.dirs(img_rel)}
+        splits = {s: st for s, st in splits.items() if st}
+        if not splits:
+            return None  # images/ holds no split folders of images: not this layout
+        cands = []
+        for d in top:
+            if d == "images" or d in LAYER_DIRS or is_hidden(d):
+                continue
+            for s, stems in splits.items():
+                if any(x in stems for x in tree.dirs(join(rel, d, s))):
+                    cands.append(d)
+                    break
+        alpha, masks = pick_alpha_dir(cands)
+        if alpha is None:
+            return Match(self.name, rel, {}, 0.5, ["images/<split>/ found but no alphas/<split>/<stem>/ dirs"], [rel])
+        split_map = {s: join(rel, "images", s) for s in sorted(splits)}
+        return Match(self.name, rel, split_map, 1.0, claims=[rel], details={"alpha_dir": alpha, "mask_dirs": masks})
+
+    def read(self, tree: Tree, match: Match) -> Dataset:
+        alpha = match.details["alpha_dir"]
+        masks = match.details["mask_dirs"]
+        root = match.path
+        ds = Dataset(self.name, tree, root, dict(match.splits), alpha_dir=alpha, mask_dirs=list(masks))
+        for split in match.splits:
+            images = image_stems(tree, join(root, "images", split))
+            arel = join(root, alpha, split)
+            ds.stray.extend(join(arel, f) for f in tree.files(arel))
+            for s in sorted(set(images).union(tree.dirs(arel))):
+                img = images.get(s)
+                insts = read_instances(tree, join(arel, s), {m: join(root, m, split, s) for m in masks}, ds)
+                image = FileRef(tree, join(root, "images", split, img)) if img else None
+                ds.samples.append(Sample(s, split, [Frame(s, image, insts)]))
+        return ds
+
+    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+        # split_path is the split's name: val trees keep every split under one root.
+        frame = sample.frames[0]
+        split = split_path
+        out = [OutFile(join("images", split, sample.id + ".jpg"), frame.image, False)] if frame.image else []
+        out += plan_instances(frame, alpha_dir, lambda d: join(d, split, sample.id))
+        return out
+
+
+LAYOUT = MaggieImageVal()

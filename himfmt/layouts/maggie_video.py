@@ -1,0 +1,93 @@
+"""``maggie_video``: MaGGIe's video layout (V-HIM2K5 train, V-HIM60 val).
+
+``<split>/fgr/<video>/<frame>.jpg`` + ``<split>/<alpha_dir>/<video>/<frame>/NN.png``,
+plus optional mask dirs of the same shape (``xmem`` in V-HIM60).
+"""
+from __future__ import annotations
+
+from ..io.tree import Tree, join
+from ..model import Dataset, FileRef, Frame, Sample
+from .base import (
+    LAYER_DIRS,
+    Layout,
+    Match,
+    OutFile,
+    Probe,
+    detect_split_container,
+    image_stems,
+    is_hidden,
+    pick_alpha_dir,
+    plan_instances,
+    read_instances,
+)
+
+
+def probe_split(tree: Tree, rel: str) -> Probe | None:
+    top = tree.dirs(rel)
+    if "fgr" not in top:
+        return None
+    videos = set(tree.dirs(join(rel, "fgr")))
+    cands = []
+    for d in top:
+        if d == "fgr" or d in LAYER_DIRS or is_hidden(d):
+            continue
+        shared = [v for v in tree.dirs(join(rel, d)) if v in videos]
+        # Frame folders (not frame files) distinguish this from a video_matte pha/.
+        if shared and tree.dirs(join(rel, d, shared[0])):
+            cands.append(d)
+    alpha, masks = pick_alpha_dir(cands)
+    missing = []
+    if not videos:
+        missing.append("fgr/ has no video folders")
+    if alpha is None:
+        missing.append("fgr/<video>/ found but no pha/<video>/<frame>/ dirs")
+    return Probe(2 - len(missing), 2, missing, {"alpha_dir": alpha, "mask_dirs": masks})
+
+
+class MaggieVideo(Layout):
+    name = "maggie_video"
+    kind = "video"
+    description = "MaGGIe video (V-HIM2K5, V-HIM60): <split>/fgr/<video>/*.jpg + <split>/<alpha_dir>/<video>/<frame>/NN.png"
+    default_alpha_dir = "pha"
+
+    def detect(self, tree: Tree, rel: str) -> Match | None:
+        return detect_split_container(self.name, tree, rel, probe_split)
+
+    def read(self, tree: Tree, match: Match) -> Dataset:
+        first = next(iter(match.details.values()), {})
+        ds = Dataset(self.name, tree, match.path, dict(match.splits), alpha_dir=first.get("alpha_dir"))
+        for split, srel in match.splits.items():
+            det = match.details[split]
+            alpha = det["alpha_dir"]
+            for m in det["mask_dirs"]:
+                if m not in ds.mask_dirs:
+                    ds.mask_dirs.append(m)
+            arel = join(srel, alpha)
+            for video in sorted(set(tree.dirs(join(srel, "fgr"))).union(tree.dirs(arel))):
+                frel = join(srel, "fgr", video)
+                images = image_stems(tree, frel)
+                ds.stray.extend(join(frel, d) for d in tree.dirs(frel))
+                frame_dirs = tree.dirs(join(arel, video))
+                frames = []
+                for f in sorted(set(images).union(frame_dirs)):
+                    insts = read_instances(
+                        tree,
+                        join(arel, video, f),
+                        {m: join(srel, m, video, f) for m in det["mask_dirs"]},
+                        ds,
+                    )
+                    img = images.get(f)
+                    frames.append(Frame(f, FileRef(tree, join(frel, img)) if img else None, insts))
+                ds.samples.append(Sample(video, split, frames, is_clip=True))
+        return ds
+
+    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+        out: list[OutFile] = []
+        for frame in sample.frames:
+            if frame.image is not None:
+                out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))
+            out += plan_instances(frame, alpha_dir, lambda d, f=frame.name: join(split_path, d, sample.id, f))
+        return out
+
+
+LAYOUT = MaggieVideo()

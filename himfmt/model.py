@@ -1,0 +1,171 @@
+"""The common model every layout reads into and writes from.
+
+A :class:`Sample` is an image or a clip; a clip is an ordered list of
+:class:`Frame` s and an image is one frame. A frame has its composite image,
+an ordered list of :class:`Instance` s (one matte each, plus optional masks
+per mask source) and optional foreground, background and trimap. Pixels are
+never decoded while a tree is read: every picture is a *reference*, either a
+:class:`FileRef` (a file, or one frame of a video stream, inside a tree) or an
+:class:`ArrayRef` (pixels already in memory, e.g. fresh from a compositor).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
+
+import numpy as np
+
+from .io import images
+
+if TYPE_CHECKING:
+    from .io.tree import Tree
+
+
+class FileRef(NamedTuple):
+    """A picture stored in a tree: a file, or frame ``frame`` of a video stream.
+
+    ``channel`` selects one channel when the picture is read as a matte (DVM
+    stores alpha as 3-channel JPEG; RGBA frames carry it in channel 3).
+    """
+
+    tree: "Tree"
+    path: str
+    frame: int | None = None
+    channel: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        name = self.name
+        dot = name.rfind(".")
+        return name[dot:].lower() if dot > 0 else ""
+
+    @property
+    def where(self) -> str:
+        """Path for messages (with the frame index of a stream)."""
+        p = self.tree.display(self.path)
+        return p if self.frame is None else f"{p}#frame{self.frame}"
+
+    def info(self) -> images.ImageInfo:
+        """Header information only (size, mode); never decodes pixels."""
+        if self.frame is not None:
+            from .io import video
+
+            return video.frame_info(self)
+        with self.tree.open(self.path) as f:
+            return images.read_info(f, self.where)
+
+    def size(self) -> tuple[int, int]:
+        return self.info().size
+
+    def read_rgb(self) -> np.ndarray:
+        if self.frame is not None:
+            from .io import video
+
+            return video.read_frame(self, gray=False)
+        return images.decode_rgb(self.tree.read_bytes(self.path), self.where)
+
+    def read_gray(self) -> np.ndarray:
+        if self.frame is not None:
+            from .io import video
+
+            return video.read_frame(self, gray=True)
+        return images.decode_gray(self.tree.read_bytes(self.path), self.where, self.channel)
+
+
+class ArrayRef(NamedTuple):
+    """A picture already in memory (HxW or HxWx3 uint8)."""
+
+    array: np.ndarray
+
+    @property
+    def suffix(self) -> str:
+        return ""
+
+    @property
+    def where(self) -> str:
+        return "<in memory>"
+
+    def size(self) -> tuple[int, int]:
+        return (self.array.shape[1], self.array.shape[0])
+
+    def read_rgb(self) -> np.ndarray:
+        a = self.array
+        return np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a
+
+    def read_gray(self) -> np.ndarray:
+        a = self.array
+        return a if a.ndim == 2 else np.ascontiguousarray(a[:, :, 0])
+
+
+Media = Union[FileRef, ArrayRef]
+
+
+@dataclass(slots=True)
+class Instance:
+    """One person in one frame: its matte and optional guidance masks by source name."""
+
+    name: str  # the stem on disk ('00', or '0' in MaGGIe's synthesizer output)
+    matte: Media | None
+    masks: dict[str, Media] = field(default_factory=dict)
+    fg: Media | None = None  # this person's foreground layer, when a layout keeps one
+
+
+@dataclass(slots=True)
+class Frame:
+    name: str  # the frame's stem ('00000'); for an image sample, the image stem
+    image: Media | None
+    instances: list[Instance] = field(default_factory=list)
+    fg: Media | None = None
+    bg: Media | None = None
+    trimap: Media | None = None
+
+
+@dataclass(slots=True)
+class Sample:
+    id: str
+    split: str
+    frames: list[Frame]
+    is_clip: bool = False
+
+    @property
+    def n_instances(self) -> int:
+        return max((len(f.instances) for f in self.frames), default=0)
+
+
+@dataclass
+class Dataset:
+    """One dataset found in a tree: its layout, where it is, and its samples."""
+
+    layout: str
+    tree: "Tree"
+    path: str  # relative to the tree root ('' = the root itself)
+    splits: dict[str, str]  # split name -> path of the split relative to the tree root
+    samples: list[Sample] = field(default_factory=list)
+    alpha_dir: str | None = None
+    mask_dirs: list[str] = field(default_factory=list)
+    # True when foregrounds are stored multiplied by alpha (DVM's f/ stream).
+    fg_premultiplied: bool = False
+    # Files inside the dataset that belong to no sample (e.g. .DS_Store), relative paths.
+    stray: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        from .layouts import get_layout
+
+        return get_layout(self.layout).kind
+
+    def iter_split(self, split: str) -> Iterator[Sample]:
+        return (s for s in self.samples if s.split == split)
+
+    @property
+    def n_instances(self) -> int:
+        return sum(s.n_instances for s in self.samples)
+
+    @property
+    def n_frames(self) -> int:
+        return sum(len(s.frames) for s in self.samples)

@@ -1,0 +1,1 @@
+"""The compositing backend: kernels, motion and one module per recipe."""

@@ -1,0 +1,1 @@
+"""JSON Schemas of himfmt's layout manifests, shipped as ``himfmt.schemas``."""

@@ -1,0 +1,102 @@
+"""What a user sees: command list, help, exit codes, one-line errors, no litter."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import trees
+
+
+def test_bare_himfmt_lists_commands(run_cli):
+    code, out, _ = run_cli()
+    assert code == 0
+    for cmd in ("layouts", "detect", "demo"):
+        assert f"\n  {cmd}" in out
+
+
+def test_unknown_command(run_cli):
+    code, _, err = run_cli("frobnicate")
+    assert code == 2 and "unknown command 'frobnicate'" in err
+
+
+def test_layouts_lists_every_layout(run_cli):
+    code, out, _ = run_cli("layouts")
+    assert code == 0
+    for name in ("maggie_image_train", "maggie_image_val", "maggie_video", "hhm", "bg_images", "video_matte"):
+        assert name in out
+
+
+def test_detect_help_has_examples(run_cli):
+    code, out, _ = run_cli("detect", "--help")
+    assert code == 0 and "Examples:" in out and "himfmt detect data/" in out
+
+
+def test_detect_json_on_data_root(run_cli, tmp_path):
+    data = tmp_path / "data"
+    trees.train_tree(data, "I-HIM50K")
+    trees.video_tree(data / "V-HIM60", "comp_easy", masks=("xmem",))
+    code, out, _ = run_cli("detect", f"root={tmp_path}", "output=json")
+    assert code == 0
+    doc = json.loads(out)
+    got = {(d["layout"], d["path"]) for d in doc["datasets"]}
+    assert got == {("maggie_image_train", "data"), ("maggie_video", "data/V-HIM60")}
+    vid = next(d for d in doc["datasets"] if d["layout"] == "maggie_video")
+    assert vid["splits"] == ["comp_easy"] and vid["instances"] == 2 and vid["mask_dirs"] == ["xmem"]
+
+
+def test_bare_path_with_spaces_and_brackets(run_cli, tmp_path):
+    root = tmp_path / "my data (v1)"
+    trees.hhm_tree(root)
+    code, out, _ = run_cli("detect", str(root), "output=json")
+    assert code == 0 and json.loads(out)["datasets"][0]["layout"] == "hhm"
+
+
+def test_missing_root_is_one_line_exit_2(run_cli, tmp_path):
+    code, out, err = run_cli("detect", f"root={tmp_path / 'nope'}")
+    assert code == 2
+    assert "nope: no such file or directory" in err and "Traceback" not in err + out
+
+
+def test_file_as_root(run_cli, tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    code, _, err = run_cli("detect", str(f))
+    assert code == 2 and "not a directory" in err
+
+
+def test_unknown_layout(run_cli, tmp_path):
+    code, _, err = run_cli("detect", str(tmp_path), "layout=nope")
+    assert code == 2 and "unknown layout 'nope'" in err
+
+
+def test_bad_override_is_exit_2(run_cli, tmp_path):
+    code, _, _ = run_cli("detect", str(tmp_path), "colour=blue")
+    assert code == 2
+
+
+def test_escaping_symlink_named(run_cli, tmp_path):
+    root = trees.train_tree(tmp_path / "root", "s")
+    os.symlink("/etc", root / "s" / "alphas" / "etc")
+    code, _, err = run_cli("detect", str(root))
+    assert code == 2 and "s/alphas/etc: symlink points outside the root" in err
+
+
+def test_nothing_found_explains(run_cli, tmp_path):
+    trees.save(tmp_path / "images" / "a.jpg", trees.rgb())
+    (tmp_path / "alphas").mkdir()
+    code, _, err = run_cli("detect", str(tmp_path))
+    assert code == 1 and "closest" in err and "maggie_image_train" in err
+
+
+def test_console_script_subprocess(tmp_path):
+    """The installed entry point itself, in a real process, from another directory."""
+    trees.bg_tree(tmp_path / "bg")
+    proc = subprocess.run(
+        [sys.executable, "-m", "himfmt", "detect", str(tmp_path), "output=json"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["datasets"][0]["layout"] == "bg_images"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bg"]

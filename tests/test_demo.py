@@ -1,0 +1,58 @@
+"""`himfmt demo`: every layout written, detected correctly, rerunnable, never clobbering."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from himfmt.detect import detect
+from himfmt.io.tree import Tree
+
+EXPECTED = {
+    ("maggie_image_train", "data", ("I-HIM50K",)),
+    ("maggie_image_val", "data/HIM2K_M-HIM2K", ("comp", "natural")),
+    ("maggie_video", "data", ("V-HIM2K5",)),
+    ("maggie_video", "data/V-HIM60", ("comp_easy",)),
+    ("hhm", "sources/HHM", ("train",)),
+    ("bg_images", "sources/BG-20K", ("train",)),
+    ("video_matte", "sources/VideoMatte", ("train",)),
+}
+
+
+def test_demo_builds_and_detects(run_cli, tmp_path):
+    out = tmp_path / "demo"
+    code, stdout, _ = run_cli("demo", f"out={out}")
+    assert code == 0 and "maggie_image_val" in stdout
+    found = detect(Tree(out))
+    assert {(m.layout, m.path, tuple(sorted(m.splits))) for m in found.matches} == EXPECTED
+    for ds in found.datasets():
+        for s in ds.samples:
+            for f in s.frames:
+                if ds.layout != "bg_images":
+                    assert f.instances, (ds.layout, s.id)
+                for inst in f.instances:
+                    m = inst.matte.read_gray()
+                    assert m.dtype == np.uint8 and m.shape[::-1] == f.image.size()
+                    for mask in inst.masks.values():
+                        assert set(np.unique(mask.read_gray())) <= {0, 255}
+    # Sub-folders of the data root are detected on their own too.
+    code, stdout, _ = run_cli("detect", str(out / "data"), "output=json")
+    assert code == 0 and len(json.loads(stdout)["datasets"]) == 4
+
+
+def test_demo_is_deterministic_and_rerunnable(run_cli, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_cli("demo", f"out={a}")[0] == 0
+    assert run_cli("demo", f"out={b}")[0] == 0
+    assert run_cli("demo", f"out={a}")[0] == 0  # over its own previous output
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_demo_refuses_foreign_non_empty_out(run_cli, tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    code, _, err = run_cli("demo", f"out={tmp_path}")
+    assert code == 2 and "not empty" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "precious.txt"]

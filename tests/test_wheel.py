@@ -1,0 +1,52 @@
+"""An installed wheel finds its Hydra configs without the source checkout."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+import trees
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_runs_detect_from_elsewhere(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for name in ("himfmt", "conf", "schemas"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
+        check=True, cwd=tmp_path,
+    )
+    wheel = next(dist.glob("himfmt-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)], check=True)
+    # Dependencies come from this interpreter's site-packages, added as a plain path
+    # (its .pth files, including any editable himfmt, are not run).
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    shutil.rmtree(src)  # no checkout to fall back on
+
+    data = trees.train_tree(tmp_path / "data", "I-HIM50K")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run([str(py), "-c", "import himfmt; print(himfmt.__file__)"], capture_output=True, text=True, cwd=elsewhere)
+    assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
+    proc = subprocess.run([str(venv / "bin" / "himfmt"), "detect", str(data), "output=json"],
+                          capture_output=True, text=True, cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["datasets"][0]["layout"] == "maggie_image_train"
+    assert list(elsewhere.iterdir()) == []

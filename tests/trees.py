@@ -1,0 +1,98 @@
+"""Small real dataset trees for tests: actual JPEG and PNG files, written with OpenCV/Pillow."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+W, H = 48, 32
+
+
+def rgb(seed: int = 0, w: int = W, h: int = H) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def matte(seed: int = 0, w: int = W, h: int = H) -> np.ndarray:
+    """A soft blob: opaque core, soft edge, zero elsewhere."""
+    rng = np.random.default_rng(seed)
+    cy, cx = rng.uniform(0.3, 0.7) * h, rng.uniform(0.3, 0.7) * w
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = np.hypot(yy - cy, xx - cx)
+    return np.clip((h * 0.35 - d) * 40, 0, 255).astype(np.uint8)
+
+
+def save(path: Path, arr: np.ndarray, **kw: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path, **kw)
+    return path
+
+
+def train_tree(
+    root: Path, split: str = "I-HIM50K", stems: tuple[str, ...] = ("a", "b"), n_inst: int = 2,
+    alpha_dir: str = "alphas", names: list[str] | None = None, masks: tuple[str, ...] = (),
+) -> Path:
+    """``root/<split>/images/<stem>.jpg`` + ``<alpha_dir>/<stem>/NN.png`` (+ mask dirs)."""
+    names = names or [f"{k:02d}.png" for k in range(n_inst)]
+    for i, s in enumerate(stems):
+        save(root / split / "images" / f"{s}.jpg", rgb(i))
+        for k, n in enumerate(names):
+            save(root / split / alpha_dir / s / n, matte(i * 10 + k))
+            for m in masks:
+                save(root / split / m / s / n, np.where(matte(i * 10 + k) > 127, 255, 0).astype(np.uint8))
+    return root
+
+
+def val_tree(root: Path, splits: tuple[str, ...] = ("natural", "comp"), masks: tuple[str, ...] = ("masks_matched_r50_fpn_3x",)) -> Path:
+    for j, split in enumerate(splits):
+        for i, s in enumerate(("x", "y")):
+            save(root / "images" / split / f"{s}.jpg", rgb(j * 10 + i))
+            for k in range(2):
+                m = matte(j * 100 + i * 10 + k)
+                save(root / "alphas" / split / s / f"{k:02d}.png", m)
+                for src in masks:
+                    save(root / src / split / s / f"{k:02d}.png", np.where(m > 127, 255, 0).astype(np.uint8))
+    return root
+
+
+def video_tree(
+    root: Path, split: str = "V-HIM2K5", videos: tuple[str, ...] = ("v0",), n_frames: int = 3,
+    n_inst: int = 2, masks: tuple[str, ...] = (), frame_names: list[str] | None = None,
+) -> Path:
+    frame_names = frame_names or [f"{f:05d}" for f in range(n_frames)]
+    for v, video in enumerate(videos):
+        for f, fname in enumerate(frame_names):
+            save(root / split / "fgr" / video / f"{fname}.jpg", rgb(v * 100 + f))
+            for k in range(n_inst):
+                m = matte(v * 100 + f * 10 + k)
+                save(root / split / "pha" / video / fname / f"{k:02d}.png", m)
+                for src in masks:
+                    save(root / split / src / video / fname / f"{k:02d}.png", np.where(m > 127, 255, 0).astype(np.uint8))
+    return root
+
+
+def hhm_tree(root: Path, stems: tuple[str, ...] = ("p0", "p1", "p2"), skip: tuple[str, ...] = ()) -> Path:
+    for i, s in enumerate(stems):
+        save(root / "images" / f"{s}.jpg", rgb(i))
+        save(root / "alphas" / f"{s}.png", matte(i))
+    if skip:
+        (root / "invalid_him.txt").write_text("".join(f"{n}\n" for n in skip))
+    return root
+
+
+def bg_tree(root: Path, n: int = 3) -> Path:
+    for i in range(n):
+        save(root / f"h_{i:08x}.jpg", rgb(50 + i, 64, 48))
+    return root
+
+
+def video_matte_tree(root: Path, clips: tuple[str, ...] = ("0000", "0001"), n_frames: int = 3, rgba: bool = False) -> Path:
+    for c, clip in enumerate(clips):
+        for f in range(n_frames):
+            color, a = rgb(c * 10 + f), matte(c * 10 + f)
+            if rgba:
+                save(root / "fgr" / clip / f"{f:05d}.png", np.dstack([color, a]))
+            else:
+                save(root / "fgr" / clip / f"{f:05d}.jpg", color)
+                save(root / "pha" / clip / f"{f:05d}.jpg", a)
+    return root
