@@ -11,7 +11,7 @@ never decoded while a tree is read: every picture is a *reference*, either a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Union
 
 import numpy as np
 
@@ -101,7 +101,45 @@ class ArrayRef(NamedTuple):
         return a if a.ndim == 2 else np.ascontiguousarray(a[:, :, 0])
 
 
-Media = Union[FileRef, ArrayRef]
+class DerivedRef(NamedTuple):
+    """A picture computed on demand from others (a trimap from a matte, a
+    premultiplied fg from fg and matte), so writers can plan it without work."""
+
+    fn: Callable[..., np.ndarray]
+    inputs: tuple["Media", ...]
+    gray_inputs: tuple[bool, ...]
+
+    @property
+    def suffix(self) -> str:
+        return ""
+
+    @property
+    def where(self) -> str:
+        return self.inputs[0].where
+
+    def size(self) -> tuple[int, int]:
+        return self.inputs[0].size()
+
+    def _compute(self) -> np.ndarray:
+        return self.fn(*(m.read_gray() if g else m.read_rgb() for m, g in zip(self.inputs, self.gray_inputs)))
+
+    def read_rgb(self) -> np.ndarray:
+        return ArrayRef(self._compute()).read_rgb()
+
+    def read_gray(self) -> np.ndarray:
+        return ArrayRef(self._compute()).read_gray()
+
+
+Media = Union[FileRef, ArrayRef, DerivedRef]
+
+
+class Note(NamedTuple):
+    """Something a reader noticed in the listing (a missing pair file, frame counts
+    that differ); validation turns notes into findings with their severity."""
+
+    code: str
+    path: str
+    message: str
 
 
 @dataclass(slots=True)
@@ -151,6 +189,9 @@ class Dataset:
     fg_premultiplied: bool = False
     # Files inside the dataset that belong to no sample (e.g. .DS_Store), relative paths.
     stray: list[str] = field(default_factory=list)
+    # Background clips or images a source layout holds besides its samples (DVM bg/).
+    backgrounds: list[Sample] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property

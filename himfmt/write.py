@@ -2,7 +2,8 @@
 
 Layouts only say where each picture goes (:meth:`Layout.plan`); this module
 decides how: bytes that need not change are copied or linked, everything else
-is encoded once, and every file lands atomically.
+is encoded once, video streams are encoded frame by frame, and every file
+lands atomically.
 """
 from __future__ import annotations
 
@@ -13,32 +14,80 @@ import numpy as np
 
 from .io import images
 from .io.files import atomic_write, place, safe_join
-from .layouts import OutFile, get_layout
-from .model import ArrayRef, FileRef, Sample
+from .io.video import StreamInfo, VideoWriter
+from .layouts import OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
+from .model import Dataset, FileRef, Sample
+
+
+def _suffix(path: str) -> str:
+    return path[path.rfind("."):].lower()
 
 
 def can_place(f: OutFile) -> bool:
     """True when the source file's bytes are already what the target needs."""
     m = f.media
-    if not isinstance(m, FileRef) or m.frame is not None or m.channel is not None:
+    if not isinstance(m, FileRef) or m.frame is not None or m.channel is not None or f.gray3:
         return False
-    target = f.path[f.path.rfind("."):].lower()
+    target = _suffix(f.path)
     return m.suffix == target or (m.suffix in (".jpg", ".jpeg") and target in (".jpg", ".jpeg"))
+
+
+def can_place_stream(s: OutStream) -> bool:
+    """True when the frames are exactly one whole source video, in order."""
+    refs = s.frames
+    if not refs or not all(isinstance(m, FileRef) for m in refs):
+        return False
+    first = refs[0]
+    assert isinstance(first, FileRef)
+    if first.suffix != _suffix(s.path) or any(
+        m.path != first.path or m.frame != i or m.channel not in (None, 0) for i, m in enumerate(refs)  # type: ignore[union-attr]
+    ):
+        return False
+    return StreamInfo(first.tree.abspath(first.path)).frames == len(refs)
 
 
 def encode_media(f: OutFile, quality: int = 95) -> bytes:
     arr: np.ndarray = f.media.read_gray() if f.gray else f.media.read_rgb()
-    return images.encode(arr, f.path[f.path.rfind("."):].lower(), quality)
+    if f.gray3:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    return images.encode(arr, _suffix(f.path), quality)
 
 
-def write_file(out: Path, f: OutFile, mode: str = "copy", quality: int = 95) -> str:
-    """Write one planned file; returns how ('copy', 'hardlink', 'symlink', 'encode')."""
-    dst = safe_join(out, f.path)
-    if can_place(f):
-        m = f.media
+def write_stream(out: Path, s: OutStream, mode: str) -> str:
+    dst = safe_join(out, s.path)
+    if can_place_stream(s):
+        first = s.frames[0]
+        assert isinstance(first, FileRef)
+        return place(first.tree.abspath(first.path), dst, mode)
+    writer: VideoWriter | None = None
+    try:
+        for m in s.frames:
+            arr = m.read_gray() if s.gray else m.read_rgb()
+            if writer is None:
+                writer = VideoWriter(dst, arr.shape[1], arr.shape[0], s.fps, alpha=s.gray)
+            writer.write(arr)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    return "encode"
+
+
+def write_item(out: Path, item: Planned, mode: str = "copy", quality: int = 95) -> str:
+    """Write one planned file or stream; returns how ('copy', 'hardlink', 'symlink', 'encode')."""
+    if isinstance(item, OutStream):
+        return write_stream(out, item, mode)
+    if isinstance(item, OutText):
+        atomic_write(safe_join(out, item.path), item.text.encode())
+        return "encode"
+    dst = safe_join(out, item.path)
+    if can_place(item):
+        m = item.media
         assert isinstance(m, FileRef)
         return place(m.tree.abspath(m.path), dst, mode)
-    atomic_write(dst, encode_media(f, quality))
+    atomic_write(dst, encode_media(item, quality))
     return "encode"
 
 
@@ -46,21 +95,30 @@ def write_samples(
     layout: str,
     samples: Iterable[Sample],
     out: str | Path,
-    alpha_dir: str | None = None,
+    opts: WriteOptions | None = None,
     split_paths: dict[str, str] | None = None,
     mode: str = "copy",
 ) -> int:
     """Write ``samples`` into ``out`` as ``layout``; returns the number of files written."""
     lay = get_layout(layout)
-    alpha = alpha_dir or lay.default_alpha_dir or "alphas"
+    opts = opts or WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas")
     root = Path(out)
     n = 0
     for sample in samples:
         split_path = (split_paths or {}).get(sample.split, sample.split)
-        for f in lay.plan(sample, split_path, alpha):
-            write_file(root, f, mode)
+        for item in lay.plan(sample, split_path, opts):
+            write_item(root, item, mode)
             n += 1
     return n
 
 
-__all__ = ["ArrayRef", "write_file", "write_samples"]
+def write_dataset(
+    dataset: Dataset, layout: str, out: str | Path, opts: WriteOptions | None = None,
+    split_paths: dict[str, str] | None = None, mode: str = "copy",
+) -> int:
+    """Write a whole dataset: its samples, then what belongs to the dataset itself."""
+    n = write_samples(layout, dataset.samples, out, opts, split_paths, mode)
+    for item in get_layout(layout).plan_extra(dataset, split_paths or {}):
+        write_item(Path(out), item, mode)
+        n += 1
+    return n

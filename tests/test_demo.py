@@ -16,6 +16,8 @@ EXPECTED = {
     ("hhm", "sources/HHM", ("train",)),
     ("bg_images", "sources/BG-20K", ("train",)),
     ("video_matte", "sources/VideoMatte", ("train",)),
+    ("dvm_source", "sources/DVM", ("test",)),
+    ("dvm_composed", "data/DVM_composed", ("all",)),
 }
 
 
@@ -26,6 +28,7 @@ def test_demo_builds_and_detects(run_cli, tmp_path):
     found = detect(Tree(out))
     assert {(m.layout, m.path, tuple(sorted(m.splits))) for m in found.matches} == EXPECTED
     for ds in found.datasets():
+        assert ds.notes == [], ds.notes
         for s in ds.samples:
             for f in s.frames:
                 if ds.layout != "bg_images":
@@ -37,7 +40,7 @@ def test_demo_builds_and_detects(run_cli, tmp_path):
                         assert set(np.unique(mask.read_gray())) <= {0, 255}
     # Sub-folders of the data root are detected on their own too.
     code, stdout, _ = run_cli("detect", str(out / "data"), "output=json")
-    assert code == 0 and len(json.loads(stdout)["datasets"]) == 4
+    assert code == 0 and len(json.loads(stdout)["datasets"]) == 5
 
 
 def test_demo_is_deterministic_and_rerunnable(run_cli, tmp_path):

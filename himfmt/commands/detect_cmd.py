@@ -35,7 +35,7 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
         table.add_column(
             col,
             justify="right" if col in ("samples", "instances") else "left",
-            no_wrap=col in ("layout", "samples", "instances"),
+            no_wrap=col in ("path", "layout", "samples", "instances"),
             overflow="fold",
         )
     for r in rows:

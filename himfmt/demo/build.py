@@ -11,9 +11,11 @@ from typing import Callable
 
 import numpy as np
 
-from ..model import ArrayRef, Frame, Instance, Sample
+from ..model import ArrayRef, Dataset, Frame, Instance, Sample
 from ..synth.composite import Canvas
-from ..write import write_samples
+from ..layouts import WriteOptions
+from ..layouts.dvm_pairs import Pair
+from ..write import write_dataset, write_samples
 from . import kit
 
 WIDTH, HEIGHT = 320, 240
@@ -68,6 +70,57 @@ def compose_clip(seed: int, idx: int, n_people: int, n_frames: int, split: str, 
     return Sample(f"{idx:05d}", split, frames, is_clip=True)
 
 
+DVM_FRAMES = 12
+DVM_IMAGE_FGS = ("person (1).png", "person_2.png")
+
+
+def _dvm_image_fg(seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = _rng(seed, 7, k)
+    fg, a = kit.person(rng, int(HEIGHT * 0.8))
+    return fg, a
+
+
+def dvm_source(out: Path, seed: int) -> None:
+    """Image fgs (one with spaces and brackets in its name), a video fg, bg videos, pair lists."""
+    samples = []
+    for k, name in enumerate(DVM_IMAGE_FGS):
+        fg, a = _dvm_image_fg(seed, k)
+        stem = name.rsplit(".", 1)[0]
+        samples.append(Sample(stem, "test", [Frame(stem, ArrayRef(fg), [Instance("00", ArrayRef(a))])]))
+    clip = kit.clip_frames(_rng(seed, 8), DVM_FRAMES, WIDTH, HEIGHT)
+    samples.append(Sample("0000", "test", [Frame(f"{i:05d}", ArrayRef(fg), [Instance("00", ArrayRef(a))]) for i, (fg, a) in enumerate(clip)], is_clip=True))
+    ds = Dataset("dvm_source", None, "", {"test": "test"}, samples=samples)  # type: ignore[arg-type]
+    for b in range(3):
+        rng = _rng(seed, 9, b)
+        still = kit.background(rng, WIDTH + 40, HEIGHT + 30)
+        # A fixed window panning over a still: frames of one size that move.
+        frames = [Frame(f"{i:05d}", ArrayRef(np.ascontiguousarray(still[i: i + HEIGHT, i: i + WIDTH]))) for i in range(DVM_FRAMES)]
+        ds.backgrounds.append(Sample(f"{b:04d}", "test", frames, is_clip=True))
+    ds.meta["pairs"] = {"test_pairs.txt": [
+        Pair("image", DVM_IMAGE_FGS[0], "0000.mp4", 1), Pair("image", DVM_IMAGE_FGS[1], "0001.mp4", 2), Pair("video", "0000", "0002.mp4", 3),
+    ]}
+    write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
+
+
+def dvm_composed(seed: int) -> list[Sample]:
+    """Each image fg centred over a panning background, as DVM's v/a/f/b streams."""
+    samples = []
+    for k, name in enumerate(DVM_IMAGE_FGS):
+        fg, a = _dvm_image_fg(seed, k)
+        bg = kit.background(_rng(seed, 10, k), WIDTH + 20, HEIGHT)
+        frames = []
+        for i in range(10):
+            canvas = Canvas(np.ascontiguousarray(bg[:, i: i + WIDTH]))
+            x, y = (WIDTH - fg.shape[1]) // 2 + 2 * i, HEIGHT - fg.shape[0]
+            canvas.paste(fg, a, x, y)
+            layer = Canvas(np.zeros_like(canvas.image))
+            layer.paste(fg, a, x, y)  # premultiplied fg: F * alpha over black
+            frames.append(Frame(f"{i:05d}", ArrayRef(canvas.image), [Instance("00", ArrayRef(canvas.mattes[0]))],
+                                fg=ArrayRef(layer.image), bg=ArrayRef(np.ascontiguousarray(bg[:, i: i + WIDTH]))))
+        samples.append(Sample(f"image_{name.rsplit('.', 1)[0]}_{k:04d}", "all", frames, is_clip=True))
+    return samples
+
+
 def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: None) -> dict[str, Path]:
     """Write the demo data root into ``out``; returns tree name -> path."""
     made: dict[str, Path] = {}
@@ -108,6 +161,10 @@ def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: 
     emit("V-HIM2K5", "maggie_video", vtrain, "data")
     vval = [compose_clip(seed, 10 + i, 2 + i, 10, "comp_easy", ("xmem",)) for i in range(2)]
     emit("V-HIM60", "maggie_video", vval, "data/V-HIM60")
+    progress("DVM")
+    dvm_source(out / "sources/DVM", seed)
+    made["dvm_source"] = out / "sources/DVM"
+    emit("dvm_composed", "dvm_composed", dvm_composed(seed), "data/DVM_composed", opts=WriteOptions(png_alpha=True, trimap=(3, 5)))
     made["I-HIM50K"] = out / "data/I-HIM50K"
     made["V-HIM2K5"] = out / "data/V-HIM2K5"
     return made

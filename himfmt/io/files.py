@@ -20,25 +20,25 @@ def safe_join(root: str | os.PathLike[str], rel: str) -> Path:
     return Path(root, *parts)
 
 
-def _tmp_name(dst: Path) -> Path:
+def tmp_name(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}.himfmt-{uuid.uuid4().hex[:12]}.tmp")
 
 
-def is_tmp_name(name: str) -> bool:
+def istmp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp") and ".himfmt-" in name
 
 
 def atomic_write(dst: Path, data: bytes) -> None:
     """Write ``data`` to ``dst`` through a temporary name and a rename."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(dst)
+    tmp = tmp_name(dst)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, dst)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _write_error(exc, dst) from None
+        raise write_error(exc, dst) from None
 
 
 def place(src: str, dst: Path, mode: str = "copy") -> str:
@@ -48,7 +48,7 @@ def place(src: str, dst: Path, mode: str = "copy") -> str:
     to a copy (and the caller reports it).
     """
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(dst)
+    tmp = tmp_name(dst)
     used = mode
     try:
         if mode == "hardlink":
@@ -68,11 +68,11 @@ def place(src: str, dst: Path, mode: str = "copy") -> str:
         os.replace(tmp, dst)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _write_error(exc, dst) from None
+        raise write_error(exc, dst) from None
     return used
 
 
-def _write_error(exc: OSError, dst: Path) -> HimfmtError:
+def write_error(exc: OSError, dst: Path) -> HimfmtError:
     reasons = {
         errno.ENOSPC: "no space left on the device",
         errno.EDQUOT: "disk quota exceeded",

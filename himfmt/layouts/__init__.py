@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from ..errors import HimfmtError
-from .base import Layout, Match, OutFile
-from . import bg_images, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
+from .base import Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
+from . import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
 
 LAYOUTS: dict[str, Layout] = {
     m.LAYOUT.name: m.LAYOUT
-    for m in (maggie_image_train, maggie_image_val, maggie_video, hhm, bg_images, video_matte)
+    for m in (
+        maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte,
+    )
 }
 
 
@@ -18,4 +20,4 @@ def get_layout(name: str) -> Layout:
         raise HimfmtError(f"unknown layout {name!r}; known layouts: {', '.join(LAYOUTS)}") from None
 
 
-__all__ = ["LAYOUTS", "Layout", "Match", "OutFile", "get_layout"]
+__all__ = ["LAYOUTS", "Layout", "Match", "OutFile", "OutStream", "OutText", "Planned", "WriteOptions", "get_layout"]

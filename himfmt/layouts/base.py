@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, NamedTuple
+from typing import Any, Callable, ClassVar, NamedTuple, Union
 
 from ..io.images import is_image_name
 from ..io.tree import Tree, join
@@ -57,11 +57,43 @@ class Match:
 
 
 class OutFile(NamedTuple):
-    """One file a writer must produce: where, from what, read as colour or grey."""
+    """One file a writer must produce: where, from what, read as colour or grey.
+
+    ``gray3`` writes a grey picture as 3 equal channels (DVM's alpha JPEGs).
+    """
 
     path: str
     media: Media
     gray: bool
+    gray3: bool = False
+
+
+class OutStream(NamedTuple):
+    """One video file made of many pictures, encoded frame by frame."""
+
+    path: str
+    frames: list[Media]
+    gray: bool
+    fps: float = 25.0
+
+
+class OutText(NamedTuple):
+    """A small text file (a pair list)."""
+
+    path: str
+    text: str
+
+
+Planned = Union[OutFile, OutStream, OutText]
+
+
+@dataclass
+class WriteOptions:
+    """How a layout writes: folder names and optional extras."""
+
+    alpha_dir: str = "alphas"
+    png_alpha: bool = False  # dvm_composed: keep a lossless PNG copy of the JPEG alpha
+    trimap: tuple[int, int] | None = None  # (kernel, iterations) of DVM's trimap recipe
 
 
 class Layout(ABC):
@@ -82,8 +114,12 @@ class Layout(ABC):
         """The matched dataset as the common model, from listings only."""
 
     @abstractmethod
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         """Files to write for one sample, paths relative to the output root."""
+
+    def plan_extra(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
+        """Files that belong to the dataset rather than to one sample (none by default)."""
+        return []
 
 
 def split_name(tree: Tree, rel: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
+from .base import OutStream, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
 
 
 def probe_split(tree: Tree, rel: str) -> Probe | None:
@@ -36,7 +36,7 @@ class BgImages(Layout):
                 ds.samples.append(Sample(s, split, [Frame(s, FileRef(tree, join(srel, name)))]))
         return ds
 
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
         return [OutFile(join(split_path, sample.id + ".jpg"), frame.image, False)] if frame.image else []
 

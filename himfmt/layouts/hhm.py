@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .base import Layout, Match, OutFile, Probe, detect_split_container, image_stems
+from .base import OutStream, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems
 
 ALPHA_NAMES = ("alphas", "alpha", "mattes")
 SKIP_LIST = "invalid_him.txt"
@@ -56,7 +56,7 @@ class Hhm(Layout):
                 ds.samples.append(Sample(s, split, [Frame(s, image, insts)]))
         return ds
 
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
         out = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
         if frame.instances and frame.instances[0].matte is not None:

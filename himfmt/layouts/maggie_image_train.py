@@ -9,6 +9,9 @@ from __future__ import annotations
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
 from .base import (
+    OutStream,
+    Planned,
+    WriteOptions,
     LAYER_DIRS,
     Layout,
     Match,
@@ -82,10 +85,10 @@ class MaggieImageTrain(Layout):
         ds.mask_dirs = mask_dirs
         return ds
 
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
         out = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
-        out += plan_instances(frame, alpha_dir, lambda d: join(split_path, d, sample.id))
+        out += plan_instances(frame, opts.alpha_dir, lambda d: join(split_path, d, sample.id))
         if frame.bg is not None:
             out.append(OutFile(join(split_path, "bg", sample.id + ".jpg"), frame.bg, False))
         return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances
+from .base import OutStream, Planned, WriteOptions, LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances
 
 
 class MaggieImageVal(Layout):
@@ -54,12 +54,12 @@ class MaggieImageVal(Layout):
                 ds.samples.append(Sample(s, split, [Frame(s, image, insts)]))
         return ds
 
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         # split_path is the split's name: val trees keep every split under one root.
         frame = sample.frames[0]
         split = split_path
         out = [OutFile(join("images", split, sample.id + ".jpg"), frame.image, False)] if frame.image else []
-        out += plan_instances(frame, alpha_dir, lambda d: join(d, split, sample.id))
+        out += plan_instances(frame, opts.alpha_dir, lambda d: join(d, split, sample.id))
         return out
 
 

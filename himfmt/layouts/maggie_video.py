@@ -8,6 +8,9 @@ from __future__ import annotations
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
 from .base import (
+    OutStream,
+    Planned,
+    WriteOptions,
     LAYER_DIRS,
     Layout,
     Match,
@@ -81,12 +84,12 @@ class MaggieVideo(Layout):
                 ds.samples.append(Sample(video, split, frames, is_clip=True))
         return ds
 
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         out: list[OutFile] = []
         for frame in sample.frames:
             if frame.image is not None:
                 out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))
-            out += plan_instances(frame, alpha_dir, lambda d, f=frame.name: join(split_path, d, sample.id, f))
+            out += plan_instances(frame, opts.alpha_dir, lambda d, f=frame.name: join(split_path, d, sample.id, f))
         return out
 
 

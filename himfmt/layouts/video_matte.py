@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .base import Layout, Match, OutFile, Probe, detect_split_container, image_stems
+from .base import OutStream, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems
 from ..errors import BadInputError
 
 
@@ -74,7 +74,7 @@ class VideoMatte(Layout):
         ds.meta["rgba"] = {s: d["rgba"] for s, d in match.details.items()}
         return ds
 
-    def plan(self, sample: Sample, split_path: str, alpha_dir: str) -> list[OutFile]:
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         out: list[OutFile] = []
         for frame in sample.frames:
             if frame.image is not None:

@@ -1,0 +1,197 @@
+"""Video streams with PyAV, one frame at a time.
+
+Reading: headers give size and frame count without decoding; frames are
+decoded sequentially by a small per-process cache of open decoders, so
+reading frame i+1 after frame i costs one frame, and memory does not grow
+with clip length. Mattes take the Y plane only (about 4x faster than a
+colour conversion); limited-range streams (Y in 16-235, as real DVM alpha
+videos are) are mapped back to full range 0-255.
+
+Writing: alpha is H.264 lossless (libx264 ``qp=0``, yuv444p, full range):
+every FFmpeg-based reader, OpenCV included, decodes it back bit-exact.
+Colour streams use libx264 CRF 18 (yuv420p; yuv444p where a side is odd, so
+no row or column is dropped).
+"""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import av
+import numpy as np
+
+from ..errors import BadInputError, HimfmtError
+from .files import tmp_name, write_error
+from .images import ImageInfo, check_pixels
+
+if TYPE_CHECKING:
+    from ..model import FileRef
+
+VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm"})
+FULL_RANGE = 2  # AVCOL_RANGE_JPEG
+_LIMITED_TO_FULL = np.clip(np.rint((np.arange(256) - 16) * 255.0 / 219.0), 0, 255).astype(np.uint8)
+_MAX_OPEN = 4
+
+av.logging.set_level(av.logging.PANIC)  # corrupt input is reported by us, not printed by FFmpeg
+
+
+def is_video_name(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in VIDEO_EXTS
+
+
+class StreamInfo:
+    """Size, frame count, frame rate and range of a video's first video stream."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            with av.open(path) as c:
+                if not c.streams.video:
+                    raise BadInputError("has no video stream", path)
+                s = c.streams.video[0]
+                self.width, self.height = s.codec_context.width, s.codec_context.height
+                self.fps = float(s.average_rate or s.guessed_rate or 25)
+                self.pix_fmt = s.codec_context.pix_fmt or ""
+                self.frames = s.frames or sum(1 for p in c.demux(s) if p.size)
+        except BadInputError:
+            raise
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise BadInputError(f"not a readable video ({exc})", path) from None
+        check_pixels(self.width, self.height, path)
+
+
+def frame_info(ref: "FileRef") -> ImageInfo:
+    info = StreamInfo(ref.tree.abspath(ref.path))
+    if ref.frame is not None and not 0 <= ref.frame < info.frames:
+        raise BadInputError(f"has {info.frames} frames; frame {ref.frame} does not exist", ref.where)
+    return ImageInfo(info.width, info.height, "L" if ref.channel is not None else "RGB", "H264")
+
+
+def _gray(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane as a full-range matte."""
+    plane = frame.planes[0]
+    y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
+    full = frame.color_range == FULL_RANGE or frame.format.name.startswith(("yuvj", "gray"))
+    return y.copy() if full else _LIMITED_TO_FULL[y]
+
+
+def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.ndarray]:
+    """Decode frames from ``start`` on, one at a time (RGB HxWx3, or HxW mattes)."""
+    try:
+        with av.open(path) as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            for i, frame in enumerate(c.decode(s)):
+                if i < start:
+                    continue
+                yield _gray(frame) if gray else frame.to_ndarray(format="rgb24")
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise BadInputError(f"video is corrupt or truncated ({exc})", path) from None
+
+
+class _Cursor:
+    def __init__(self, path: str, gray: bool, start: int) -> None:
+        self.frames = iter_frames(path, gray, start)
+        self.next = start
+
+
+_open: "OrderedDict[tuple[str, bool], _Cursor]" = OrderedDict()
+
+
+def read_frame(ref: "FileRef", gray: bool) -> np.ndarray:
+    """Frame ``ref.frame`` of a stream; sequential reads reuse one open decoder."""
+    path = ref.tree.abspath(ref.path)
+    key = (path, gray)
+    index = ref.frame or 0
+    cur = _open.pop(key, None)
+    if cur is None or cur.next > index:
+        cur = _Cursor(path, gray, index)
+    while True:
+        try:
+            arr = next(cur.frames)
+        except StopIteration:
+            raise BadInputError(f"has no frame {index} (stream ended at {cur.next})", path) from None
+        cur.next += 1
+        if cur.next > index:
+            break
+    _open[key] = cur
+    while len(_open) > _MAX_OPEN:
+        _open.popitem(last=False)
+    return arr
+
+
+def close_all() -> None:
+    """Drop every open decoder (e.g. before a source file is replaced)."""
+    _open.clear()
+
+
+class VideoWriter:
+    """Encode frames one by one into ``dst``; the file appears only when complete."""
+
+    def __init__(self, dst: Path, width: int, height: int, fps: float = 25.0, alpha: bool = False, crf: int = 18) -> None:
+        self.dst, self.alpha = dst, alpha
+        self.size = (width, height)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = tmp_name(dst).with_suffix(".tmp" + dst.suffix)
+        try:
+            self.container = av.open(str(self.tmp), "w", format="mp4")
+        except (av.FFmpegError, OSError) as exc:
+            raise HimfmtError(f"cannot write video ({exc})", str(dst)) from None
+        s = self.container.add_stream("libx264", rate=round(fps))
+        s.width, s.height = width, height
+        odd = width % 2 or height % 2
+        if alpha:
+            s.pix_fmt = "yuv444p"
+            s.options = {"qp": "0", "preset": "veryfast"}
+            s.codec_context.color_range = FULL_RANGE
+        else:
+            s.pix_fmt = "yuv444p" if odd else "yuv420p"
+            s.options = {"crf": str(crf), "preset": "veryfast"}
+        self.stream = s
+        self.count = 0
+        self._chroma: np.ndarray | None = None
+
+    def write(self, arr: np.ndarray) -> None:
+        h, w = arr.shape[:2]
+        if (w, h) != self.size:
+            raise BadInputError(f"frame {self.count} is {w}x{h}, the video is {self.size[0]}x{self.size[1]}", str(self.dst))
+        if self.alpha:
+            if self._chroma is None:
+                self._chroma = np.full((2, h, w), 128, np.uint8)
+            frame = av.VideoFrame.from_ndarray(np.concatenate([arr[None], self._chroma]), format="yuv444p")
+            frame.color_range = FULL_RANGE
+        else:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
+        self._mux(frame)
+        self.count += 1
+
+    def _mux(self, frame: av.VideoFrame | None) -> None:
+        try:
+            for packet in self.stream.encode(frame):
+                self.container.mux(packet)
+        except OSError as exc:
+            self.abort()
+            raise write_error(exc, self.dst) from None
+
+    def close(self) -> None:
+        self._mux(None)
+        self.container.close()
+        os.replace(self.tmp, self.dst)
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # closing a half-written container may itself fail
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,87 @@
+"""``dvm_composed``: DVM's composed sequences, ``{v,a,f,b[,t]}/<seq>/%05d.jpg``.
+
+``v`` composite, ``a`` alpha as 3-channel grey JPEG (read from channel 0, as
+DVM's loader does), ``f`` the foreground *premultiplied* by alpha, ``b`` the
+background crop, ``t`` trimaps. himfmt can also keep a lossless PNG copy of
+the alpha in ``a_png/``; when present it is the matte the model reads.
+"""
+from __future__ import annotations
+
+from ..io.tree import Tree, join
+from ..model import Dataset, FileRef, Frame, Instance, Note, Sample
+from .base import Layout, Match, OutFile, OutStream, Planned, WriteOptions, image_stems
+from .dvm_source import trimap_ref
+
+STREAMS = ("v", "a", "f", "b", "t")
+PNG_ALPHA = "a_png"
+
+
+class DvmComposed(Layout):
+    name = "dvm_composed"
+    kind = "video"
+    description = "DVM composed sequences: {v,a,f,b[,t]}/<seq>/%05d.jpg (f premultiplied, alpha as JPEG)"
+    default_alpha_dir = None
+
+    def detect(self, tree: Tree, rel: str) -> Match | None:
+        top = tree.dirs(rel)
+        if "v" not in top and "a" not in top:
+            return None
+        def has_seq(stream: str) -> bool:
+            seqs = tree.dirs(join(rel, stream))
+            return bool(seqs) and bool(image_stems(tree, join(rel, stream, seqs[0])))
+        missing = [f"no {s}/<seq>/*.jpg frames" for s in ("v", "a") if not has_seq(s)]
+        if len(missing) == 2:
+            return None
+        return Match(self.name, rel, {"all": rel}, (2 - len(missing)) / 2, missing, [rel])
+
+    def read(self, tree: Tree, match: Match) -> Dataset:
+        root = match.path
+        ds = Dataset(self.name, tree, root, {"all": root}, fg_premultiplied=True)
+        present = [s for s in (*STREAMS, PNG_ALPHA) if s in tree.dirs(root)]
+        seqs = sorted(set(tree.dirs(join(root, "a"))) | set(tree.dirs(join(root, "v"))))
+        for seq in seqs:
+            streams = {s: image_stems(tree, join(root, s, seq)) for s in present}
+            names = sorted(set(streams.get("v", {})) | set(streams.get("a", {})))
+            for s in ("v", "a", "f", "b"):
+                if s in streams and set(streams[s]) != set(names):
+                    ds.notes.append(Note(
+                        "dvm.stream_mismatch", join(root, s, seq),
+                        f"{s}/{seq} has {len(streams[s])} frames where v/a have {len(names)}, or different names",
+                    ))
+
+            def ref(stream: str, frame: str, channel: int | None = None) -> FileRef | None:
+                got = streams.get(stream, {}).get(frame)
+                return FileRef(tree, join(root, stream, seq, got), channel=channel) if got else None
+
+            frames = []
+            for f in names:
+                matte = ref(PNG_ALPHA, f) or ref("a", f, 0)
+                frames.append(Frame(f, ref("v", f), [Instance("00", matte)] if matte else [],
+                                    fg=ref("f", f), bg=ref("b", f), trimap=ref("t", f, 0)))
+            ds.samples.append(Sample(seq, "all", frames, is_clip=True))
+        return ds
+
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
+        """Frames as DVM writes them; ``frame.fg`` must already be premultiplied."""
+        out: list[Planned] = []
+        seq = sample.id
+        for frame in sample.frames:
+            name = frame.name + ".jpg"
+            matte = frame.instances[0].matte if frame.instances else None
+            if frame.image is not None:
+                out.append(OutFile(join("v", seq, name), frame.image, False))
+            if matte is not None:
+                out.append(OutFile(join("a", seq, name), matte, True, gray3=True))
+                if opts.png_alpha:
+                    out.append(OutFile(join(PNG_ALPHA, seq, frame.name + ".png"), matte, True))
+            if frame.fg is not None:
+                out.append(OutFile(join("f", seq, name), frame.fg, False))
+            if frame.bg is not None:
+                out.append(OutFile(join("b", seq, name), frame.bg, False))
+            tri = frame.trimap or trimap_ref(matte, opts)
+            if tri is not None:
+                out.append(OutFile(join("t", seq, name), tri, True, gray3=True))
+        return out
+
+
+LAYOUT = DvmComposed()

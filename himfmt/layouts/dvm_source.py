@@ -1,0 +1,184 @@
+"""``dvm_source``: the inputs of DVM's generator.
+
+``fg/image/<phase>/{fg,alpha[,trimap]}/<name>.png``,
+``fg/video/<phase>/<NNNN>/{f,a}.mp4``, ``bg/<phase>/<NNNN>.mp4`` and pair lists
+(``*.txt`` at the root). Image fgs are samples with one frame; video fgs are
+clips whose frames are references into the mp4 streams (nothing decoded);
+background videos are ``Dataset.backgrounds``. Reading notes, rather than
+skips, what DVM's generator would silently skip: a pair naming a missing
+file, f/a videos with different frame counts.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from ..errors import BadInputError
+from ..io.images import is_image_name
+from ..io.tree import Tree, join
+from ..io.video import StreamInfo, is_video_name
+from ..masks import trimap
+from ..model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, Note, Sample
+from .base import Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions, stem
+from .dvm_pairs import Pair, format_pairs, looks_like_pairs, parse_pairs
+
+PHASES = ("train", "test")
+
+
+def _phases(tree: Tree, rel: str) -> list[str]:
+    return [p for p in tree.dirs(rel) if p in PHASES]
+
+
+def _stream_frames(tree: Tree, rel: str, ds: Dataset) -> int | None:
+    try:
+        return StreamInfo(tree.abspath(rel)).frames
+    except BadInputError as exc:
+        ds.notes.append(Note("file.corrupt", rel, str(exc.args[0]).split(": ", 1)[-1]))
+        return None
+
+
+class DvmSource(Layout):
+    name = "dvm_source"
+    kind = "video"
+    description = "DVM sources: fg/image/<phase>/{fg,alpha}/, fg/video/<phase>/<NNNN>/{f,a}.mp4, bg/<phase>/*.mp4, pair lists"
+    default_alpha_dir = None
+
+    def detect(self, tree: Tree, rel: str) -> Match | None:
+        top = tree.dirs(rel)
+        if "fg" not in top and "bg" not in top:
+            return None
+        fg = join(rel, "fg")
+        has_fg = any(
+            _phases(tree, join(fg, kind)) for kind in ("image", "video") if kind in tree.dirs(fg)
+        )
+        has_bg = any(
+            any(is_video_name(n) for n in tree.files(join(rel, "bg", p))) for p in _phases(tree, join(rel, "bg"))
+        )
+        if not has_fg and not has_bg:
+            return None
+        missing = []
+        if not has_fg:
+            missing.append("no fg/image/<phase>/ or fg/video/<phase>/ foregrounds")
+        if not has_bg:
+            missing.append("no bg/<phase>/*.mp4 background videos")
+        phases = sorted(set(_phases(tree, join(fg, "image"))) | set(_phases(tree, join(fg, "video"))) | set(_phases(tree, join(rel, "bg"))))
+        return Match(self.name, rel, {p: rel for p in phases}, (2 - len(missing)) / 2, missing, [rel])
+
+    def read(self, tree: Tree, match: Match) -> Dataset:
+        root = match.path
+        ds = Dataset(self.name, tree, root, dict(match.splits))
+        for phase in match.splits:
+            self._read_images(tree, root, phase, ds)
+            self._read_videos(tree, root, phase, ds)
+            brel = join(root, "bg", phase)
+            for name in tree.files(brel):
+                if not is_video_name(name):
+                    continue
+                n = _stream_frames(tree, join(brel, name), ds) or 0
+                frames = [Frame(f"{i:05d}", FileRef(tree, join(brel, name), i)) for i in range(n)]
+                ds.backgrounds.append(Sample(stem(name), phase, frames, is_clip=True))
+        self._read_pairs(tree, root, ds)
+        return ds
+
+    def _read_images(self, tree: Tree, root: str, phase: str, ds: Dataset) -> None:
+        base = join(root, "fg", "image", phase)
+        fgs = [n for n in tree.files(join(base, "fg")) if is_image_name(n)]
+        alphas = set(tree.files(join(base, "alpha")))
+        trimaps = set(tree.files(join(base, "trimap")))
+        for name in fgs:
+            image = FileRef(tree, join(base, "fg", name))
+            if name in alphas:
+                matte: FileRef | None = FileRef(tree, join(base, "alpha", name))
+            else:
+                try:
+                    rgba = image.info().mode in ("RGBA", "LA")
+                except BadInputError:
+                    rgba = False
+                matte = FileRef(tree, image.path, channel=3) if rgba else None
+                if matte is None:
+                    ds.notes.append(Note("dvm.alpha_missing", image.path, f"no alpha/{name} and the fg has no alpha channel"))
+            tri = FileRef(tree, join(base, "trimap", name)) if name in trimaps else None
+            insts = [Instance("00", matte)] if matte else []
+            ds.samples.append(Sample(stem(name), phase, [Frame(stem(name), image, insts, trimap=tri)]))
+        for name in sorted(alphas.difference(fgs)):
+            ds.notes.append(Note("dvm.fg_missing", join(base, "alpha", name), f"alpha without fg/{name}"))
+
+    def _read_videos(self, tree: Tree, root: str, phase: str, ds: Dataset) -> None:
+        base = join(root, "fg", "video", phase)
+        for clip in tree.dirs(base):
+            crel = join(base, clip)
+            names = set(tree.files(crel))
+            for want in ("f.mp4", "a.mp4"):
+                if want not in names:
+                    ds.notes.append(Note("dvm.stream_missing", join(crel, want), f"clip {clip} has no {want}"))
+            nf = _stream_frames(tree, join(crel, "f.mp4"), ds) if "f.mp4" in names else None
+            na = _stream_frames(tree, join(crel, "a.mp4"), ds) if "a.mp4" in names else None
+            if nf is not None and na is not None and nf != na:
+                ds.notes.append(Note("dvm.frame_count_mismatch", crel, f"f.mp4 has {nf} frames, a.mp4 has {na} (DVM skips this clip)"))
+            n = min(nf or 0, na or 0)
+            frames = [
+                Frame(f"{i:05d}", FileRef(tree, join(crel, "f.mp4"), i), [Instance("00", FileRef(tree, join(crel, "a.mp4"), i, 0))])
+                for i in range(n)
+            ]
+            ds.samples.append(Sample(clip, phase, frames, is_clip=True))
+
+    def _read_pairs(self, tree: Tree, root: str, ds: Dataset) -> None:
+        pairs: dict[str, list[Pair]] = {}
+        for name in tree.files(root):
+            if not name.endswith(".txt"):
+                continue
+            rel = join(root, name)
+            text = tree.read_bytes(rel).decode("utf-8", errors="replace")
+            if not looks_like_pairs(text):
+                continue
+            pairs[name] = parse_pairs(text, tree.display(rel))
+            phases = [p for p in PHASES if p in name] or list(PHASES)
+            for pair in pairs[name]:
+                fg_rel = ("fg/image/{}/fg/" + pair.fg) if pair.kind == "image" else ("fg/video/{}/" + pair.fg)
+                for what, pattern, check in (("fg", fg_rel, tree.is_file if pair.kind == "image" else tree.is_dir), ("bg", "bg/{}/" + pair.bg, tree.is_file)):
+                    tried = [join(root, pattern.format(p)) for p in phases]
+                    if not any(check(t) for t in tried):
+                        ds.notes.append(Note("dvm.pair_missing_file", rel, f"line {pair.line}: {what} {tried[0]} does not exist"))
+        ds.meta["pairs"] = pairs
+
+    def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
+        phase = split_path
+        if sample.is_clip:
+            base = join("fg", "video", phase, sample.id)
+            mattes = [f.instances[0].matte for f in sample.frames if f.instances and f.instances[0].matte is not None]
+            return [
+                OutStream(join(base, "f.mp4"), [f.image for f in sample.frames if f.image is not None], False),
+                OutStream(join(base, "a.mp4"), mattes, True),
+            ]
+        frame = sample.frames[0]
+        base = join("fg", "image", phase)
+        name = sample.id + ".png"
+        out: list[Planned] = []
+        if frame.image is not None:
+            out.append(OutFile(join(base, "fg", name), frame.image, False))
+        matte = frame.instances[0].matte if frame.instances else None
+        if matte is not None:
+            out.append(OutFile(join(base, "alpha", name), matte, True))
+        tri = frame.trimap or trimap_ref(matte, opts)
+        if tri is not None:
+            out.append(OutFile(join(base, "trimap", name), tri, True))
+        return out
+
+    def plan_background(self, bg: Sample, phase: str) -> OutStream:
+        return OutStream(join("bg", phase, bg.id + ".mp4"), [f.image for f in bg.frames if f.image is not None], False)
+
+    def plan_extra(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
+        """Background videos and pair lists."""
+        out: list[Planned] = [self.plan_background(bg, split_paths.get(bg.split, bg.split)) for bg in dataset.backgrounds]
+        out += [OutText(name, format_pairs(pairs)) for name, pairs in dataset.meta.get("pairs", {}).items()]
+        return out
+
+
+def trimap_ref(matte: Media | None, opts: WriteOptions) -> DerivedRef | None:
+    """The trimap to write for ``matte`` when the options ask for trimaps."""
+    if matte is None or opts.trimap is None:
+        return None
+    kernel, iterations = opts.trimap
+    return DerivedRef(partial(trimap, kernel=kernel, iterations=iterations), (matte,), (True,))
+
+
+LAYOUT = DvmSource()
