@@ -100,3 +100,41 @@ def test_console_script_subprocess(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["datasets"][0]["layout"] == "bg_images"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bg"]
+
+
+def test_validate_exit_codes_and_reports(run_cli, tmp_path):
+    root = trees.train_tree(tmp_path / "data", "s", stems=tuple(f"img{i}" for i in range(8)))
+    code, out, _ = run_cli("validate", str(root))
+    assert code == 0 and "All clean" in out
+    for i in range(8):  # one repeated problem: grouped, first paths shown, a count
+        (root / f"s/alphas/img{i}/.DS_Store").write_bytes(b"x")
+    (root / "s/alphas/img0/00.png").write_bytes(b"junk")
+    report, page = tmp_path / "r.json", tmp_path / "r.html"
+    code, out, _ = run_cli("validate", str(root), f"report={report}", f"html={page}")
+    assert code == 1
+    assert "files.stray x8" in out and "... and 3 more" in out and "file.corrupt x1" in out
+    assert "schemas/findings.json" in out
+    doc = json.loads(report.read_text())
+    ds = doc["datasets"][0]
+    assert doc["root"] == str(root) and ds["layout"] == "maggie_image_train" and ds["splits"] == ["s"]
+    assert ds["summary"] == {"samples": 8, "files": 24, "errors": 9, "warnings": 0, "infos": 0}
+    f = next(f for f in ds["findings"] if f["code"] == "file.corrupt")
+    assert f == {"code": "file.corrupt", "severity": "error", "path": "s/alphas/img0/00.png", "sample": "img0", "message": f["message"]}
+    html = page.read_text()
+    assert html.startswith("<!doctype html>") and "s/alphas/img7/.DS_Store" in html
+
+
+def test_validate_fail_on_warning(run_cli, tmp_path):
+    root = trees.video_tree(tmp_path, "s", n_frames=4)  # too short: a warning
+    assert run_cli("validate", str(root))[0] == 0
+    code, out, _ = run_cli("validate", str(root), "fail_on=warning")
+    assert code == 1 and "video.too_short" in out
+
+
+def test_validate_nothing_found_and_bad_args(run_cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, out, _ = run_cli("validate", str(tmp_path / "empty"))
+    assert code == 1 and "dataset.none_found" in out
+    assert run_cli("validate", str(tmp_path / "missing"))[0] == 2
+    assert run_cli("validate", str(tmp_path / "empty"), "layout=nope")[0] == 2
+    assert run_cli("validate", str(tmp_path / "empty"), "fail_on=sometimes")[0] == 2

@@ -25,6 +25,7 @@ def test_demo_builds_and_detects(run_cli, tmp_path):
     out = tmp_path / "demo"
     code, stdout, _ = run_cli("demo", f"out={out}")
     assert code == 0 and "maggie_image_val" in stdout
+    assert "All clean: no findings." in stdout
     found = detect(Tree(out))
     assert {(m.layout, m.path, tuple(sorted(m.splits))) for m in found.matches} == EXPECTED
     for ds in found.datasets():

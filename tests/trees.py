@@ -22,6 +22,16 @@ def matte(seed: int = 0, w: int = W, h: int = H) -> np.ndarray:
     return np.clip((h * 0.35 - d) * 40, 0, 255).astype(np.uint8)
 
 
+def instance_matte(k: int, n: int, seed: int = 0, w: int = W, h: int = H) -> np.ndarray:
+    """Instance k of n: a soft blob inside its own vertical band, so instances never overlap."""
+    band = w / n
+    cx = band * (k + 0.5) + np.random.default_rng(seed).uniform(-0.1, 0.1) * band
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = np.hypot((yy - h / 2) / 2.5, xx - cx)
+    core = np.clip((band * 0.4 - d) * 80, 0, 255)
+    return core.astype(np.uint8)
+
+
 def save(path: Path, arr: np.ndarray, **kw: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(arr).save(path, **kw)
@@ -37,9 +47,10 @@ def train_tree(
     for i, s in enumerate(stems):
         save(root / split / "images" / f"{s}.jpg", rgb(i))
         for k, n in enumerate(names):
-            save(root / split / alpha_dir / s / n, matte(i * 10 + k))
+            a = instance_matte(k, len(names), i)
+            save(root / split / alpha_dir / s / n, a)
             for m in masks:
-                save(root / split / m / s / n, np.where(matte(i * 10 + k) > 127, 255, 0).astype(np.uint8))
+                save(root / split / m / s / n, np.where(a > 127, 255, 0).astype(np.uint8))
     return root
 
 
@@ -48,7 +59,7 @@ def val_tree(root: Path, splits: tuple[str, ...] = ("natural", "comp"), masks: t
         for i, s in enumerate(("x", "y")):
             save(root / "images" / split / f"{s}.jpg", rgb(j * 10 + i))
             for k in range(2):
-                m = matte(j * 100 + i * 10 + k)
+                m = instance_matte(k, 2, j * 10 + i)
                 save(root / "alphas" / split / s / f"{k:02d}.png", m)
                 for src in masks:
                     save(root / src / split / s / f"{k:02d}.png", np.where(m > 127, 255, 0).astype(np.uint8))
@@ -64,7 +75,7 @@ def video_tree(
         for f, fname in enumerate(frame_names):
             save(root / split / "fgr" / video / f"{fname}.jpg", rgb(v * 100 + f))
             for k in range(n_inst):
-                m = matte(v * 100 + f * 10 + k)
+                m = instance_matte(k, n_inst, v * 100 + f)
                 save(root / split / "pha" / video / fname / f"{k:02d}.png", m)
                 for src in masks:
                     save(root / split / src / video / fname / f"{k:02d}.png", np.where(m > 127, 255, 0).astype(np.uint8))

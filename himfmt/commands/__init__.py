@@ -9,6 +9,7 @@ COMMANDS = {
     "layouts": "layouts_cmd",
     "demo": "demo_cmd",
     "detect": "detect_cmd",
+    "validate": "validate_cmd",
 }
 
 

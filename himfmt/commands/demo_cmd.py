@@ -11,6 +11,8 @@ from ..demo.build import build
 from ..detect import detect
 from ..errors import HimfmtError
 from ..io.tree import Tree
+from ..validate import validate
+from ..validate.report import render
 from .detect_cmd import describe, report_problems, summary_table
 
 SUMMARY = "build a small dataset of every layout from built-in assets [out=DIR]"
@@ -37,5 +39,9 @@ def run(cfg: DictConfig) -> int:
     found = detect(tree)
     rows = [describe(ds) for ds in found.datasets()]
     console.out.print(summary_table(rows, f"himfmt demo: {len(rows)} datasets in {out}"))
-    console.out.print(f"built in {time.perf_counter() - start:.1f} s; try: himfmt detect {out}")
-    return report_problems(found)
+    rc = report_problems(found)
+    with console.err.status("validating every file (deep)"):
+        report = validate(str(out), deep_pass=True)
+    render(report, console.out, deep=True)
+    console.out.print(f"done in {time.perf_counter() - start:.1f} s; try: himfmt validate {out} html=report.html")
+    return max(rc, 1 if report.fails("warning") else 0)

@@ -17,6 +17,10 @@ from PIL import Image
 
 from ..errors import BadInputError
 
+
+class TooLargeError(BadInputError):
+    """An image header claims more pixels than any real dataset image has."""
+
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 # Largest image himfmt will decode (8K x 8K x 4). Real matting data is at most
 # about 6K x 4K; anything claiming more is treated as a decompression bomb.
@@ -46,8 +50,30 @@ def is_image_name(name: str) -> bool:
     return dot > 0 and name[dot:].lower() in IMAGE_EXTS
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# PNG colour type and bit depth -> Pillow's mode name.
+_PNG_MODES = {(0, 8): "L", (0, 16): "I;16", (0, 1): "1", (0, 2): "L;2", (0, 4): "L;4",
+              (2, 8): "RGB", (2, 16): "RGB;16", (3, 8): "P", (3, 4): "P", (3, 2): "P", (3, 1): "P",
+              (4, 8): "LA", (4, 16): "LA;16", (6, 8): "RGBA", (6, 16): "RGBA;16"}
+
+
+def _png_info(head: bytes) -> ImageInfo | None:
+    """Parse the IHDR chunk directly: 5x faster than Image.open for 200k mattes."""
+    if len(head) < 29 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+        return None
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    mode = _PNG_MODES.get((head[25], head[24]))
+    return ImageInfo(width, height, mode, "PNG") if mode else None
+
+
 def read_info(f: BinaryIO, where: str) -> ImageInfo:
     """Header of an image file; raises BadInputError if it is not an image or too large."""
+    head = f.read(33)
+    info = _png_info(head)
+    if info is not None:
+        check_pixels(info.width, info.height, where)
+        return info
+    f.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -61,16 +87,25 @@ def read_info(f: BinaryIO, where: str) -> ImageInfo:
 
 def check_pixels(width: int, height: int, where: str) -> None:
     if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
-        raise BadInputError(
+        raise TooLargeError(
             f"image header claims {width}x{height} pixels; refusing to decode "
             f"(more than {MAX_PIXELS} pixels looks like a decompression bomb)",
             where,
         )
 
 
+def check_complete(data: bytes, info: ImageInfo, where: str) -> None:
+    """Refuse truncated files: libjpeg fills a cut-off JPEG with grey and returns it."""
+    tail = data[-64:].rstrip(b"\0")
+    if info.format == "JPEG" and not tail.endswith(b"\xff\xd9"):
+        raise BadInputError("JPEG is truncated (no end-of-image marker)", where)
+    if info.format == "PNG" and b"IEND" not in tail:
+        raise BadInputError("PNG is truncated (no IEND chunk)", where)
+
+
 def decode(data: bytes, where: str, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
     """Decode image bytes after a header check; RGB(A) channel order."""
-    read_info(io.BytesIO(data), where)
+    check_complete(data, read_info(io.BytesIO(data), where), where)
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if arr is None:
         raise BadInputError("image data is corrupt or truncated", where)
@@ -78,6 +113,20 @@ def decode(data: bytes, where: str, flags: int = cv2.IMREAD_UNCHANGED) -> np.nda
         code = cv2.COLOR_BGRA2RGBA if arr.shape[2] == 4 else cv2.COLOR_BGR2RGB
         arr = cv2.cvtColor(arr, code)
     return arr
+
+
+def verify(data: bytes, where: str) -> None:
+    """Decode only to prove the file is sound (deep validation).
+
+    JPEGs are decoded with libjpeg's DCT-domain 1/2 scaling: every coefficient is
+    still entropy-decoded, so corruption is found at about half the cost, and
+    truncation is caught by :func:`check_complete`.
+    """
+    info = read_info(io.BytesIO(data), where)
+    check_complete(data, info, where)
+    flags = cv2.IMREAD_REDUCED_COLOR_2 if info.format == "JPEG" else cv2.IMREAD_UNCHANGED
+    if cv2.imdecode(np.frombuffer(data, np.uint8), flags) is None:
+        raise BadInputError("image data is corrupt or truncated", where)
 
 
 def decode_rgb(data: bytes, where: str) -> np.ndarray:

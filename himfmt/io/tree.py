@@ -43,6 +43,10 @@ class Tree:
         # Symlinks to one of their own ancestors (directory loops), never followed.
         self.loops: list[str] = []
 
+    def __reduce__(self) -> tuple:
+        # Workers get the root only, not the listing cache of a 50,000-sample tree.
+        return (Tree, (self._root_str,))
+
     def __repr__(self) -> str:
         return f"Tree({self._root_str!r})"
 
@@ -97,19 +101,8 @@ class Tree:
         return out
 
     def names(self, rel: str) -> list[str]:
-        """Sorted names in a directory, without type information (fast path for leaves)."""
-        hit = self._cache.get(rel)
-        if hit is not None:
-            return [e.name for e in hit]
-        try:
-            names = os.listdir(self.abspath(rel))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        except PermissionError:
-            self.unreadable.append(rel)
-            return []
-        names.sort()
-        return names
+        """Sorted names in a directory (leaves: not cached), symlinks checked as in ``list``."""
+        return [e.name for e in self.list(rel, cache=False)]
 
     def dirs(self, rel: str = "") -> list[str]:
         return [e.name for e in self.list(rel) if e.is_dir]

@@ -1,0 +1,91 @@
+"""Validation: JSON Schema over the manifest, then content checks; see ``validate``."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable
+
+from ..detect import detect
+from ..io.memory import tune_malloc
+from ..io.tree import Tree
+from ..model import Dataset, Sample
+from . import checks
+from .catalog import Finding, finding
+from .manifest import schema_findings
+from .report import DatasetReport, Report
+
+Progress = Callable[[str, int], Callable[[int], None]]
+
+
+def _no_progress(label: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
+def structure(ds: Dataset, advance: Callable[[int], None]) -> DatasetReport:
+    rep = DatasetReport(ds.path, ds.layout, list(ds.splits), samples=len(ds.samples))
+    rep.findings += schema_findings(ds)
+    rep.findings += checks.dataset_findings(ds)
+    cache = checks.HeaderCache()
+    for sample in [*ds.samples, *ds.backgrounds]:
+        rep.findings += checks.sample_structure_findings(ds, sample, cache)
+        advance(1)
+    rep.files = cache.files
+    return rep
+
+
+def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int], None]) -> None:
+    """Decode every picture, across ``workers`` processes (spawned: no inherited state)."""
+    samples = [*ds.samples, *ds.backgrounds]
+    jobs: Iterable[tuple[Sample, bool]] = ((s, ds.fg_premultiplied) for s in samples)
+    seen: set[tuple[str, str]] = {(f.code, f.path) for f in rep.findings}
+    def add(found: list[Finding]) -> None:
+        for f in found:
+            if (f.code, f.path) not in seen:  # a corrupt header was already reported
+                seen.add((f.code, f.path))
+                rep.findings.append(f)
+        advance(1)
+    tune_malloc()
+    if workers <= 1:
+        for job in jobs:
+            add(checks.deep_sample_findings(job)[0])
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=tune_malloc) as pool:
+        chunk = max(1, min(16, len(samples) // (workers * 8)))  # small trees: keep both cores busy
+        for found, _ in pool.map(checks.deep_sample_findings, jobs, chunksize=chunk):
+            add(found)
+
+
+def validate(
+    root: str, layout: str | None = None, deep_pass: bool = False, workers: int = 0,
+    progress: Progress = _no_progress,
+) -> Report:
+    """Validate every dataset under ``root`` (or ``root`` as ``layout``)."""
+    tree = Tree(root)
+    found = detect(tree, layout=layout)
+    report = Report(str(tree.root))
+    if not found.matches:
+        rep = DatasetReport("", "none", [])
+        rep.findings.append(finding("dataset.none_found", "", None, found.explain_nothing()))
+        rep.findings += checks.tree_findings(tree)
+        report.datasets.append(rep)
+        return report
+    workers = workers or (os.cpu_count() or 1)
+    for ds in found.datasets():
+        total = len(ds.samples) + len(ds.backgrounds)
+        rep = structure(ds, progress(f"structure {ds.path or '.'} ({ds.layout})", total))
+        if deep_pass:
+            deep(ds, rep, workers, progress(f"decoding {ds.path or '.'} ({ds.layout})", total))
+        report.datasets.append(rep)
+    # Problems met while listing (symlinks, permissions) go to the dataset that holds them.
+    for f in checks.tree_findings(tree):
+        owner = max(
+            (d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
+            key=lambda d: len(d.path), default=report.datasets[0],
+        )
+        owner.findings.append(f)
+    return report
+
+
+__all__ = ["Report", "validate"]

@@ -1,0 +1,122 @@
+"""The validation report: rich terminal view, JSON (CLI.md format) and standalone HTML."""
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .catalog import CATALOG_FILE, RANK, Finding, catalog
+
+SHOW_PATHS = 5  # first paths shown per finding group
+
+
+@dataclass
+class DatasetReport:
+    path: str
+    layout: str
+    splits: list[str]
+    samples: int = 0
+    files: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        sev = Counter(f.severity for f in self.findings)
+        return {"samples": self.samples, "files": self.files, "errors": sev["error"], "warnings": sev["warning"], "infos": sev["info"]}
+
+    def groups(self) -> list[tuple[str, list[Finding]]]:
+        by: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            by.setdefault(f.code, []).append(f)
+        return sorted(by.items(), key=lambda kv: (-RANK[kv[1][0].severity], kv[0]))
+
+
+@dataclass
+class Report:
+    root: str
+    datasets: list[DatasetReport] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for d in self.datasets for f in d.findings]
+
+    def worst(self) -> str | None:
+        return max((f.severity for f in self.findings), key=RANK.__getitem__, default=None)
+
+    def fails(self, fail_on: str) -> bool:
+        worst = self.worst()
+        return worst is not None and RANK[worst] >= RANK[fail_on]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"root": self.root, "datasets": [
+            {"path": d.path, "layout": d.layout, "splits": d.splits, "summary": d.summary(),
+             "findings": [f.as_dict() for f in d.findings]} for d in self.datasets]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def next_step(report: Report, deep: bool) -> str:
+    s = Counter(f.severity for f in report.findings)
+    if not s:
+        tail = "" if deep else " Run with deep=true to decode every file as well."
+        return f"All clean: no findings.{tail}"
+    return (f"{s['error']} errors, {s['warning']} warnings. Fix the errors first; each code is explained "
+            f"(meaning, loader it breaks, fix) in {CATALOG_FILE} of himfmt, or run 'himfmt validate --help'.")
+
+
+def render(report: Report, console: Console, deep: bool) -> None:
+    table = Table(title=f"himfmt validate {report.root}")
+    for col in ("path", "layout", "samples", "files", "errors", "warnings", "infos"):
+        table.add_column(col, justify="left" if col in ("path", "layout") else "right", no_wrap=col != "path", overflow="fold")
+    for d in report.datasets:
+        s = d.summary()
+        table.add_row(d.path or ".", d.layout, *(str(s[k]) for k in ("samples", "files", "errors", "warnings", "infos")))
+    console.print(table)
+    codes = catalog()
+    for d in report.datasets:
+        for code, group in d.groups():
+            sev = group[0].severity
+            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/] x{len(group)} in {escape(d.path or '.')}: {escape(codes[code]['meaning'])}")
+            for f in group[:SHOW_PATHS]:
+                console.print(f"    {escape(f.path)}: {escape(f.message)}")
+            if len(group) > SHOW_PATHS:
+                console.print(f"    ... and {len(group) - SHOW_PATHS} more (all are in report=FILE.json)")
+    console.print(next_step(report, deep))
+
+
+def to_html(report: Report, deep: bool) -> str:
+    codes = catalog()
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(d.path or '.')}</td><td>{e(d.layout)}</td><td>{e(', '.join(d.splits))}</td>"
+        + "".join(f"<td class=n>{v}</td>" for v in d.summary().values()) + "</tr>"
+        for d in report.datasets
+    )
+    groups = []
+    for d in report.datasets:
+        for code, group in d.groups():
+            sev = group[0].severity
+            items = "".join(f"<li><code>{e(f.path)}</code>: {e(f.message)}</li>" for f in group[:50])
+            more = f"<li>... and {len(group) - 50} more</li>" if len(group) > 50 else ""
+            info = codes[code]
+            groups.append(
+                f"<section class={sev}><h3>{e(sev)} <code>{e(code)}</code> x{len(group)} in {e(d.path or '.')}</h3>"
+                f"<p>{e(info['meaning'])} <b>Breaks:</b> {e(info['breaks'])} <b>Fix:</b> {e(info['fix'])}</p><ul>{items}{more}</ul></section>"
+            )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>himfmt validate {e(report.root)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
+.n{{text-align:right}}section{{border-left:4px solid #999;padding-left:1em;margin:1em 0}}.error{{border-color:#c00}}.warning{{border-color:#e90}}</style>
+</head><body><h1>himfmt validate</h1><p>root: <code>{e(report.root)}</code></p>
+<table><tr><th>path</th><th>layout</th><th>splits</th><th>samples</th><th>files</th><th>errors</th><th>warnings</th><th>infos</th></tr>{rows}</table>
+{''.join(groups)}<p>{e(next_step(report, deep))}</p></body></html>
+"""
