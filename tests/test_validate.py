@@ -281,3 +281,34 @@ def test_parallel_deep_equals_serial(train):
     serial = validate(str(train), deep_pass=True, workers=1)
     parallel = validate(str(train), deep_pass=True, workers=2)
     assert sorted(serial.findings) == sorted(parallel.findings) != []
+
+
+def test_truncated_mp4(tmp_path):
+    root = source_tree(tmp_path)
+    data = (root / "fg/video/test/0000/f.mp4").read_bytes()
+    (root / "fg/video/test/0000/f.mp4").write_bytes(data[: len(data) // 2])
+    assert ("file.corrupt", "fg/video/test/0000/f.mp4") in found(root, deep=True)
+
+
+def test_schemas_are_valid_and_codes_documented():
+    from jsonschema import Draft202012Validator
+
+    from himfmt.layouts import LAYOUTS
+    from himfmt.validate.catalog import catalog
+
+    def codes_in(node):
+        if isinstance(node, dict):
+            yield from node.get("x-findings", {}).values()
+            for v in node.values():
+                yield from codes_in(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from codes_in(v)
+
+    root = Path(__file__).parents[1] / "schemas"
+    for layout in LAYOUTS:
+        doc = json.loads((root / f"{layout}.json").read_text())
+        Draft202012Validator.check_schema(doc)
+        assert set(codes_in(doc)) <= set(catalog()), layout
+    for code, info in catalog().items():
+        assert info["severity"] in ("error", "warning", "info") and info["meaning"] and info["breaks"] and info["fix"], code
