@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import av
+import cv2
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm"})
 FULL_RANGE = 2  # AVCOL_RANGE_JPEG
+BT601 = 6  # AVCOL_SPC_SMPTE170M: the matrix OpenCV's RGB->YUV conversions use
 _LIMITED_TO_FULL = np.clip(np.rint((np.arange(256) - 16) * 255.0 / 219.0), 0, 255).astype(np.uint8)
 _MAX_OPEN = 4
 
@@ -127,6 +129,24 @@ def close_all() -> None:
     _open.clear()
 
 
+def planar_frame(planes: list[np.ndarray], fmt: str, width: int, height: int) -> av.VideoFrame:
+    """A frame whose every byte, row padding included, is written.
+
+    ``from_ndarray`` leaves the padding at the end of each row uninitialised and
+    the encoder reads it, which made encoded bytes depend on heap contents (seen:
+    two identical encodes in one process differed). So colour conversion is done
+    here (OpenCV, BT.601) rather than by swscale, and padding is zero.
+    """
+    frame = av.VideoFrame(width, height, fmt)
+    for plane, arr in zip(frame.planes, planes):
+        rows, cols = arr.shape
+        buf = np.empty((rows, plane.line_size), np.uint8)
+        buf[:, :cols] = arr
+        buf[:, cols:] = 0
+        plane.update(buf)
+    return frame
+
+
 class VideoWriter:
     """Encode frames one by one into ``dst``; the file appears only when complete."""
 
@@ -148,7 +168,12 @@ class VideoWriter:
             s.codec_context.color_range = FULL_RANGE
         else:
             s.pix_fmt = "yuv444p" if odd else "yuv420p"
-            s.options = {"crf": str(crf), "preset": "veryfast"}
+            # mbtree off: x264's macroblock-tree code reads uninitialised memory, so
+            # with it the same frames encode to different bytes (measured here).
+            s.options = {"crf": str(crf), "preset": "veryfast", "x264-params": "mbtree=0"}
+            s.codec_context.colorspace = BT601
+            if odd:
+                s.codec_context.color_range = FULL_RANGE
         self.stream = s
         self.count = 0
         self._chroma: np.ndarray | None = None
@@ -159,11 +184,20 @@ class VideoWriter:
             raise BadInputError(f"frame {self.count} is {w}x{h}, the video is {self.size[0]}x{self.size[1]}", str(self.dst))
         if self.alpha:
             if self._chroma is None:
-                self._chroma = np.full((2, h, w), 128, np.uint8)
-            frame = av.VideoFrame.from_ndarray(np.concatenate([arr[None], self._chroma]), format="yuv444p")
+                self._chroma = np.full((h, w), 128, np.uint8)
+            frame = planar_frame([arr, self._chroma, self._chroma], "yuv444p", w, h)
             frame.color_range = FULL_RANGE
+        elif self.stream.pix_fmt == "yuv420p":
+            i420 = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420)  # BT.601, limited range
+            u = i420[h: h + h // 4].reshape(h // 2, w // 2)
+            v = i420[h + h // 4:].reshape(h // 2, w // 2)
+            frame = planar_frame([i420[:h], u, v], "yuv420p", w, h)
+            frame.colorspace = BT601
         else:
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
+            ycrcb = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YCrCb)  # BT.601, full range
+            frame = planar_frame([ycrcb[:, :, 0], ycrcb[:, :, 2], ycrcb[:, :, 1]], "yuv444p", w, h)
+            frame.colorspace = BT601
+            frame.color_range = FULL_RANGE
         self._mux(frame)
         self.count += 1
 
