@@ -53,8 +53,7 @@ def encode_media(f: OutFile, quality: int = 95) -> bytes:
     return images.encode(arr, _suffix(f.path), quality)
 
 
-def write_stream(out: Path, s: OutStream, mode: str) -> str:
-    dst = safe_join(out, s.path)
+def write_stream(dst: Path, s: OutStream, mode: str) -> str:
     if can_place_stream(s):
         first = s.frames[0]
         assert isinstance(first, FileRef)
@@ -75,14 +74,18 @@ def write_stream(out: Path, s: OutStream, mode: str) -> str:
     return "encode"
 
 
-def write_item(out: Path, item: Planned, mode: str = "copy", quality: int = 95) -> str:
+def write_item(out: str | Path, item: Planned, mode: str = "copy", quality: int = 95) -> str:
     """Write one planned file or stream; returns how ('copy', 'hardlink', 'symlink', 'encode')."""
+    return write_item_at(safe_join(out, item.path), item, mode, quality)
+
+
+def write_item_at(dst: str, item: Planned, mode: str = "copy", quality: int = 95) -> str:
+    """``write_item`` with the output path already joined (the conversion hot path)."""
     if isinstance(item, OutStream):
-        return write_stream(out, item, mode)
+        return write_stream(Path(dst), item, mode)
     if isinstance(item, OutText):
-        atomic_write(safe_join(out, item.path), item.text.encode())
+        atomic_write(dst, item.text.encode())
         return "encode"
-    dst = safe_join(out, item.path)
     if can_place(item):
         m = item.media
         assert isinstance(m, FileRef)

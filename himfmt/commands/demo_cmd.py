@@ -7,6 +7,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from .. import console
+from ..convert import Job, convert
 from ..demo.build import build
 from ..detect import detect
 from ..errors import HimfmtError
@@ -35,6 +36,9 @@ def run(cfg: DictConfig) -> int:
     start = time.perf_counter()
     with console.err.status("building demo data") as status:
         build(out, seed=int(cfg.seed), progress=lambda name: status.update(f"writing {name}"))
+    with console.err.status("converting I-HIM50K to the val layout"):
+        conv = convert(Job(str(out / "data" / "I-HIM50K"), str(out / "converted" / "I-HIM50K_as_val"), "maggie_image_val", mode="hardlink"))
+    console.out.print(f"converted {conv.samples} samples: {conv.route.src} -> {conv.route.dst} (hard links)")
     tree = Tree(out)
     found = detect(tree)
     rows = [describe(ds) for ds in found.datasets()]

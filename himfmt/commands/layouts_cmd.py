@@ -5,7 +5,11 @@ from omegaconf import DictConfig
 from rich.table import Table
 
 from .. import console
+from ..convert_route import HOLDS, refusal, route
 from ..layouts import LAYOUTS
+
+# One example of each kind of refusal, so the matrix's 'no' cells are explained.
+REASONS_SHOWN = {("bg_images", "hhm"), ("dvm_source", "maggie_image_train"), ("maggie_image_train", "maggie_video")}
 
 SUMMARY = "every layout: name, one-line description, image|video"
 
@@ -18,4 +22,23 @@ def run(cfg: DictConfig) -> int:
     for lay in LAYOUTS.values():
         table.add_row(lay.name, lay.kind, lay.description)
     console.out.print(table)
+    matrix = Table(title="himfmt convert: from (rows) -> to (columns); 'lossy' steps are listed by convert")
+    matrix.add_column("from \\ to")
+    names = list(LAYOUTS)
+    for i, name in enumerate(names):
+        matrix.add_column(str(i + 1), justify="center")
+    for i, src in enumerate(names):
+        cells = []
+        for dst in names:
+            if refusal(src, dst):
+                cells.append("[red]no[/]")
+            else:
+                cells.append("[yellow]lossy[/]" if route(src, dst, has_masks=HOLDS[src].masks).lossy else "[green]yes[/]")
+        matrix.add_row(f"{i + 1} {src}", *cells)
+    console.out.print(matrix)
+    for src in names:
+        for dst in names:
+            why = refusal(src, dst)
+            if why and (src, dst) in REASONS_SHOWN:
+                console.out.print(f"  {src} -> {dst}: {why}")
     return 0

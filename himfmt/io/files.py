@@ -10,27 +10,39 @@ from pathlib import Path
 from ..errors import HimfmtError
 
 
-def safe_join(root: str | os.PathLike[str], rel: str) -> Path:
+def safe_join(root: str | os.PathLike[str], rel: str) -> str:
     """``root/rel``, refusing relative paths that would leave ``root``."""
-    if not rel or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+    if not rel or rel[0] in "/\\" or (len(rel) > 1 and rel[1] == ":"):
         raise HimfmtError("absolute or empty path is not allowed here", rel)
-    parts = rel.replace("\\", "/").split("/")
-    if any(p in ("..",) for p in parts):
+    if ".." in rel.replace("\\", "/").split("/"):
         raise HimfmtError("path escapes its root ('..')", rel)
-    return Path(root, *parts)
+    return os.path.join(root, rel)
 
 
-def tmp_name(dst: Path) -> Path:
+_made_dirs: set[str] = set()
+
+
+def ensure_parent(path: str, fresh: bool = False) -> None:
+    """Create the parent folder once per process (writing 200,000 files, mkdir was 10%)."""
+    parent = os.path.dirname(path)
+    if fresh or parent not in _made_dirs:
+        os.makedirs(parent, exist_ok=True)
+        _made_dirs.add(parent)
+
+
+def tmp_name(dst: str | Path) -> Path:
+    dst = Path(dst)
     return dst.with_name(f".{dst.name}.himfmt-{uuid.uuid4().hex[:12]}.tmp")
 
 
-def istmp_name(name: str) -> bool:
+def is_tmp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp") and ".himfmt-" in name
 
 
-def atomic_write(dst: Path, data: bytes) -> None:
+def atomic_write(dst: str | Path, data: bytes) -> None:
     """Write ``data`` to ``dst`` through a temporary name and a rename."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst = str(dst)
+    ensure_parent(dst, fresh=True)
     tmp = tmp_name(dst)
     try:
         with open(tmp, "wb") as f:
@@ -39,45 +51,68 @@ def atomic_write(dst: Path, data: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise write_error(exc, dst) from None
+    except BaseException:  # interrupted: leave no temporary file behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
-def place(src: str, dst: Path, mode: str = "copy") -> str:
+def place(src: str, dst: str | Path, mode: str = "copy") -> str:
     """Put the file ``src`` at ``dst`` by copy, hard link or symlink; atomic.
 
-    Returns the mode actually used: a hard link across filesystems falls back
-    to a copy (and the caller reports it).
+    A link is created under its final name directly (creating a link is atomic);
+    only when that name exists already does it go through a temporary name and
+    a rename. Returns the mode actually used: a hard link across file systems
+    falls back to a copy (and the caller reports it).
     """
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst = str(dst)
+    if mode not in ("copy", "hardlink", "symlink"):
+        raise HimfmtError(f"unknown mode {mode!r} (copy, hardlink or symlink)")
+    for attempt in (0, 1):
+        try:
+            ensure_parent(dst, fresh=attempt == 1)
+            if mode == "hardlink":
+                os.link(src, dst)
+            elif mode == "symlink":
+                os.symlink(os.path.abspath(src), dst)
+            else:
+                break
+            return mode
+        except FileExistsError:
+            break
+        except FileNotFoundError:
+            if attempt or not os.path.exists(src):
+                raise write_error(FileNotFoundError(errno.ENOENT, "source file vanished"), Path(src)) from None
+        except OSError as exc:
+            if mode == "hardlink" and exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                mode = "copy"
+                break
+            raise write_error(exc, Path(dst)) from None
     tmp = tmp_name(dst)
-    used = mode
     try:
         if mode == "hardlink":
-            try:
-                os.link(src, tmp)
-            except OSError as exc:
-                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                    raise
-                shutil.copyfile(src, tmp)
-                used = "copy"
+            os.link(src, tmp)
         elif mode == "symlink":
             os.symlink(os.path.abspath(src), tmp)
-        elif mode == "copy":
-            shutil.copyfile(src, tmp)
         else:
-            raise HimfmtError(f"unknown mode {mode!r} (copy, hardlink or symlink)")
+            shutil.copyfile(src, tmp)
         os.replace(tmp, dst)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise write_error(exc, dst) from None
-    return used
+        raise write_error(exc, Path(dst)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return mode
 
 
-def write_error(exc: OSError, dst: Path) -> HimfmtError:
+def write_error(exc: OSError, dst: str | Path) -> HimfmtError:
     reasons = {
         errno.ENOSPC: "no space left on the device",
         errno.EDQUOT: "disk quota exceeded",
         errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted (read-only or immutable destination?)",
         errno.EROFS: "read-only file system",
+        errno.EFBIG: "file too large for this file system or limit (disk full?)",
     }
     return HimfmtError(f"cannot write: {reasons.get(exc.errno or 0, exc.strerror or str(exc))}", str(dst))
 

@@ -55,13 +55,11 @@ class DvmSource(Layout):
         )
         if not has_fg and not has_bg:
             return None
-        missing = []
-        if not has_fg:
-            missing.append("no fg/image/<phase>/ or fg/video/<phase>/ foregrounds")
-        if not has_bg:
-            missing.append("no bg/<phase>/*.mp4 background videos")
+        # Foregrounds make the tree; background videos are optional (a conversion
+        # from image data writes foregrounds only).
+        missing = [] if has_fg else ["no fg/image/<phase>/ or fg/video/<phase>/ foregrounds"]
         phases = sorted(set(_phases(tree, join(fg, "image"))) | set(_phases(tree, join(fg, "video"))) | set(_phases(tree, join(rel, "bg"))))
-        return Match(self.name, rel, {p: rel for p in phases}, (2 - len(missing)) / 2, missing, [rel])
+        return Match(self.name, rel, {p: rel for p in phases}, 1.0 if has_fg else 0.5, missing, [rel])
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         root = match.path
