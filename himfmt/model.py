@@ -11,7 +11,7 @@ never decoded while a tree is read: every picture is a *reference*, either a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
 import numpy as np
 
@@ -199,9 +199,6 @@ class Dataset:
         from .layouts import get_layout
 
         return get_layout(self.layout).kind
-
-    def iter_split(self, split: str) -> Iterator[Sample]:
-        return (s for s in self.samples if s.split == split)
 
     @property
     def n_instances(self) -> int:

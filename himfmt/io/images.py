@@ -40,10 +40,6 @@ class ImageInfo(NamedTuple):
     def size(self) -> tuple[int, int]:
         return (self.width, self.height)
 
-    @property
-    def is_8bit_gray(self) -> bool:
-        return self.mode == "L"
-
 
 def is_image_name(name: str) -> bool:
     dot = name.rfind(".")

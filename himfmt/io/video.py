@@ -124,11 +124,6 @@ def read_frame(ref: "FileRef", gray: bool) -> np.ndarray:
     return arr
 
 
-def close_all() -> None:
-    """Drop every open decoder (e.g. before a source file is replaced)."""
-    _open.clear()
-
-
 def planar_frame(planes: list[np.ndarray], fmt: str, width: int, height: int) -> av.VideoFrame:
     """A frame whose every byte, row padding included, is written.
 
