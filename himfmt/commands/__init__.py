@@ -11,6 +11,7 @@ COMMANDS = {
     "detect": "detect_cmd",
     "validate": "validate_cmd",
     "convert": "convert_cmd",
+    "synth": "synth_cmd",
 }
 
 

@@ -1,0 +1,158 @@
+"""Run a recipe for ids 0..n-1: deterministic, sharded, parallel and resumable.
+
+Sample ``i`` draws only from ``rng(seed, recipe, i, attempt)`` and from inputs
+sorted by name, so its output does not depend on worker count, shard split or
+process start method. Shard ``k`` of ``K`` makes ids ``i % K == k``. Each
+shard appends to its own record in ``<out>/.himfmt/``; a rerun skips ids
+already written (or rejected) by any shard. A rejected draw (nobody
+placeable, an occlusion rule broken) is retried with the next ``attempt`` of
+the same id, so names stay gap-free; only an id whose attempts all fail is
+recorded as rejected.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
+
+import numpy as np
+
+from ..errors import BadInputError, HimfmtError
+from ..io.files import safe_join
+from ..io.memory import tune_malloc
+from ..layouts import WriteOptions, get_layout
+from ..model import Sample
+from ..write import write_item_at
+
+RECORD_DIR = ".himfmt"
+
+
+def rng_for(seed: int, recipe: str, i: int, attempt: int = 0) -> np.random.Generator:
+    """The only source of randomness of sample ``i``."""
+    return np.random.default_rng([int(seed), zlib.crc32(recipe.encode()), int(i), int(attempt)])
+
+
+class Recipe(Protocol):
+    name: str
+
+    def make(self, i: int, rng: np.random.Generator) -> Sample | None:
+        """Sample ``i`` from ``rng``, or None when this draw is rejected."""
+
+
+@dataclass
+class Plan:
+    recipe: Recipe
+    out: Path
+    layout: str
+    split: str
+    n: int
+    seed: int = 0
+    attempts: int = 10
+    shard_index: int = 0
+    shard_count: int = 1
+    workers: int = 1
+    opts: WriteOptions = field(default_factory=WriteOptions)
+
+    def ids(self) -> list[int]:
+        if not 0 <= self.shard_index < self.shard_count:
+            raise HimfmtError(f"shard.index must be in 0..{self.shard_count - 1}, not {self.shard_index}")
+        return list(range(self.shard_index, self.n, self.shard_count))
+
+    def record_path(self) -> Path:
+        return self.out / RECORD_DIR / f"synth-{self.recipe.name}-{self.split}-shard{self.shard_index}of{self.shard_count}.jsonl"
+
+
+@dataclass
+class Result:
+    written: int = 0
+    rejected: list[int] = field(default_factory=list)
+    skipped: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    retries: int = 0
+
+
+def done_ids(out: Path, recipe: str, split: str) -> set[int]:
+    """Ids any shard of this recipe has finished (written or rejected)."""
+    done: set[int] = set()
+    folder = out / RECORD_DIR
+    if not folder.is_dir():
+        return done
+    for rec in folder.glob(f"synth-{recipe}-{split}-shard*.jsonl"):
+        for line in rec.read_text().splitlines():
+            try:
+                done.add(int(json.loads(line)["id"]))
+            except (json.JSONDecodeError, KeyError, ValueError):
+                continue  # a line cut by a kill: that id is made again
+    return done
+
+
+_PLAN: Plan | None = None  # set once per worker process: tasks then carry only an id
+
+
+def _init_worker(plan: Plan) -> None:
+    global _PLAN
+    tune_malloc()
+    _PLAN = plan
+
+
+def _make_id(i: int) -> dict[str, Any]:
+    assert _PLAN is not None
+    return _make_one(_PLAN, i)
+
+
+def _make_one(plan: Plan, i: int) -> dict[str, Any]:
+    lay = get_layout(plan.layout)
+    for attempt in range(plan.attempts):
+        try:
+            sample = plan.recipe.make(i, rng_for(plan.seed, plan.recipe.name, i, attempt))
+        except BadInputError as exc:
+            return {"id": i, "status": "failed", "message": str(exc)}
+        if sample is None:
+            continue
+        sample.split = plan.split
+        files = []
+        for item in lay.plan(sample, plan.split, plan.opts):
+            dst = safe_join(str(plan.out), item.path)
+            write_item_at(dst, item)
+            files.append([item.path, os.path.getsize(dst)])
+        return {"id": i, "status": "ok", "attempt": attempt, "files": files}
+    return {"id": i, "status": "rejected", "attempts": plan.attempts}
+
+
+def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None)) -> Result:
+    result = Result()
+    done = done_ids(plan.out, plan.recipe.name, plan.split)
+    todo = [i for i in plan.ids() if i not in done]
+    result.skipped = len(plan.ids()) - len(todo)
+    rec_path = plan.record_path()
+    rec_path.parent.mkdir(parents=True, exist_ok=True)
+    advance = progress(len(todo))
+    tune_malloc()
+    with open(rec_path, "a") as rec:
+        for entry in _results(plan, todo):
+            if entry["status"] == "failed":
+                result.failed.append((entry["id"], entry["message"]))
+            else:
+                if entry["status"] == "ok":
+                    result.written += 1
+                    result.retries += entry["attempt"]
+                else:
+                    result.rejected.append(entry["id"])
+                rec.write(json.dumps(entry) + "\n")
+                rec.flush()
+            advance(1)
+    return result
+
+
+def _results(plan: Plan, todo: list[int]) -> Iterator[dict[str, Any]]:
+    if plan.workers <= 1 or len(todo) < 2:
+        yield from (_make_one(plan, i) for i in todo)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(plan.workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
+        yield from pool.map(_make_id, todo, chunksize=max(1, min(8, len(todo) // (plan.workers * 4))))
