@@ -79,7 +79,7 @@ class ImageHim:
         bg = self.backgrounds[int(rng.integers(len(self.backgrounds)))].read_rgb()
         H, W = bg.shape[:2]
         canvas = Canvas(bg)
-        areas: list[float] = []
+        areas: list[float] = []  # each placed person's full alpha area (0..255 units)
         layers: list[tuple[np.ndarray, int, int]] = []
         for k in chosen:
             target_h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
@@ -98,7 +98,7 @@ class ImageHim:
                     areas.append(float(a.sum(dtype=np.int64)))
                     layers.append((fg, x, y))
                     break
-        if not canvas.mattes:
+        if not layers:
             return None
         instances = []
         for k, m in enumerate(canvas.mattes):
@@ -119,15 +119,7 @@ class ImageHim:
 
     def _keeps_visible(self, canvas: Canvas, areas: list[float], a: np.ndarray, x: int, y: int) -> bool:
         """Would pasting ``a`` at (x, y) leave every placed person >= min_visible of its area?"""
-        h, w = a.shape
-        for m, area in zip(canvas.mattes, areas):
-            box = clip_box(x, y, w, h, canvas.width, canvas.height)
-            if box is None:
-                continue
-            ry, rx, ly, lx = box
-            region = m[ry, rx].astype(np.float32)
-            covered = float((region * (a[ly, lx].astype(np.float32) / 255.0)).sum())
-            visible_now = float(m.sum(dtype=np.int64))
-            if visible_now - covered < self.p.min_visible * area:
+        for k, area in enumerate(areas):
+            if canvas.visible_area(k) - canvas.covered(k, a, x, y) * 255.0 < self.p.min_visible * area:
                 return False
         return True
