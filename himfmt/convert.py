@@ -25,7 +25,7 @@ import numpy as np
 from .convert_route import HOLDS, Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
-from .io.files import check_output_dir, is_tmp_name, safe_join, write_error
+from .io.files import check_output_dir, remove_tmp_files, safe_join, write_error
 from .io.memory import tune_malloc
 from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, Planned, WriteOptions, get_layout
@@ -161,16 +161,6 @@ def _write_sample(args: tuple[Path, list[Planned], str]) -> tuple[list[list[Any]
     return files, how, None
 
 
-def _clean_tmp(dst: Path) -> int:
-    n = 0
-    for root, _, names in os.walk(dst):
-        for name in names:
-            if is_tmp_name(name):
-                os.unlink(os.path.join(root, name))
-                n += 1
-    return n
-
-
 def plan(job: Job, ds: Dataset) -> tuple[Route, Iterator[tuple[str, list[Planned]]]]:
     r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs))
     lay = get_layout(job.to)
@@ -235,7 +225,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
         return summary
     try:
         dst.mkdir(parents=True, exist_ok=True)
-        _clean_tmp(dst)
+        remove_tmp_files(dst)
         record = Record(dst, job)
     except OSError as exc:
         raise write_error(exc, dst / RECORD) from None

@@ -108,3 +108,47 @@ def test_background_narrower_than_every_person_ends(run_cli, inputs, tmp_path):
     assert code == 0
     assert re.search(r"rejected \(all attempts\)\s*│\s*10\b", out), out
     assert not (tmp_path / "o" / "I-HIM50K" / "images").exists()
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_output(inputs, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    hhm, bg = inputs
+    args = [sys.executable, "-m", "himfmt", "synth", f"hhm={hhm}", f"bg={bg}", "n=300", "workers=1"]
+    assert subprocess.run([*args, f"out={tmp_path / 'whole'}"], capture_output=True).returncode == 0
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([*args, f"out={out}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    records = out / ".himfmt"
+    deadline = time.time() + 60
+    def lines() -> int:
+        return sum(len(p.read_text().splitlines()) for p in records.glob("*.jsonl")) if records.is_dir() else 0
+    while time.time() < deadline and lines() < 20:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < lines() < 300, "the kill must land mid-way"
+    rerun = subprocess.run([*args, f"out={out}"], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert digest(out) == digest(tmp_path / "whole")
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_tmp_cleanup_spares_live_writers(tmp_path):
+    import subprocess
+
+    from himfmt.io.files import HOST, remove_tmp_files, tmp_name
+
+    live = tmp_name(tmp_path / "a.png")  # this process: alive
+    live.write_bytes(b"x")
+    dead_proc = subprocess.Popen(["true"])
+    dead_proc.wait()
+    dead = tmp_path / f".b.png.himfmt-{HOST}-{dead_proc.pid}-deadbeef.tmp"
+    dead.write_bytes(b"x")
+    other_host = tmp_path / f".c.png.himfmt-elsewhere-{dead_proc.pid}-deadbeef.tmp"
+    other_host.write_bytes(b"x")
+    assert remove_tmp_files(tmp_path) == 1
+    assert live.exists() and not dead.exists() and other_host.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -30,13 +31,45 @@ def ensure_parent(path: str, fresh: bool = False) -> None:
         _made_dirs.add(parent)
 
 
+HOST = socket.gethostname().replace("-", "_")
+
+
 def tmp_name(dst: str | Path) -> Path:
+    """A hidden sibling name that says which host and process is writing it."""
     dst = Path(dst)
-    return dst.with_name(f".{dst.name}.himfmt-{uuid.uuid4().hex[:12]}.tmp")
+    return dst.with_name(f".{dst.name}.himfmt-{HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _writer_gone(name: str) -> bool:
+    """True when the temporary file's writer ran on this host and is no longer alive."""
+    try:
+        host, pid, _ = name[: -len(".tmp")].rsplit(".himfmt-", 1)[1].rsplit("-", 2)
+        if host != HOST:
+            return False  # another machine's (e.g. another shard on a cluster): not ours to judge
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError, IndexError):
+        return False
+    return False
 
 
 def is_tmp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp") and ".himfmt-" in name
+
+
+def remove_tmp_files(root: str | Path) -> int:
+    """Delete temporary files that killed runs on this host left under ``root``.
+
+    Files of live writers (another shard writing into the same output) are kept.
+    """
+    n = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if is_tmp_name(name) and _writer_gone(name):
+                os.unlink(os.path.join(folder, name))
+                n += 1
+    return n
 
 
 def atomic_write(dst: str | Path, data: bytes) -> None:

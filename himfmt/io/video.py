@@ -149,7 +149,7 @@ class VideoWriter:
         self.dst, self.alpha = dst, alpha
         self.size = (width, height)
         dst.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = tmp_name(dst).with_suffix(".tmp" + dst.suffix)
+        self.tmp = tmp_name(dst)  # the container format is given explicitly below
         try:
             self.container = av.open(str(self.tmp), "w", format="mp4")
         except (av.FFmpegError, OSError) as exc:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Protocol
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
-from ..io.files import safe_join
+from ..io.files import remove_tmp_files, safe_join
 from ..io.memory import tune_malloc
 from ..layouts import WriteOptions, get_layout
 from ..model import Sample
@@ -126,6 +126,8 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
 
 def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None)) -> Result:
     result = Result()
+    if plan.out.is_dir():
+        remove_tmp_files(plan.out)  # left by a killed run; their ids are not recorded, so they are redone
     done = done_ids(plan.out, plan.recipe.name, plan.split)
     todo = [i for i in plan.ids() if i not in done]
     result.skipped = len(plan.ids()) - len(todo)
