@@ -6,7 +6,6 @@ Usage: python bench/synth_image.py [n]
 """
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys

@@ -30,7 +30,7 @@ from .io.memory import tune_malloc
 from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, Planned, WriteOptions, get_layout
 from .layouts.dvm_source import PHASES
-from .model import Dataset, FileRef, Sample
+from .model import Dataset, FileRef
 from .write import can_place, write_item_at
 
 RECORD = ".himfmt/convert.jsonl"

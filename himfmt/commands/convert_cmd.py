@@ -1,6 +1,8 @@
 """``himfmt convert``: one layout to another, safely, with every loss stated."""
 from __future__ import annotations
 
+import os
+
 from omegaconf import DictConfig
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -43,8 +45,6 @@ def show(summary: Summary, job: Job, dry_run: bool) -> None:
 
 
 def run(cfg: DictConfig) -> int:
-    import os
-
     trimap = tuple(int(v) for v in cfg.trimap) if cfg.trimap else None
     job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), bool(cfg.png_alpha),
               trimap, int(cfg.workers) or (os.cpu_count() or 1))

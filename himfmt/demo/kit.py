@@ -13,6 +13,8 @@ import math
 import cv2
 import numpy as np
 
+from ..synth.composite import clip_box
+
 SKIN = np.array([[224, 172, 140], [198, 134, 102], [141, 85, 60], [245, 205, 180]], np.float32)
 HAIR = np.array([[40, 28, 20], [90, 60, 30], [20, 20, 22], [160, 120, 70]], np.float32)
 
@@ -131,8 +133,6 @@ def clip_frames(
         canvas_a = np.zeros((height, width), np.uint8)
         px = int(x + speed * f) - fg.shape[1] // 2
         py = height - fg.shape[0]
-        from ..synth.composite import clip_box
-
         box = clip_box(px, py, fg.shape[1], fg.shape[0], width, height)
         if box is not None:
             ry, rx, ly, lx = box

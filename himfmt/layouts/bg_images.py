@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import OutStream, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
+from .base import Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
 
 
 def probe_split(tree: Tree, rel: str) -> Probe | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Note, Sample
-from .base import Layout, Match, OutFile, OutStream, Planned, WriteOptions, image_stems
+from .base import Layout, Match, OutFile, Planned, WriteOptions, image_stems
 from .dvm_source import trimap_ref
 
 STREAMS = ("v", "a", "f", "b", "t")

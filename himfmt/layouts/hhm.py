@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .base import OutStream, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems
+from .base import Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems
 
 ALPHA_NAMES = ("alphas", "alpha", "mattes")
 SKIP_LIST = "invalid_him.txt"

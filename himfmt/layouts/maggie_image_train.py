@@ -9,7 +9,6 @@ from __future__ import annotations
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
 from .base import (
-    OutStream,
     Planned,
     WriteOptions,
     LAYER_DIRS,

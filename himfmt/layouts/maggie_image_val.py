@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import OutStream, Planned, WriteOptions, LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances
+from .base import Planned, WriteOptions, LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances
 
 
 class MaggieImageVal(Layout):

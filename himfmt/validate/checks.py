@@ -82,8 +82,9 @@ class HeaderCache:
         self.files = 0
 
     def get(self, ref: FileRef) -> ImageInfo | BadInputError:
-        key = (str(ref.tree.root), ref.path)
-        hit = self.infos.get(key)
+        # Only streams are cached (their frames share one header); a file is read once anyway.
+        key = (ref.tree.abspath(""), ref.path) if ref.frame is not None else None
+        hit = self.infos.get(key) if key else None
         if hit is None:
             self.files += 1
             try:
@@ -92,7 +93,7 @@ class HeaderCache:
                 hit = exc
             except OSError as exc:
                 hit = BadInputError(f"cannot read ({exc.strerror})", ref.where)
-            if ref.frame is not None:
+            if key:
                 self.infos[key] = hit
         return hit
 
