@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
+from typing import Any, Callable
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -13,14 +15,17 @@ from ..detect import open_datasets
 from ..errors import HimfmtError
 from ..io.files import check_output_dir
 from ..layouts import WriteOptions, get_layout
-from ..model import FileRef
-from ..synth import image_him
-from ..synth.runner import RECORD_DIR, Plan, run as run_plan
+from ..layouts.dvm_pairs import parse_pairs
+from ..model import Dataset, FileRef
+from ..synth import dvm, image_him, people_walk, video_him
+from ..synth.backgrounds import Background, load_backgrounds
+from ..synth.motion import WalkParams
+from ..synth.runner import RECORD_DIR, Plan, Recipe, Result, run as run_plan
 
-SUMMARY = "make samples with a published recipe: recipe=image_him hhm=DIR bg=DIR out=DIR [n=N] [seed=S]"
+SUMMARY = "make samples with a published recipe: recipe=image_him|video_him|dvm|people_walk out=DIR [n=N] [seed=S]"
 
 
-def _one(path: str | None, layout: str, what: str):
+def _one(path: str | None, layout: str, what: str) -> Dataset:
     if not path:
         raise HimfmtError(f"{what}= is required for this recipe")
     found = [d for d in open_datasets(str(path)) if d.layout == layout]
@@ -29,7 +34,18 @@ def _one(path: str | None, layout: str, what: str):
     return found[0]
 
 
-def image_him_recipe(cfg: DictConfig) -> image_him.ImageHim:
+def _params(cls: type, section: Any, **extra: Any) -> Any:
+    """A recipe's parameter dataclass from its config section (unknown keys are the config's own)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in OmegaConf.to_container(section).items() if k in names and k not in extra}, **extra)
+
+
+def _walk(r: DictConfig) -> WalkParams:
+    return _params(WalkParams, r.walk)
+
+
+def _people(cfg: DictConfig) -> list[tuple[FileRef, FileRef]]:
+    """Image + matte of every hhm person, sorted, minus the skip lists."""
     hhm = _one(cfg.hhm, "hhm", "hhm")
     skip = {n for names in hhm.meta.get("skip", {}).values() for n in names}
     if cfg.skip_list:
@@ -42,43 +58,142 @@ def image_him_recipe(cfg: DictConfig) -> image_him.ImageHim:
         if f.image.name in skip or s.id in skip:
             continue
         people.append((f.image, f.instances[0].matte))
+    return people
+
+
+def _backgrounds(cfg: DictConfig) -> list[Background]:
+    if not cfg.bg:
+        raise HimfmtError("bg= is required for this recipe")
+    return load_backgrounds(str(cfg.bg))
+
+
+def image_him_recipe(cfg: DictConfig) -> image_him.ImageHim:
     bgs = _one(cfg.bg, "bg_images", "bg")
     backgrounds = [f.image for s in sorted(bgs.samples, key=lambda s: (s.split, s.id)) for f in s.frames if f.image is not None]
+    return image_him.ImageHim(_people(cfg), backgrounds, _params(image_him.Params, cfg.recipe))
+
+
+def video_him_recipe(cfg: DictConfig) -> video_him.VideoHim:
     r = cfg.recipe
-    params = image_him.Params(r.people_min, r.people_max, r.height_min, r.height_max, r.tries, r.min_visible, r.layers)
-    return image_him.ImageHim(people, backgrounds, params)
+    if r.difficulty not in r.levels:
+        raise HimfmtError(f"recipe.difficulty must be one of {', '.join(r.levels)}, not {r.difficulty!r}")
+    level = _params(video_him.Level, r.levels[r.difficulty])
+    clips = _one(cfg.clips, "video_matte", "clips")
+    ordered = sorted(clips.samples, key=lambda s: (s.split, s.id))
+    return video_him.VideoHim(ordered, _backgrounds(cfg), _params(video_him.Params, r, level=level))
 
 
-RECIPES = {"image_him": image_him_recipe}
+def dvm_recipe(cfg: DictConfig) -> dvm.Dvm:
+    source = _one(cfg.source, "dvm_source", "source")
+    phase = str(cfg.phase)
+    if cfg.pairs:
+        path = Path(str(cfg.pairs))
+        if not path.is_file():
+            raise HimfmtError("no such pair list", str(path))
+        pairs = parse_pairs(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    else:
+        lists = source.meta.get("pairs", {})
+        named = [n for n in sorted(lists) if phase in n] or sorted(lists)
+        if len(named) != 1:
+            raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair lists ({', '.join(sorted(lists)) or 'none'})", source.tree.display(source.path))
+        pairs = lists[named[0]]
+    return dvm.Dvm(dvm.jobs_from(source, pairs, phase), _params(dvm.Params, cfg.recipe, walk=_walk(cfg.recipe)))
 
 
-def run(cfg: DictConfig) -> int:
+def people_walk_recipe(cfg: DictConfig) -> people_walk.PeopleWalk:
+    return people_walk.PeopleWalk(_people(cfg), _backgrounds(cfg), _params(people_walk.Params, cfg.recipe, walk=_walk(cfg.recipe)))
+
+
+RECIPES: dict[str, Callable[[DictConfig], Recipe]] = {
+    "image_him": image_him_recipe,
+    "video_him": video_him_recipe,
+    "dvm": dvm_recipe,
+    "people_walk": people_walk_recipe,
+}
+
+
+def _count(cfg: DictConfig, recipe: Recipe) -> int:
+    """n=, else the recipe's default (per difficulty for video_him; every pair for dvm)."""
+    n = cfg.n if cfg.n is not None else cfg.recipe.get("n")
+    if isinstance(n, DictConfig):
+        n = n.get(str(cfg.recipe.get("difficulty")))
+    if n is None:
+        n = len(getattr(recipe, "jobs", []))
+    if int(n) < 0:
+        raise HimfmtError(f"n must be >= 0, not {n}")
+    return int(n)
+
+
+def _split(cfg: DictConfig) -> str:
+    r = cfg.recipe
+    split = cfg.split or r.split
+    if split:
+        return str(split)
+    if r.name == "video_him":
+        return f"comp_{r.difficulty}"
+    return str(cfg.phase)
+
+
+def _plan(cfg: DictConfig, out: Path) -> Plan:
     name = str(cfg.recipe.name)
     if name not in RECIPES:
         raise HimfmtError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
     recipe = RECIPES[name](cfg)
     layout = str(cfg.layout or cfg.recipe.layout)
     lay = get_layout(layout)
+    trimap = cfg.recipe.get("trimap")
+    opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=bool(cfg.recipe.get("png_alpha", False)),
+                        trimap=tuple(trimap) if trimap else None)
+    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
+                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts)
+
+
+def _runs(cfg: DictConfig) -> list[DictConfig]:
+    """The config itself, or one config per entry of ``runs`` (a schedule)."""
+    if not cfg.runs:
+        return [cfg]
+    out = []
+    for entry in cfg.runs:
+        one = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "runs"])
+        for key, value in entry.items():
+            OmegaConf.update(one, str(key), value, merge=False)
+        out.append(one)
+    return out
+
+
+def run(cfg: DictConfig) -> int:
     out = Path(str(cfg.out)).resolve()
-    inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg) if p]
+    plans = [_plan(one, out) for one in _runs(cfg)]  # every run's inputs checked before any work
+    inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source) if p]
     resuming = (out / RECORD_DIR).is_dir()
     check_output_dir(out, bool(cfg.overwrite) or resuming, inputs)
-    plan = Plan(recipe, out, layout, str(cfg.split or cfg.recipe.split), int(cfg.n), int(cfg.seed), int(cfg.attempts),
-                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1),
-                WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas"))
-    with Progress(TextColumn(f"{name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console.err, transient=True) as bars:
-        def progress(total: int):
-            task = bars.add_task(name, total=total)
-            return lambda k: bars.advance(task, k)
-        result = run_plan(plan, progress)
-    table = Table(title=f"himfmt synth {name} -> {layout} in {out}", show_header=False)
-    for label, value in (("ids in this shard", len(plan.ids())), ("written", result.written), ("already done", result.skipped),
-                         ("redrawn attempts", result.retries), ("rejected (all attempts)", len(result.rejected)),
-                         ("failed", len(result.failed))):
-        table.add_row(label, str(value))
+    layouts = sorted({p.layout for p in plans})
+    rows: dict[str, list[str]] = {k: [] for k in ("split", "ids", "written", "done before", "redrawn attempts", "rejected", "failed")}
+    failed = 0
+    for plan in plans:
+        result = _run_one(plan)
+        ids = plan.ids()
+        for key, value in (("split", plan.split), ("ids", f"{ids[0]:05d}-{ids[-1]:05d}" if ids else "none"),
+                           ("written", result.written), ("done before", result.skipped), ("redrawn attempts", result.retries),
+                           ("rejected", len(result.rejected)), ("failed", len(result.failed))):
+            rows[key].append(str(value))
+        for i, message in result.failed[:10]:
+            console.error(f"{plan.recipe.name} id {i}: {message}")
+        failed += len(result.failed)
+    table = Table(title=f"himfmt synth -> {out} ({', '.join(layouts)})")
+    table.add_column("")
+    for plan in plans:
+        table.add_column(plan.recipe.name, justify="right")
+    for key, values in rows.items():
+        table.add_row(key, *values)
     console.out.print(table)
-    for i, message in result.failed[:10]:
-        console.error(f"id {i}: {message}")
-    return 1 if result.failed else 0
+    return 1 if failed else 0
 
+
+def _run_one(plan: Plan) -> Result:
+    with Progress(TextColumn(plan.recipe.name), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console.err, transient=True) as bars:
+        def progress(total: int) -> Callable[[int], None]:
+            task = bars.add_task(plan.recipe.name, total=total)
+            return lambda k: bars.advance(task, k)
+        return run_plan(plan, progress)

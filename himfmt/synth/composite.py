@@ -42,6 +42,7 @@ class Canvas:
         self.height, self.width = self._acc.shape[:2]
         self._mattes: list[np.ndarray] = []  # visible alpha x 255
         self.boxes: list[tuple[int, int, int, int]] = []  # x0, y0, x1, y1 of each instance
+        self.areas: list[float] = []  # each instance's alpha sum as pasted (0..255 units), before occlusion
 
     @property
     def image(self) -> np.ndarray:
@@ -75,6 +76,13 @@ class Canvas:
         region = self._mattes[k][ry, rx].astype(np.float32)
         return float((region * alpha[ly, lx].astype(np.float32)).sum()) / (255.0 * 255.0)
 
+    def keeps_visible(self, alpha: np.ndarray, x: int, y: int, min_visible: float) -> bool:
+        """Would pasting ``alpha`` at (x, y) leave every pasted instance >= min_visible of its area?"""
+        return all(
+            self.visible_area(k) - self.covered(k, alpha, x, y) * 255.0 >= min_visible * area
+            for k, area in enumerate(self.areas)
+        )
+
     def paste(self, fg: np.ndarray, alpha: np.ndarray, x: int, y: int) -> int:
         """Paste ``fg`` (hxwx3) with ``alpha`` (hxw) at (x, y), clipped; returns its index."""
         h, w = alpha.shape
@@ -92,7 +100,9 @@ class Canvas:
                 m[ry, rx] = div255(m[ry, rx].astype(np.uint32) * inv).astype(np.uint16)
             matte[ry, rx] = (a * 255).astype(np.uint16)
             self.boxes.append((rx.start, ry.start, rx.stop, ry.stop))
+            self.areas.append(float(a.sum(dtype=np.int64)))
         else:
             self.boxes.append((0, 0, 0, 0))
+            self.areas.append(0.0)
         self._mattes.append(matte)
         return len(self._mattes) - 1

@@ -79,7 +79,6 @@ class ImageHim:
         bg = self.backgrounds[int(rng.integers(len(self.backgrounds)))].read_rgb()
         H, W = bg.shape[:2]
         canvas = Canvas(bg)
-        areas: list[float] = []  # each placed person's full alpha area (0..255 units)
         layers: list[tuple[np.ndarray, int, int]] = []
         for k in chosen:
             target_h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
@@ -93,9 +92,8 @@ class ImageHim:
             h, w = a.shape
             for _ in range(p.tries):
                 x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
-                if self._keeps_visible(canvas, areas, a, x, y):
+                if canvas.keeps_visible(a, x, y, p.min_visible):
                     canvas.paste(fg, a, x, y)
-                    areas.append(float(a.sum(dtype=np.int64)))
                     layers.append((fg, x, y))
                     break
         if not layers:
@@ -116,10 +114,3 @@ class ImageHim:
         sid = f"{i:05d}"
         frame = Frame(sid, ArrayRef(canvas.image), instances, bg=ArrayRef(bg) if p.layers else None)
         return Sample(sid, "", [frame])
-
-    def _keeps_visible(self, canvas: Canvas, areas: list[float], a: np.ndarray, x: int, y: int) -> bool:
-        """Would pasting ``a`` at (x, y) leave every placed person >= min_visible of its area?"""
-        for k, area in enumerate(areas):
-            if canvas.visible_area(k) - canvas.covered(k, a, x, y) * 255.0 < self.p.min_visible * area:
-                return False
-        return True

@@ -1,6 +1,7 @@
 """Run a recipe for ids 0..n-1: deterministic, sharded, parallel and resumable.
 
-Sample ``i`` draws only from ``rng(seed, recipe, i, attempt)`` and from inputs
+Sample ``i`` draws only from ``rng(seed, recipe, i, attempt)`` (``recipe``
+names the recipe and, for video_him, its difficulty) and from inputs
 sorted by name, so its output does not depend on worker count, shard split or
 process start method. Shard ``k`` of ``K`` makes ids ``i % K == k``. Each
 shard appends to its own record in ``<out>/.himfmt/``; a rerun skips ids
@@ -51,6 +52,7 @@ class Plan:
     layout: str
     split: str
     n: int
+    first: int = 0  # ids run first .. first + n - 1 (e.g. the published ids of a schedule)
     seed: int = 0
     attempts: int = 10
     shard_index: int = 0
@@ -61,7 +63,7 @@ class Plan:
     def ids(self) -> list[int]:
         if not 0 <= self.shard_index < self.shard_count:
             raise HimfmtError(f"shard.index must be in 0..{self.shard_count - 1}, not {self.shard_index}")
-        return list(range(self.shard_index, self.n, self.shard_count))
+        return [i for i in range(self.first, self.first + self.n) if i % self.shard_count == self.shard_index]
 
     def record_path(self) -> Path:
         return self.out / RECORD_DIR / f"synth-{self.recipe.name}-{self.split}-shard{self.shard_index}of{self.shard_count}.jsonl"

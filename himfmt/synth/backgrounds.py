@@ -1,0 +1,78 @@
+"""Backgrounds for the video recipes: still images, frame folders or video files.
+
+One folder may mix all three (``bg=`` of ``video_him`` and ``people_walk``):
+image files are stills, sub-folders of images are clips, video files are
+clips decoded frame by frame. Everything is listed once, sorted by name, and
+a clip's frame count is read from its header only when the clip is drawn, so
+a folder of 4,000 videos costs nothing until it is used. A clip that runs out
+stays frozen on its last frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import HimfmtError
+from ..io.images import is_image_name
+from ..io.tree import Tree, join
+from ..io.video import StreamInfo, is_video_name
+from ..layouts.base import image_stems
+from ..model import FileRef
+
+
+@dataclass
+class Background:
+    """A still (``frames`` holds one picture) or a clip of frames or a video stream."""
+
+    name: str
+    frames: list[FileRef] = field(default_factory=list)
+    video: FileRef | None = None  # the stream, when the clip is a video file
+    still: bool = False
+    _count: int | None = None
+
+    @property
+    def where(self) -> str:
+        return (self.video or self.frames[0]).where
+
+    def count(self) -> int:
+        """Frames in the clip (1 for a still); a video's header is read once, here."""
+        if self._count is None:
+            if self.video is not None:
+                self._count = StreamInfo(self.video.tree.abspath(self.video.path)).frames
+            else:
+                self._count = len(self.frames)
+        return self._count
+
+    def size(self) -> tuple[int, int]:
+        return (self.video or self.frames[0]).size()
+
+    def ref(self, k: int) -> FileRef:
+        """Frame ``k``, frozen on the last frame once the clip runs out."""
+        k = min(max(k, 0), self.count() - 1)
+        if self.video is not None:
+            return self.video._replace(frame=k)
+        return self.frames[k]
+
+    def read(self, k: int) -> np.ndarray:
+        return self.ref(k).read_rgb()
+
+
+def load_backgrounds(path: str) -> list[Background]:
+    """Every still, frame folder and video file in ``path`` (one level of folders)."""
+    tree = Tree(path)
+    out: list[Background] = []
+    for name in tree.files(""):
+        if is_image_name(name):
+            out.append(Background(name, [FileRef(tree, name)], still=True))
+        elif is_video_name(name):
+            out.append(Background(name, video=FileRef(tree, name, 0)))
+    for d in tree.dirs(""):
+        frames = [FileRef(tree, join(d, f)) for _, f in sorted(image_stems(tree, d).items())]
+        if frames:
+            out.append(Background(d, frames))
+        else:
+            out.extend(Background(join(d, n), video=FileRef(tree, join(d, n), 0)) for n in tree.files(d) if is_video_name(n))
+    if not out:
+        raise HimfmtError("no background images, frame folders or videos found", tree.display(""))
+    return sorted(out, key=lambda b: b.name)

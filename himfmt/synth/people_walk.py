@@ -1,0 +1,101 @@
+"""Video HIM from image people: several ``hhm`` people walking over bg videos.
+
+No published tool makes this: multi-instance video data for users without
+video mattes. Each person is cut out as in image_him (true foreground, alpha
+box), scaled once to U(0.5, 0.9) of the bg height, and moves by DVM's random
+walk (:mod:`himfmt.synth.motion`) from a random start inside the 5%-95% box.
+People are placed one by one with image_him's occlusion rule, now checked
+on every frame: a walk is refused (up to ``tries`` draws per person) when it
+would leave any person already placed less than ``min_visible`` of its area
+in some frame; a person that fits nowhere is dropped, and a clip nobody
+fits is redrawn. The rule is measured on a copy shrunk by ``rule_scale``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..errors import BadInputError, HimfmtError
+from ..model import FileRef, Sample
+from .backgrounds import Background
+from .clip import LayerClip
+from .composite import Canvas
+from .image_him import crop_person
+from .motion import Pose, WalkParams, posed, random_walk
+
+NAME = "people_walk"
+
+
+@dataclass
+class Params:
+    people_min: int = 2
+    people_max: int = 4
+    height_min: float = 0.5
+    height_max: float = 0.9
+    frames: int = 60  # clip length cap (DVM's cap for image fgs)
+    tries: int = 3
+    min_visible: float = 0.7
+    rule_scale: float = 0.25
+    walk: WalkParams = field(default_factory=WalkParams)
+
+
+class PeopleWalk:
+    name = NAME
+
+    def __init__(self, people: list[tuple[FileRef, FileRef]], backgrounds: list[Background], params: Params) -> None:
+        if not people:
+            raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
+        if params.people_min < 1 or params.people_max < params.people_min:
+            raise HimfmtError(f"people range {params.people_min}-{params.people_max} is empty")
+        self.people, self.backgrounds, self.p = people, backgrounds, params
+
+    def make(self, i: int, rng: np.random.Generator) -> Sample | None:
+        p = self.p
+        n = int(rng.integers(p.people_min, p.people_max + 1))
+        chosen = rng.choice(len(self.people), size=min(n, len(self.people)), replace=False)
+        bg = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
+        W, H = bg.size()
+        length = p.frames if bg.still else min(bg.count(), p.frames)
+        s = p.rule_scale
+        small = [Canvas(np.zeros((max(1, round(H * s)), max(1, round(W * s))), np.uint8)) for _ in range(length)]
+        walkers = []
+        for k in chosen:
+            image, matte = self.people[int(k)]
+            try:
+                fg, a = crop_person(image.read_rgb(), matte.read_gray(), matte.where)
+            except BadInputError:
+                return None  # a bad source person: this draw is rejected, the next attempt draws again
+            h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
+            w = max(1, round(a.shape[1] * h / a.shape[0]))
+            interp = cv2.INTER_AREA if h < a.shape[0] else cv2.INTER_LINEAR
+            fg, a = cv2.resize(fg, (w, h), interpolation=interp), cv2.resize(a, (w, h), interpolation=interp)
+            a_small = cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+            for _ in range(p.tries):
+                start = (rng.uniform(p.walk.box, 1 - p.walk.box) * (W - 1), rng.uniform(p.walk.box, 1 - p.walk.box) * (H - 1))
+                poses = random_walk(rng, length, W, H, p.walk, start)
+                if self._fits(small, a_small, poses):
+                    walkers.append((fg, a, poses))
+                    break
+        if not walkers:
+            return None
+        if bg.still:
+            still = bg.read(0)
+            background = lambda t: still  # noqa: E731 (one decode for the whole clip)
+        else:
+            background = bg.read
+        boxes = [(0, 0, a.shape[1], a.shape[0]) for _, a, _ in walkers]
+        clip = LayerClip(length, W, H, len(walkers), background,
+                         lambda t: [posed(fg, a, box, poses[t]) for (fg, a, poses), box in zip(walkers, boxes)])
+        return clip.sample(f"{i:05d}")
+
+    def _fits(self, small: list[Canvas], a: np.ndarray, poses: list[Pose]) -> bool:
+        """Place the walk on the shrunk canvases if every frame keeps everyone visible enough."""
+        s, box = self.p.rule_scale, (0, 0, a.shape[1], a.shape[0])
+        layers = [posed(a, a, box, pose._replace(x=pose.x * s, y=pose.y * s)) for pose in poses]
+        if not all(c.keeps_visible(lay.alpha, lay.x, lay.y, self.p.min_visible) for c, lay in zip(small, layers)):
+            return False
+        for c, lay in zip(small, layers):
+            c.paste(lay.alpha, lay.alpha, lay.x, lay.y)
+        return True

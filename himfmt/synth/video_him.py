@@ -1,0 +1,174 @@
+"""Recipe B, video HIM (MaGGIe's V-HIM2K5 / V-HIM60), without the published defects.
+
+Per video: 2-4 fg clips (easy at most 3) over a landscape still (probability
+0.5) or a bg clip from a random frame (frozen once it runs out); length
+``min(shortest clip, 30)``; each person keeps one crop box (the union of its
+alpha boxes over the clip) and one size and place: widths shared out in
+proportion to the boxes' aspects so they fill the bg width, times U(1, 1.5)
+for medium and U(1, 2) for hard, shrunk to U(0.8, 1) of the bg height if
+taller; laid left to right (medium and hard shifted by up to half a width),
+standing on the bottom edge. Medium and hard reject a video whose occlusion
+breaks their rule. Each difficulty is its own split (``comp_<level>``) with
+its own random stream, so levels never overwrite each other; boxes come from
+alpha (RGBA frames included), and a folder of portrait stills cannot hang
+the run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..errors import HimfmtError
+from ..model import Sample
+from .backgrounds import Background
+from .clip import Layer, LayerClip
+from .composite import clip_box
+from .motion import alpha_box
+
+NAME = "video_him"
+
+
+@dataclass
+class Level:
+    """What one difficulty changes (published values in ``conf/recipe/video_him.yaml``)."""
+
+    people_max: int = 4
+    scale_max: float = 1.0  # each person's size times U(1, scale_max)
+    shift: float = 0.0  # x shifted by up to shift x its width either way
+    max_occluded: float | None = None  # reject if someone is ever more occluded than this
+    min_occluded: float | None = None  # reject if nobody is ever at least this occluded
+
+
+@dataclass
+class Params:
+    difficulty: str = "easy"
+    level: Level = field(default_factory=Level)
+    people_min: int = 2
+    frames: int = 30
+    still: float = 0.5  # probability of a still background (landscape stills only)
+    tall_min: float = 0.8  # a person taller than the bg is scaled to its height x U(tall_min, 1)
+    rule_scale: float = 0.25  # the occlusion rule is measured on mattes shrunk by this factor
+
+
+Clip = Sample  # a video_matte clip: frames with an image and one instance matte
+
+
+def _resized(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if (arr.shape[1], arr.shape[0]) == size:
+        return arr
+    shrink = size[0] < arr.shape[1]
+    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+@dataclass
+class Person:
+    clip: Clip
+    start: int
+    box: tuple[int, int, int, int]  # static crop box in the clip's frames
+    w: int = 0
+    h: int = 0
+    x: int = 0
+    y: int = 0
+
+    def layer(self, t: int, scale: float = 1.0) -> Layer:
+        frame = self.clip.frames[self.start + t]
+        x0, y0, x1, y1 = self.box
+        size = (max(1, round(self.w * scale)), max(1, round(self.h * scale)))
+        a = _resized(np.ascontiguousarray(frame.instances[0].matte.read_gray()[y0:y1, x0:x1]), size)
+        fg = a if scale != 1.0 else _resized(np.ascontiguousarray(frame.image.read_rgb()[y0:y1, x0:x1]), size)
+        return Layer(fg, a, round(self.x * scale), round(self.y * scale))
+
+
+class VideoHim:
+    def __init__(self, clips: list[Clip], backgrounds: list[Background], params: Params) -> None:
+        self.name = f"{NAME}-{params.difficulty}"
+        self.clips = [c for c in clips if c.frames and all(f.image is not None and f.instances for f in c.frames)]
+        if not self.clips:
+            raise HimfmtError("the clips input has no clip whose every frame has an image and a matte")
+        self.stills = [b for b in backgrounds if b.still and b.size()[0] > b.size()[1]]
+        self.bg_clips = [b for b in backgrounds if not b.still]
+        if not self.stills and not self.bg_clips:
+            raise HimfmtError("the bg input has neither landscape stills nor clips")
+        self.p = params
+
+    def make(self, i: int, rng: np.random.Generator) -> Sample | None:
+        p, lv = self.p, self.p.level
+        n = int(rng.integers(p.people_min, max(p.people_min, lv.people_max) + 1))
+        chosen = rng.choice(len(self.clips), size=min(n, len(self.clips)), replace=False)
+        use_still = bool(self.stills) and (rng.random() < p.still or not self.bg_clips)
+        if use_still:
+            bg, bg_start = self.stills[int(rng.integers(len(self.stills)))], 0
+        else:
+            bg = self.bg_clips[int(rng.integers(len(self.bg_clips)))]
+            bg_start = int(rng.integers(bg.count()))
+        W, H = bg.size()
+        clips = [self.clips[int(k)] for k in chosen]
+        length = min(min(len(c.frames) for c in clips), p.frames)
+        people = []
+        for c in clips:
+            start = int(rng.integers(0, len(c.frames) - length + 1))
+            box = self._union_box(c, start, length)
+            if box is None:
+                return None  # nobody visible in this stretch of the clip: draw again
+            people.append(Person(c, start, box))
+        self._size_and_place(people, W, H, rng)
+        if lv.max_occluded is not None or lv.min_occluded is not None:
+            if not self._meets_rule(people, length, W, H):
+                return None
+        if use_still:
+            still = bg.read(0)
+            background = lambda t: still  # noqa: E731 (one decode for the whole clip)
+        else:
+            background = lambda t: bg.read(bg_start + t)  # noqa: E731
+        clip = LayerClip(length, W, H, len(people), background, lambda t: [q.layer(t) for q in people])
+        return clip.sample(f"{i:05d}")
+
+    @staticmethod
+    def _union_box(clip: Clip, start: int, length: int) -> tuple[int, int, int, int] | None:
+        boxes = [b for f in clip.frames[start:start + length] if (b := alpha_box(f.instances[0].matte.read_gray())) is not None]
+        if not boxes:
+            return None
+        return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+    def _size_and_place(self, people: list[Person], W: int, H: int, rng: np.random.Generator) -> None:
+        lv = self.p.level
+        aspects = [(b[2] - b[0]) / (b[3] - b[1]) for b in (q.box for q in people)]
+        total = sum(aspects)
+        x = 0.0
+        for q, aspect in zip(people, aspects):
+            w = W * aspect / total * rng.uniform(1.0, lv.scale_max)
+            h = w / aspect
+            if h > H:
+                h = H * rng.uniform(self.p.tall_min, 1.0)
+                w = h * aspect
+            q.w, q.h = max(1, round(w)), max(1, round(h))
+            left = x + (rng.uniform(-lv.shift, lv.shift) * q.w if lv.shift else 0.0)
+            q.x = int(round(min(max(left, 0.0), max(W - q.w, 0))))
+            q.y = H - q.h
+            x += q.w
+
+    def _meets_rule(self, people: list[Person], length: int, W: int, H: int) -> bool:
+        """Medium/hard: nobody ever occluded beyond max_occluded, someone at some time at least min_occluded."""
+        lv, s = self.p.level, self.p.rule_scale
+        w, h = max(1, round(W * s)), max(1, round(H * s))
+        most = 0.0
+        for t in range(length):
+            cover = np.zeros((h, w), np.float32)  # 1 - prod(1 - a) of the people in front
+            for q in reversed(people):  # later people are in front
+                layer = q.layer(t, s)
+                box = clip_box(layer.x, layer.y, layer.alpha.shape[1], layer.alpha.shape[0], w, h)
+                if box is None:
+                    continue
+                ry, rx, ly, lx = box
+                a = layer.alpha[ly, lx].astype(np.float32) / 255.0
+                full = float(a.sum())
+                if full <= 0:
+                    continue
+                occluded = 1.0 - float((a * (1.0 - cover[ry, rx])).sum()) / full
+                if lv.max_occluded is not None and occluded > lv.max_occluded:
+                    return False
+                most = max(most, occluded)
+                cover[ry, rx] = 1.0 - (1.0 - cover[ry, rx]) * (1.0 - a)
+        return lv.min_occluded is None or most >= lv.min_occluded
