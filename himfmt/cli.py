@@ -55,6 +55,7 @@ def usage() -> str:
 def run_command(command: str, args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig
+    from omegaconf.errors import MissingMandatoryValue
 
     module = load(command)
     codes: list[int] = []
@@ -66,6 +67,9 @@ def run_command(command: str, args: list[str]) -> int:
         except HimfmtError as exc:
             console.error(str(exc))
             codes.append(exc.exit_code)
+        except MissingMandatoryValue as exc:
+            console.error(f"{exc.full_key}= is required (see himfmt {command} --help)")
+            codes.append(2)
 
     sys.argv = [f"himfmt {command}", *normalize(command, args)]
     try:

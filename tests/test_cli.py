@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+
+import pytest
 import os
 import subprocess
 import sys
@@ -57,6 +59,12 @@ def test_missing_root_is_one_line_exit_2(run_cli, tmp_path):
     code, out, err = run_cli("detect", f"root={tmp_path / 'nope'}")
     assert code == 2
     assert "nope: no such file or directory" in err and "Traceback" not in err + out
+
+
+@pytest.mark.parametrize("command, key", [("validate", "root"), ("detect", "root"), ("synth", "out"), ("convert", "src")])
+def test_argument_not_given_is_one_line_exit_2(run_cli, command, key):
+    code, out, err = run_cli(command)
+    assert code == 2 and f"{key}= is required" in err and "Traceback" not in err + out
 
 
 def test_file_as_root(run_cli, tmp_path):

@@ -12,24 +12,12 @@ import trees
 from himfmt.detect import detect
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
-from himfmt.io.video import StreamInfo, VideoWriter
+from himfmt.io.video import StreamInfo
 from himfmt.layouts import WriteOptions
 from himfmt.layouts.dvm_pairs import Pair, format_pairs, parse_pairs
 from himfmt.masks import trimap
 from himfmt.model import ArrayRef, FileRef, Frame, Instance, Sample
 from himfmt.write import write_dataset, write_samples
-
-
-def alphas(n: int, w: int = 64, h: int = 48) -> list[np.ndarray]:
-    return [np.roll(trees.matte(i, w, h), 2 * i, axis=1) for i in range(n)]
-
-
-def write_mp4(path: Path, frames: list[np.ndarray], gray: bool) -> Path:
-    h, w = frames[0].shape[:2]
-    with VideoWriter(path, w, h, alpha=gray) as vw:
-        for f in frames:
-            vw.write(f)
-    return path
 
 
 def write_limited_range_alpha(path: Path, frames: list[np.ndarray], lossless: bool) -> None:
@@ -49,20 +37,6 @@ def write_limited_range_alpha(path: Path, frames: list[np.ndarray], lossless: bo
             c.mux(p)
 
 
-def source_tree(root: Path, fg_names=("retriever-348572_1920 (1).png", "plain.png"), n_frames: int = 5) -> Path:
-    base = root / "fg" / "image" / "test"
-    for i, name in enumerate(fg_names):
-        trees.save(base / "fg" / name, trees.rgb(i))
-        trees.save(base / "alpha" / name, trees.matte(i))
-    clip = root / "fg" / "video" / "test" / "0000"
-    write_mp4(clip / "f.mp4", [trees.rgb(i, 64, 48) for i in range(n_frames)], False)
-    write_mp4(clip / "a.mp4", alphas(n_frames), True)
-    for b in range(2):
-        write_mp4(root / "bg" / "test" / f"{b:04d}.mp4", [trees.rgb(10 + i, 64, 48) for i in range(n_frames)], False)
-    (root / "test_pairs.txt").write_text(f"image+{fg_names[0]}+0000.mp4\nvideo+0000+0001.mp4\n")
-    return root
-
-
 def read_one(root: Path):
     found = detect(Tree(root))
     assert len(found.matches) == 1, [(m.layout, m.path) for m in found.matches]
@@ -70,7 +44,7 @@ def read_one(root: Path):
 
 
 def test_limited_range_alpha_maps_to_full_range(tmp_path):
-    truth = alphas(4)
+    truth = trees.alphas(4)
     truth[0][:4] = 0
     truth[0][-4:] = 255
     write_limited_range_alpha(tmp_path / "a.mp4", truth, lossless=True)
@@ -82,7 +56,7 @@ def test_limited_range_alpha_maps_to_full_range(tmp_path):
 
 
 def test_lossy_dvm_alpha_comes_back_full_range(tmp_path):
-    truth = alphas(3)
+    truth = trees.alphas(3)
     write_limited_range_alpha(tmp_path / "a.mp4", truth, lossless=False)
     got = FileRef(Tree(tmp_path), "a.mp4", 2, 0).read_gray()
     assert got.min() <= 3 and got.max() >= 250  # not 16..235
@@ -92,7 +66,7 @@ def test_lossy_dvm_alpha_comes_back_full_range(tmp_path):
 @pytest.mark.parametrize("size", [(64, 48), (33, 17)])
 def test_himfmt_alpha_video_is_lossless(tmp_path, size):
     truth = [np.random.default_rng(i).integers(0, 256, size[::-1], dtype=np.uint8) for i in range(6)]
-    write_mp4(tmp_path / "a.mp4", truth, True)
+    trees.write_mp4(tmp_path / "a.mp4", truth, True)
     tree = Tree(tmp_path)
     assert StreamInfo(str(tmp_path / "a.mp4")).frames == 6
     for i, a in enumerate(truth):
@@ -105,7 +79,7 @@ def test_himfmt_alpha_video_is_lossless(tmp_path, size):
 
 def test_colour_video_odd_size_keeps_every_row(tmp_path):
     frames = [trees.rgb(i, 33, 17) for i in range(3)]
-    write_mp4(tmp_path / "f.mp4", frames, False)
+    trees.write_mp4(tmp_path / "f.mp4", frames, False)
     got = FileRef(Tree(tmp_path), "f.mp4", 1).read_rgb()
     assert got.shape == (17, 33, 3)
 
@@ -126,21 +100,21 @@ def test_pair_names_escaping_the_root_are_refused(line):
 
 
 def test_source_reads_streams_without_decoding(tmp_path):
-    ds = read_one(source_tree(tmp_path))
+    ds = read_one(trees.dvm_source_tree(tmp_path))
     assert ds.layout == "dvm_source" and list(ds.splits) == ["test"]
     by_id = {s.id: s for s in ds.samples}
     assert set(by_id) == {"retriever-348572_1920 (1)", "plain", "0000"}
     clip = by_id["0000"]
     assert clip.is_clip and len(clip.frames) == 5
     assert clip.frames[3].image == FileRef(ds.tree, "fg/video/test/0000/f.mp4", 3)
-    assert np.array_equal(clip.frames[3].instances[0].matte.read_gray(), alphas(5)[3])
+    assert np.array_equal(clip.frames[3].instances[0].matte.read_gray(), trees.alphas(5)[3])
     assert len(ds.backgrounds) == 2 and len(ds.backgrounds[0].frames) == 5
     assert [p.sequence for p in ds.meta["pairs"]["test_pairs.txt"]] == ["image_retriever-348572_1920 (1)_0000", "video_0000_0001"]
     assert ds.notes == []
 
 
 def test_pair_with_missing_bg_is_a_note(tmp_path):
-    root = source_tree(tmp_path)
+    root = trees.dvm_source_tree(tmp_path)
     with open(root / "test_pairs.txt", "a") as f:
         f.write("image+plain.png+0999.mp4\n")
     ds = read_one(root)
@@ -149,22 +123,22 @@ def test_pair_with_missing_bg_is_a_note(tmp_path):
 
 
 def test_frame_count_mismatch_is_a_note(tmp_path):
-    root = source_tree(tmp_path)
-    write_mp4(root / "fg/video/test/0000/a.mp4", alphas(3), True)
+    root = trees.dvm_source_tree(tmp_path)
+    trees.write_mp4(root / "fg/video/test/0000/a.mp4", trees.alphas(3), True)
     ds = read_one(root)
     assert [(n.code, n.path) for n in ds.notes] == [("dvm.frame_count_mismatch", "fg/video/test/0000")]
     assert len(next(s for s in ds.samples if s.id == "0000").frames) == 3
 
 
 def test_empty_mp4_is_a_note_not_a_crash(tmp_path):
-    root = source_tree(tmp_path)
+    root = trees.dvm_source_tree(tmp_path)
     (root / "bg/test/0001.mp4").write_bytes(b"")
     ds = read_one(root)
     assert [(n.code, n.path) for n in ds.notes] == [("file.corrupt", "bg/test/0001.mp4")]
 
 
 def test_rgba_fg_without_alpha_file(tmp_path):
-    root = source_tree(tmp_path)
+    root = trees.dvm_source_tree(tmp_path)
     rgba = np.dstack([trees.rgb(5), trees.matte(5)])
     trees.save(root / "fg/image/test/fg/rgba.png", rgba)
     ds = read_one(root)
@@ -219,14 +193,14 @@ def test_composed_stream_mismatch_is_a_note(tmp_path):
 
 
 def test_source_write_round_trip(tmp_path):
-    ds = read_one(source_tree(tmp_path / "src"))
+    ds = read_one(trees.dvm_source_tree(tmp_path / "src"))
     out = tmp_path / "out"
     write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
     again = read_one(out)
     clip = next(s for s in again.samples if s.id == "0000")
     # The unchanged streams were copied byte for byte, not re-encoded.
     assert (out / "fg/video/test/0000/a.mp4").read_bytes() == (tmp_path / "src/fg/video/test/0000/a.mp4").read_bytes()
-    assert np.array_equal(clip.frames[4].instances[0].matte.read_gray(), alphas(5)[4])
+    assert np.array_equal(clip.frames[4].instances[0].matte.read_gray(), trees.alphas(5)[4])
     tri = next(s for s in again.samples if s.id == "plain").frames[0].trimap
     assert set(np.unique(tri.read_gray())) <= {0, 128, 255}
     assert (out / "test_pairs.txt").read_text() == (tmp_path / "src/test_pairs.txt").read_text()
@@ -234,7 +208,7 @@ def test_source_write_round_trip(tmp_path):
 
 
 def test_both_dvm_layouts_in_one_data_root(tmp_path):
-    source_tree(tmp_path / "DVM data (v1)" / "sources")
+    trees.dvm_source_tree(tmp_path / "DVM data (v1)" / "sources")
     write_samples("dvm_composed", composed_samples(), tmp_path / "DVM data (v1)" / "composed")
     trees.train_tree(tmp_path / "DVM data (v1)", "I-HIM50K")
     found = detect(Tree(tmp_path))
@@ -265,5 +239,5 @@ def test_video_encoding_is_byte_deterministic(tmp_path, alpha, size):
     for k in range(3):
         junk = [np.random.default_rng(k + i).integers(0, 256, 1 << 19, dtype=np.uint8) for i in range(8 * k + 4)]
         del junk
-        outs.append(write_mp4(tmp_path / f"{k}.mp4", frames, alpha).read_bytes())
+        outs.append(trees.write_mp4(tmp_path / f"{k}.mp4", frames, alpha).read_bytes())
     assert outs[0] == outs[1] == outs[2]

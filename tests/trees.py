@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from himfmt.io.video import VideoWriter
+
 W, H = 48, 32
 
 
@@ -106,4 +108,30 @@ def video_matte_tree(root: Path, clips: tuple[str, ...] = ("0000", "0001"), n_fr
             else:
                 save(root / "fgr" / clip / f"{f:05d}.jpg", color)
                 save(root / "pha" / clip / f"{f:05d}.jpg", a)
+    return root
+
+
+def alphas(n: int, w: int = 64, h: int = 48) -> list[np.ndarray]:
+    return [np.roll(matte(i, w, h), 2 * i, axis=1) for i in range(n)]
+
+
+def write_mp4(path: Path, frames: list[np.ndarray], gray: bool) -> Path:
+    h, w = frames[0].shape[:2]
+    with VideoWriter(path, w, h, alpha=gray) as vw:
+        for f in frames:
+            vw.write(f)
+    return path
+
+
+def dvm_source_tree(root: Path, fg_names=("retriever-348572_1920 (1).png", "plain.png"), n_frames: int = 5) -> Path:
+    base = root / "fg" / "image" / "test"
+    for i, name in enumerate(fg_names):
+        save(base / "fg" / name, rgb(i))
+        save(base / "alpha" / name, matte(i))
+    clip = root / "fg" / "video" / "test" / "0000"
+    write_mp4(clip / "f.mp4", [rgb(i, 64, 48) for i in range(n_frames)], False)
+    write_mp4(clip / "a.mp4", alphas(n_frames), True)
+    for b in range(2):
+        write_mp4(root / "bg" / "test" / f"{b:04d}.mp4", [rgb(10 + i, 64, 48) for i in range(n_frames)], False)
+    (root / "test_pairs.txt").write_text(f"image+{fg_names[0]}+0000.mp4\nvideo+0000+0001.mp4\n")
     return root

@@ -8,7 +8,7 @@ People are placed one by one with image_him's occlusion rule, now checked
 on every frame: a walk is refused (up to ``tries`` draws per person) when it
 would leave any person already placed less than ``min_visible`` of its area
 in some frame; a person that fits nowhere is dropped, and a clip nobody
-fits is redrawn. The rule is measured on a copy shrunk by ``rule_scale``.
+fits is redrawn. The rule is measured on frames shrunk to ``rule_width``.
 """
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ class Params:
     people_max: int = 4
     height_min: float = 0.5
     height_max: float = 0.9
-    frames: int = 60  # clip length cap (DVM's cap for image fgs)
+    frames: int = 60  # clip length (DVM's cap for image fgs); a shorter bg clip freezes on its last frame
     tries: int = 3
     min_visible: float = 0.7
-    rule_scale: float = 0.25
+    rule_width: int = 480  # the occlusion rule is measured on frames shrunk to at most this width
     walk: WalkParams = field(default_factory=WalkParams)
 
 
@@ -57,8 +57,8 @@ class PeopleWalk:
         chosen = rng.choice(len(self.people), size=min(n, len(self.people)), replace=False)
         bg = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
         W, H = bg.size()
-        length = p.frames if bg.still else min(bg.count(), p.frames)
-        s = p.rule_scale
+        length = p.frames
+        s = min(1.0, p.rule_width / W)
         small = [Canvas(np.zeros((max(1, round(H * s)), max(1, round(W * s))), np.uint8)) for _ in range(length)]
         walkers = []
         for k in chosen:
@@ -75,7 +75,7 @@ class PeopleWalk:
             for _ in range(p.tries):
                 start = (rng.uniform(p.walk.box, 1 - p.walk.box) * (W - 1), rng.uniform(p.walk.box, 1 - p.walk.box) * (H - 1))
                 poses = random_walk(rng, length, W, H, p.walk, start)
-                if self._fits(small, a_small, poses):
+                if self._fits(small, a_small, poses, s):
                     walkers.append((fg, a, poses))
                     break
         if not walkers:
@@ -84,15 +84,15 @@ class PeopleWalk:
             still = bg.read(0)
             background = lambda t: still  # noqa: E731 (one decode for the whole clip)
         else:
-            background = bg.read
+            background = bg.read  # a clip shorter than the walk stays on its last frame
         boxes = [(0, 0, a.shape[1], a.shape[0]) for _, a, _ in walkers]
         clip = LayerClip(length, W, H, len(walkers), background,
                          lambda t: [posed(fg, a, box, poses[t]) for (fg, a, poses), box in zip(walkers, boxes)])
         return clip.sample(f"{i:05d}")
 
-    def _fits(self, small: list[Canvas], a: np.ndarray, poses: list[Pose]) -> bool:
-        """Place the walk on the shrunk canvases if every frame keeps everyone visible enough."""
-        s, box = self.p.rule_scale, (0, 0, a.shape[1], a.shape[0])
+    def _fits(self, small: list[Canvas], a: np.ndarray, poses: list[Pose], s: float) -> bool:
+        """Place the walk on the canvases shrunk by ``s`` if every frame keeps everyone visible enough."""
+        box = (0, 0, a.shape[1], a.shape[0])
         layers = [posed(a, a, box, pose._replace(x=pose.x * s, y=pose.y * s)) for pose in poses]
         if not all(c.keeps_visible(lay.alpha, lay.x, lay.y, self.p.min_visible) for c, lay in zip(small, layers)):
             return False

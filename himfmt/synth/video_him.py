@@ -8,10 +8,11 @@ proportion to the boxes' aspects so they fill the bg width, times U(1, 1.5)
 for medium and U(1, 2) for hard, shrunk to U(0.8, 1) of the bg height if
 taller; laid left to right (medium and hard shifted by up to half a width),
 standing on the bottom edge. Medium and hard reject a video whose occlusion
-breaks their rule. Each difficulty is its own split (``comp_<level>``) with
-its own random stream, so levels never overwrite each other; boxes come from
-alpha (RGBA frames included), and a folder of portrait stills cannot hang
-the run.
+breaks their rule; every level rejects one where a person's visible matte
+would be too small for MaGGIe's loader to keep. Each difficulty is its own
+split (``comp_<level>``) with its own random stream, so levels never
+overwrite each other; boxes come from alpha (RGBA frames included), and a
+folder of portrait stills cannot hang the run.
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class Params:
     frames: int = 30
     still: float = 0.5  # probability of a still background (landscape stills only)
     tall_min: float = 0.8  # a person taller than the bg is scaled to its height x U(tall_min, 1)
-    rule_scale: float = 0.25  # the occlusion rule is measured on mattes shrunk by this factor
+    min_solid: float = 0.001  # each visible matte keeps alpha > 127 on more than this share of the frame
+    rule_width: int = 480  # the occlusion rule is measured on frames shrunk to at most this width
 
 
 Clip = Sample  # a video_matte clip: frames with an image and one instance matte
@@ -114,9 +116,8 @@ class VideoHim:
                 return None  # nobody visible in this stretch of the clip: draw again
             people.append(Person(c, start, box))
         self._size_and_place(people, W, H, rng)
-        if lv.max_occluded is not None or lv.min_occluded is not None:
-            if not self._meets_rule(people, length, W, H):
-                return None
+        if not self._meets_rule(people, length, W, H):
+            return None
         if use_still:
             still = bg.read(0)
             background = lambda t: still  # noqa: E731 (one decode for the whole clip)
@@ -150,8 +151,15 @@ class VideoHim:
             x += q.w
 
     def _meets_rule(self, people: list[Person], length: int, W: int, H: int) -> bool:
-        """Medium/hard: nobody ever occluded beyond max_occluded, someone at some time at least min_occluded."""
-        lv, s = self.p.level, self.p.rule_scale
+        """The level's occlusion rule, plus: every person keeps a solid part in every frame.
+
+        Medium/hard: nobody ever occluded beyond ``max_occluded``, someone at some
+        time at least ``min_occluded``. All levels: a visible matte with
+        ``alpha > 127`` on at most ``min_solid`` of the frame would be dropped by
+        MaGGIe's training loader (and flagged ``matte.tiny``), losing the
+        person mid-clip, so such a video is redrawn.
+        """
+        lv, s = self.p.level, min(1.0, self.p.rule_width / W)
         w, h = max(1, round(W * s)), max(1, round(H * s))
         most = 0.0
         for t in range(length):
@@ -160,13 +168,13 @@ class VideoHim:
                 layer = q.layer(t, s)
                 box = clip_box(layer.x, layer.y, layer.alpha.shape[1], layer.alpha.shape[0], w, h)
                 if box is None:
-                    continue
+                    return False
                 ry, rx, ly, lx = box
                 a = layer.alpha[ly, lx].astype(np.float32) / 255.0
-                full = float(a.sum())
-                if full <= 0:
-                    continue
-                occluded = 1.0 - float((a * (1.0 - cover[ry, rx])).sum()) / full
+                visible = a * (1.0 - cover[ry, rx])
+                if np.count_nonzero(visible > 0.5) <= self.p.min_solid * w * h:
+                    return False
+                occluded = 1.0 - float(visible.sum()) / float(a.sum())
                 if lv.max_occluded is not None and occluded > lv.max_occluded:
                     return False
                 most = max(most, occluded)

@@ -1,0 +1,212 @@
+"""Video recipes: video_him (B), dvm (C) and people_walk, through the CLI and directly."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import trees
+from himfmt.detect import open_datasets
+from himfmt.model import ArrayRef, Frame, Instance, Sample
+from himfmt.synth.backgrounds import load_backgrounds
+from himfmt.synth.composite import div255
+from himfmt.synth.dvm import Dvm, Params as DvmParams, jobs_from
+from himfmt.synth.motion import WalkParams, random_walk
+from himfmt.synth.runner import rng_for
+from himfmt.synth.video_him import Level, Params as VhParams, Person, VideoHim
+from himfmt.validate import validate
+from test_synth import digest
+
+
+@pytest.fixture
+def sources(tmp_path):
+    clips = trees.video_matte_tree(tmp_path / "clips", ("0000", "0001", "0002"), n_frames=8)
+    bg = tmp_path / "bg"
+    trees.save(bg / "land.jpg", trees.rgb(1, 64, 48))
+    trees.save(bg / "portrait.jpg", trees.rgb(2, 48, 64))
+    for f in range(3):
+        trees.save(bg / "frames" / f"{f:05d}.jpg", trees.rgb(10 + f, 64, 48))
+    trees.write_mp4(bg / "moving.mp4", [trees.rgb(20 + f, 64, 48) for f in range(4)], False)
+    hhm = trees.hhm_tree(tmp_path / "hhm", ("p0", "p1", "p2", "p3"))
+    dvm = trees.dvm_source_tree(tmp_path / "dvm", n_frames=8)
+    return {"clips": clips, "bg": bg, "hhm": hhm, "dvm": dvm}
+
+
+def clean(root: Path) -> bool:
+    return validate(str(root), deep_pass=True, workers=1).findings == []
+
+
+@pytest.mark.parametrize("level", ["easy", "medium", "hard"])
+def test_video_him_levels_write_their_own_split(run_cli, sources, tmp_path, level):
+    out = tmp_path / "o"
+    code, text, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}",
+                              f"out={out}", "n=3", "workers=1", f"recipe.difficulty={level}")
+    assert code == 0, err
+    ds = open_datasets(str(out))[0]
+    assert ds.layout == "maggie_video" and list(ds.splits) == [f"comp_{level}"]
+    assert [s.id for s in ds.samples] == ["00000", "00001", "00002"]
+    for s in ds.samples:
+        assert 2 <= s.n_instances <= (3 if level == "easy" else 4)
+        assert len({len(f.instances) for f in s.frames}) == 1 and len(s.frames) <= 8
+    assert clean(out)
+
+
+def test_levels_share_an_output_without_overwriting(run_cli, sources, tmp_path):
+    out = tmp_path / "o"
+    code, text, err = run_cli("synth", "schedule=vhim60_test", f"clips={sources['clips']}", f"bg={sources['bg']}",
+                              f"out={out}", "workers=1", "runs.0.n=2", "runs.1.n=2", "runs.2.n=2")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["comp_easy", "comp_hard", "comp_medium"]
+    assert clean(out)
+
+
+def test_published_ids_in_one_split(run_cli, sources, tmp_path):
+    out = tmp_path / "o"
+    code, _, err = run_cli("synth", "schedule=vhim2k5_train", f"clips={sources['clips']}", f"bg={sources['bg']}", f"out={out}",
+                           "workers=1", "runs=[{recipe.difficulty:easy,n:2,first:0},{recipe.difficulty:medium,n:2,first:2}]")
+    assert code == 0, err
+    assert sorted(p.name for p in (out / "V-HIM2K5" / "fgr").iterdir()) == ["00000", "00001", "00002", "00003"]
+
+
+def _clip(w: int, h: int, n: int) -> Sample:
+    """A clip whose matte is an opaque w x h block (at the frame's top-left)."""
+    a = np.zeros((h, w), np.uint8) + 255
+    return Sample("c", "", [Frame(f"{f:05d}", ArrayRef(np.zeros((h, w, 3), np.uint8)), [Instance("00", ArrayRef(a))]) for f in range(n)], True)
+
+
+@pytest.mark.parametrize("overlap, medium_ok", [(0, False), (4, True), (20, False)])
+def test_medium_occlusion_rule(overlap, medium_ok):
+    """Two 20-px-wide people side by side: 0 px overlap (nobody >= 5% occluded) and
+    20 px (the back one 100% hidden, > 30%) break medium's rule; 4 px (20%) meets it."""
+    medium = Level(4, 1.5, 0.5, 0.3, 0.05)
+    recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", medium))
+    people = [Person(_clip(20, 40, 2), 0, (0, 0, 20, 40), 20, 40, 0, 0), Person(_clip(20, 40, 2), 0, (0, 0, 20, 40), 20, 40, 20 - overlap, 0)]
+    assert recipe._meets_rule(people, 2, 64, 40) is medium_ok
+
+
+def load_backgrounds_stub():
+    from himfmt.synth.backgrounds import Background
+
+    return [Background("b", [ArrayRef(np.zeros((40, 64, 3), np.uint8))], still=True)]  # type: ignore[list-item]
+
+
+def test_backgrounds_of_every_kind_and_frozen_clips(sources):
+    bgs = {b.name: b for b in load_backgrounds(str(sources["bg"]))}
+    assert sorted(bgs) == ["frames", "land.jpg", "moving.mp4", "portrait.jpg"]
+    assert bgs["land.jpg"].still and bgs["moving.mp4"].count() == 4 and bgs["frames"].count() == 3
+    assert np.array_equal(bgs["frames"].read(7), bgs["frames"].read(2))  # frozen on the last frame
+    assert bgs["moving.mp4"].ref(9).frame == 3
+
+
+def test_portrait_stills_only_do_not_hang(run_cli, sources, tmp_path):
+    only = tmp_path / "portrait"
+    trees.save(only / "p.jpg", trees.rgb(2, 48, 64))
+    code, _, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={only}", f"out={tmp_path / 'o'}", "n=2")
+    assert code == 2 and "neither landscape stills nor clips" in err
+
+
+def test_rgba_clips_take_boxes_from_alpha(run_cli, tmp_path):
+    clips = trees.video_matte_tree(tmp_path / "rgba", ("0000", "0001"), n_frames=8, rgba=True)
+    bg = trees.bg_tree(tmp_path / "bg", 2)
+    out = tmp_path / "o"
+    assert run_cli("synth", "recipe=video_him", f"clips={clips}", f"bg={bg}", f"out={out}", "n=2", "workers=1")[0] == 0
+    assert clean(out)
+
+
+@pytest.mark.parametrize("recipe", ["video_him", "dvm", "people_walk"])
+def test_same_bytes_for_any_workers_and_shards(run_cli, sources, tmp_path, recipe):
+    args = {"video_him": [f"clips={sources['clips']}", f"bg={sources['bg']}", "n=4", "recipe.difficulty=medium"],
+            "dvm": [f"source={sources['dvm']}", "phase=test", "recipe.trimap=[3,5]"],
+            "people_walk": [f"hhm={sources['hhm']}", f"bg={sources['bg']}", "n=4", "recipe.frames=8"]}[recipe]
+    run = lambda out, *extra: run_cli("synth", f"recipe={recipe}", f"out={tmp_path / out}", *args, *extra)[0]  # noqa: E731
+    assert run("w1", "workers=1") == 0
+    assert run("w2", "workers=2") == 0
+    for k in range(2):
+        assert run("sh", "workers=1", f"shard.index={k}", "shard.count=2") == 0
+    assert digest(tmp_path / "w1") == digest(tmp_path / "w2") == digest(tmp_path / "sh")
+    assert len(digest(tmp_path / "w1")) > 20
+    assert clean(tmp_path / "w1")
+
+
+def test_dvm_sequences_streams_and_caps(run_cli, sources, tmp_path):
+    out = tmp_path / "o"
+    code, _, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=test", f"out={out}", "workers=1",
+                           "recipe.trimap=[3,5]", "recipe.image_frames=3")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a", "a_png", "b", "f", "t", "v"]
+    seqs = sorted(p.name for p in (out / "v").iterdir())
+    assert seqs == ["image_retriever-348572_1920 (1)_0000", "video_0000_0001"]
+    assert len(list((out / "v" / seqs[0]).iterdir())) == 3  # image fg capped at image_frames
+    assert len(list((out / "v" / seqs[1]).iterdir())) == 8  # video fg: min(fg, bg, 150)
+    assert clean(out)
+
+
+def test_dvm_layers_add_up(sources):
+    source = open_datasets(str(sources["dvm"]))[0]
+    recipe = Dvm(jobs_from(source, source.meta["pairs"]["test_pairs.txt"], "test"), DvmParams())
+    for i in range(2):
+        sample = recipe.make(i, rng_for(0, "dvm", i))
+        for f in sample.frames:
+            v, a, fg, b = f.image.read_rgb().astype(int), f.instances[0].matte.read_gray().astype(np.uint32), f.fg.read_rgb().astype(int), f.bg.read_rgb()
+            # v = round(a F + (255 - a) B) / 255 and f = round(a F / 255): v - f is the bg term within a grey level
+            assert np.abs(v - fg - div255(b.astype(np.uint32) * (255 - a)[..., None]).astype(int)).max() <= 1
+
+
+def test_dvm_to_maggie_video(run_cli, sources, tmp_path):
+    out = tmp_path / "o"
+    assert run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=test", f"out={out}", "layout=maggie_video", "workers=1")[0] == 0
+    ds = open_datasets(str(out))[0]
+    assert ds.layout == "maggie_video" and list(ds.splits) == ["test"] and all(s.n_instances == 1 for s in ds.samples)
+    assert clean(out)
+
+
+def test_dvm_frame_count_mismatch_is_reported_and_others_written(run_cli, sources, tmp_path):
+    trees.write_mp4(sources["dvm"] / "fg" / "video" / "test" / "0000" / "a.mp4", trees.alphas(3), True)  # f.mp4 has 8
+    out = tmp_path / "o"
+    code, text, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=test", f"out={out}", "workers=1")
+    assert code == 1 and "a.mp4 has 3" in err and "skips this pair" in err
+    assert re.search(r"written\s*│\s*1\b", text) and (out / "v" / "image_retriever-348572_1920 (1)_0000").is_dir()
+
+
+def test_dvm_pair_naming_a_missing_file_stops_before_work(run_cli, sources, tmp_path):
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("image+nobody.png+0000.mp4\n")
+    code, _, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", f"pairs={pairs}", "phase=test", f"out={tmp_path / 'o'}")
+    assert code == 2 and "nobody.png" in err and not (tmp_path / "o").exists()
+
+
+def test_random_walk_stays_in_the_box():
+    p = WalkParams()
+    for seed in range(20):
+        poses = random_walk(np.random.default_rng(seed), 400, 60, 40, p)
+        xs, ys = np.array([q.x for q in poses]), np.array([q.y for q in poses])
+        assert xs.min() >= 0.05 * 59 - 1e-9 and xs.max() <= 0.95 * 59 + 1e-9
+        assert ys.min() >= 0.05 * 39 - 1e-9 and ys.max() <= 0.95 * 39 + 1e-9
+        assert all(p.zoom_min <= q.zoom <= p.zoom_max for q in poses)
+        assert max(abs(q.angle) for q in poses) <= p.angle_max + 2 * p.spin_max
+        assert poses[0].x == 29.5 and poses[0].angle == 0 and poses[0].zoom == 0.9
+
+
+def test_people_walk_output(run_cli, sources, tmp_path):
+    out = tmp_path / "o"
+    code, _, err = run_cli("synth", "recipe=people_walk", f"hhm={sources['hhm']}", f"bg={sources['bg']}", f"out={out}", "n=3",
+                           "workers=1", "recipe.frames=8")
+    assert code == 0, err
+    ds = open_datasets(str(out))[0]
+    assert ds.layout == "maggie_video" and len(ds.samples) == 3
+    assert all(1 <= s.n_instances <= 4 and len(s.frames) == 8 for s in ds.samples)
+    assert clean(out)
+
+
+def test_video_bad_inputs(run_cli, sources, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={empty}", f"out={tmp_path / 'o'}", "n=2")
+    assert code == 2 and "no background" in err
+    for f in range(8):  # one clip with nobody in it: its draws are redrawn, never a crash
+        trees.save(sources["clips"] / "pha" / "0001" / f"{f:05d}.jpg", np.zeros((32, 48), np.uint8))
+    code, _, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}",
+                           f"out={tmp_path / 'o2'}", "n=3", "workers=1")
+    assert code == 0, err
