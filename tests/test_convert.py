@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import trees
-from test_dvm import composed_samples, source_tree
+from test_dvm import composed_samples
 from himfmt.convert import Job, convert
 from himfmt.convert_route import HOLDS, refusal
 from himfmt.detect import open_datasets
@@ -36,7 +36,7 @@ SOURCES = {
     "maggie_image_val": lambda r: trees.val_tree(r),
     "maggie_video": lambda r: trees.video_tree(r, "comp_easy", n_frames=8, masks=("xmem",)),
     "dvm_composed": composed8,
-    "dvm_source": lambda r: source_tree(r, n_frames=8),
+    "dvm_source": lambda r: trees.dvm_source_tree(r, n_frames=8),
     "hhm": trees.hhm_tree,
     "bg_images": trees.bg_tree,
     "video_matte": lambda r: trees.video_matte_tree(r, n_frames=8),
@@ -92,7 +92,7 @@ def test_dvm_composed_to_maggie_video_one_instance(tmp_path):
 
 
 def test_refusal_writes_nothing(run_cli, tmp_path):
-    src = source_tree(tmp_path / "src")
+    src = trees.dvm_source_tree(tmp_path / "src")
     code, _, err = run_cli("convert", f"src={src}", f"dst={tmp_path / 'out'}", "to=maggie_image_train")
     assert code == 2 and "compositing backend" in err
     assert not (tmp_path / "out").exists()

@@ -110,31 +110,37 @@ def test_background_narrower_than_every_person_ends(run_cli, inputs, tmp_path):
     assert not (tmp_path / "o" / "I-HIM50K" / "images").exists()
 
 
-@pytest.mark.slow
-def test_killed_run_resumes_to_identical_output(inputs, tmp_path):
+def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int) -> None:
+    """Run once whole; run again, SIGKILL it after ``kill_after`` records, rerun: same bytes."""
     import signal
     import subprocess
     import sys
     import time
 
-    hhm, bg = inputs
-    args = [sys.executable, "-m", "himfmt", "synth", f"hhm={hhm}", f"bg={bg}", "n=300", "workers=1"]
-    assert subprocess.run([*args, f"out={tmp_path / 'whole'}"], capture_output=True).returncode == 0
+    cmd = [sys.executable, "-m", "himfmt", "synth", *args, "workers=1"]
+    assert subprocess.run([*cmd, f"out={tmp_path / 'whole'}"], capture_output=True).returncode == 0
     out = tmp_path / "killed"
-    proc = subprocess.Popen([*args, f"out={out}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*cmd, f"out={out}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     records = out / ".himfmt"
     deadline = time.time() + 60
+
     def lines() -> int:
         return sum(len(p.read_text().splitlines()) for p in records.glob("*.jsonl")) if records.is_dir() else 0
-    while time.time() < deadline and lines() < 20:
+    while time.time() < deadline and lines() < kill_after:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert 0 < lines() < 300, "the kill must land mid-way"
-    rerun = subprocess.run([*args, f"out={out}"], capture_output=True, text=True)
+    assert 0 < lines() < total, "the kill must land mid-way"
+    rerun = subprocess.run([*cmd, f"out={out}"], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert digest(out) == digest(tmp_path / "whole")
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_output(inputs, tmp_path):
+    hhm, bg = inputs
+    kill_and_resume([f"hhm={hhm}", f"bg={bg}", "n=300"], tmp_path, 300, 20)
 
 
 def test_tmp_cleanup_spares_live_writers(tmp_path):

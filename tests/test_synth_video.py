@@ -17,7 +17,7 @@ from himfmt.synth.motion import WalkParams, random_walk
 from himfmt.synth.runner import rng_for
 from himfmt.synth.video_him import Level, Params as VhParams, Person, VideoHim
 from himfmt.validate import validate
-from test_synth import digest
+from test_synth import digest, kill_and_resume
 
 
 @pytest.fixture
@@ -210,3 +210,9 @@ def test_video_bad_inputs(run_cli, sources, tmp_path):
     code, _, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}",
                            f"out={tmp_path / 'o2'}", "n=3", "workers=1")
     assert code == 0, err
+
+
+@pytest.mark.slow
+def test_killed_video_run_resumes_to_identical_output(sources, tmp_path):
+    args = ["recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}", "n=60"]
+    kill_and_resume(args, tmp_path, 60, 5)

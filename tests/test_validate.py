@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import trees
-from test_dvm import composed_samples, source_tree, write_mp4
+from test_dvm import composed_samples
 from himfmt.validate import validate
 from himfmt.write import write_samples
 
@@ -29,7 +29,7 @@ CLEAN = {
     "hhm": lambda r: trees.hhm_tree(r / "HHM"),
     "bg_images": lambda r: trees.bg_tree(r / "BG"),
     "video_matte": lambda r: trees.video_matte_tree(r / "VM"),
-    "dvm_source": lambda r: source_tree(r / "DVM"),
+    "dvm_source": lambda r: trees.dvm_source_tree(r / "DVM"),
     "dvm_composed": lambda r: write_samples("dvm_composed", composed_samples(), r / "composed"),
 }
 
@@ -201,13 +201,13 @@ def test_root_path_containing_alpha_dir_name(tmp_path):
 
 
 def test_dvm_frame_count_mismatch(tmp_path):
-    root = source_tree(tmp_path)
-    write_mp4(root / "fg/video/test/0000/a.mp4", [trees.matte(i, 64, 48) for i in range(3)], True)
+    root = trees.dvm_source_tree(tmp_path)
+    trees.write_mp4(root / "fg/video/test/0000/a.mp4", [trees.matte(i, 64, 48) for i in range(3)], True)
     assert found(root) == [("dvm.frame_count_mismatch", "fg/video/test/0000")]
 
 
 def test_dvm_pair_missing_file(tmp_path):
-    root = source_tree(tmp_path)
+    root = trees.dvm_source_tree(tmp_path)
     (root / "test_pairs.txt").write_text("image+nope.png+0000.mp4\n")
     assert found(root) == [("dvm.pair_missing_file", "test_pairs.txt")]
 
@@ -256,7 +256,7 @@ def test_instances_overlapping_as_opaque(train):
 @pytest.mark.parametrize("inject", ["random_png", "empty_files", "file_for_dir", "empty_mp4", "symlink_loop"])
 def test_garbage_never_raises(tmp_path, inject):
     root = trees.train_tree(tmp_path / "t", "s")
-    dvm = source_tree(tmp_path / "dvm")
+    dvm = trees.dvm_source_tree(tmp_path / "dvm")
     if inject == "random_png":
         for p in (root / "s/alphas/a").iterdir():
             p.write_bytes(os.urandom(64))
@@ -284,7 +284,7 @@ def test_parallel_deep_equals_serial(train):
 
 
 def test_truncated_mp4(tmp_path):
-    root = source_tree(tmp_path)
+    root = trees.dvm_source_tree(tmp_path)
     data = (root / "fg/video/test/0000/f.mp4").read_bytes()
     (root / "fg/video/test/0000/f.mp4").write_bytes(data[: len(data) // 2])
     assert ("file.corrupt", "fg/video/test/0000/f.mp4") in found(root, deep=True)
