@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from himfmt.detect import detect
 from himfmt.io.tree import Tree
@@ -11,8 +12,8 @@ from himfmt.io.tree import Tree
 EXPECTED = {
     ("maggie_image_train", "data", ("I-HIM50K",)),
     ("maggie_image_val", "data/HIM2K_M-HIM2K", ("comp", "natural")),
-    ("maggie_video", "data", ("V-HIM2K5",)),
-    ("maggie_video", "data/V-HIM60", ("comp_easy",)),
+    ("maggie_video", "data", ("V-HIM2K5", "people_walk")),
+    ("maggie_video", "data/V-HIM60", ("comp_easy", "comp_hard", "comp_medium")),
     ("hhm", "sources/HHM", ("train",)),
     ("bg_images", "sources/BG-20K", ("train",)),
     ("video_matte", "sources/VideoMatte", ("train",)),
@@ -45,6 +46,7 @@ def test_demo_builds_and_detects(run_cli, tmp_path):
     assert code == 0 and len(json.loads(stdout)["datasets"]) == 5
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic_and_rerunnable(run_cli, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert run_cli("demo", f"out={a}")[0] == 0

@@ -161,17 +161,20 @@ def _runs(cfg: DictConfig) -> list[DictConfig]:
     return out
 
 
-def run(cfg: DictConfig) -> int:
+def synthesize(cfg: DictConfig) -> list[tuple[Plan, Result]]:
+    """Every run of ``cfg`` (one, or a schedule's), inputs all checked before any work."""
     out = Path(str(cfg.out)).resolve()
-    plans = [_plan(one, out) for one in _runs(cfg)]  # every run's inputs checked before any work
+    plans = [_plan(one, out) for one in _runs(cfg)]
     inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source) if p]
     resuming = (out / RECORD_DIR).is_dir()
     check_output_dir(out, bool(cfg.overwrite) or resuming, inputs)
-    layouts = sorted({p.layout for p in plans})
+    return [(plan, _run_one(plan)) for plan in plans]
+
+
+def run(cfg: DictConfig) -> int:
+    done = synthesize(cfg)
     rows: dict[str, list[str]] = {k: [] for k in ("split", "ids", "written", "done before", "redrawn attempts", "rejected", "failed")}
-    failed = 0
-    for plan in plans:
-        result = _run_one(plan)
+    for plan, result in done:
         ids = plan.ids()
         for key, value in (("split", plan.split), ("ids", f"{ids[0]:05d}-{ids[-1]:05d}" if ids else "none"),
                            ("written", result.written), ("done before", result.skipped), ("redrawn attempts", result.retries),
@@ -179,15 +182,15 @@ def run(cfg: DictConfig) -> int:
             rows[key].append(str(value))
         for i, message in result.failed[:10]:
             console.error(f"{plan.recipe.name} id {i}: {message}")
-        failed += len(result.failed)
-    table = Table(title=f"himfmt synth -> {out} ({', '.join(layouts)})")
+    layouts = sorted({plan.layout for plan, _ in done})
+    table = Table(title=f"himfmt synth -> {Path(str(cfg.out)).resolve()} ({', '.join(layouts)})")
     table.add_column("")
-    for plan in plans:
+    for plan, _ in done:
         table.add_column(plan.recipe.name, justify="right")
     for key, values in rows.items():
         table.add_row(key, *values)
     console.out.print(table)
-    return 1 if failed else 0
+    return 1 if any(result.failed for _, result in done) else 0
 
 
 def _run_one(plan: Plan) -> Result:

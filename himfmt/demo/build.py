@@ -1,8 +1,10 @@
-"""Build the demo data root from the procedural kit, through the layout writers.
+"""Build the demo's source trees from the procedural kit, through the layout writers.
 
-Source trees (``hhm``, ``bg_images``, ``video_matte``) are written first; the
-MaGGIe trees are composited from the same assets, so every layout of the
-common model is exercised on real JPEG/PNG files.
+``build`` writes what a researcher downloads: HHM people, BG-20K stills,
+VideoMatte clips, DVM sources (fgs, bg videos, a pair list), and the val set
+with detector masks, which no recipe makes. Everything else in the demo is
+made from these sources by the synthesis recipes (``SYNTH_RUNS``), as a user
+would make it.
 """
 from __future__ import annotations
 
@@ -50,26 +52,6 @@ def image_sample(sid: str, split: str, image: np.ndarray, mattes: list[np.ndarra
     return Sample(sid, split, [Frame(sid, ArrayRef(image), insts)])
 
 
-def compose_clip(seed: int, idx: int, n_people: int, n_frames: int, split: str, masks: tuple[str, ...]) -> Sample:
-    """People walking over a still background: one matte per person per frame."""
-    rng = _rng(seed, 2, idx)
-    bg = kit.background(rng, WIDTH, HEIGHT)
-    walkers = [kit.clip_frames(_rng(seed, 3, idx, k), n_frames, WIDTH, HEIGHT) for k in range(n_people)]
-    frames = []
-    for f in range(n_frames):
-        canvas = Canvas(bg)
-        for w in walkers:
-            fg, a = w[f]
-            canvas.paste(fg, a, 0, 0)
-        name = f"{f:05d}"
-        insts = [
-            Instance(f"{k:02d}", ArrayRef(m), {s: ArrayRef(threshold_mask(m)) for s in masks})
-            for k, m in enumerate(canvas.mattes)
-        ]
-        frames.append(Frame(name, ArrayRef(canvas.image), insts))
-    return Sample(f"{idx:05d}", split, frames, is_clip=True)
-
-
 DVM_FRAMES = 12
 DVM_IMAGE_FGS = ("person (1).png", "person_2.png")
 
@@ -102,27 +84,20 @@ def dvm_source(out: Path, seed: int) -> None:
     write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
 
 
-def dvm_composed(seed: int) -> list[Sample]:
-    """Each image fg centred over a panning background, as DVM's v/a/f/b streams."""
-    samples = []
-    for k, name in enumerate(DVM_IMAGE_FGS):
-        fg, a = _dvm_image_fg(seed, k)
-        bg = kit.background(_rng(seed, 10, k), WIDTH + 20, HEIGHT)
-        frames = []
-        for i in range(10):
-            canvas = Canvas(np.ascontiguousarray(bg[:, i: i + WIDTH]))
-            x, y = (WIDTH - fg.shape[1]) // 2 + 2 * i, HEIGHT - fg.shape[0]
-            canvas.paste(fg, a, x, y)
-            layer = Canvas(np.zeros_like(canvas.image))
-            layer.paste(fg, a, x, y)  # premultiplied fg: F * alpha over black
-            frames.append(Frame(f"{i:05d}", ArrayRef(canvas.image), [Instance("00", ArrayRef(canvas.mattes[0]))],
-                                fg=ArrayRef(layer.image), bg=ArrayRef(np.ascontiguousarray(bg[:, i: i + WIDTH]))))
-        samples.append(Sample(f"image_{name.rsplit('.', 1)[0]}_{k:04d}", "all", frames, is_clip=True))
-    return samples
+# The demo's data trees, each one `himfmt synth` run: (name, overrides); paths relative to the demo root.
+SYNTH_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("I-HIM50K", ("recipe=image_him", "hhm=sources/HHM", "bg=sources/BG-20K", "out=data", "n=8")),
+    ("V-HIM2K5", ("recipe=video_him", "recipe.difficulty=medium", "split=V-HIM2K5", "clips=sources/VideoMatte",
+                  "bg=sources/BG-20K/train", "out=data", "n=2")),
+    ("V-HIM60", ("schedule=vhim60_test", "clips=sources/VideoMatte", "bg=sources/BG-20K/train", "out=data/V-HIM60",
+                 "runs.0.n=2", "runs.1.n=2", "runs.2.n=2")),
+    ("people_walk", ("recipe=people_walk", "hhm=sources/HHM", "bg=sources/DVM/bg/test", "out=data", "n=2", f"recipe.frames={DVM_FRAMES}")),
+    ("DVM_composed", ("recipe=dvm", "source=sources/DVM", "phase=test", "out=data/DVM_composed", "recipe.trimap=[3,5]")),
+)
 
 
 def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: None) -> dict[str, Path]:
-    """Write the demo data root into ``out``; returns tree name -> path."""
+    """Write the demo's source trees (and the val set) into ``out``; returns tree name -> path."""
     made: dict[str, Path] = {}
 
     def emit(name: str, layout: str, samples: list[Sample], rel: str, **kw: object) -> None:
@@ -149,22 +124,13 @@ def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: 
         clips.append(Sample(f"{c:04d}", "train", frames, is_clip=True))
     emit("video_matte", "video_matte", clips, "sources/VideoMatte")
 
-    train = [image_sample(f"{i:05d}", "I-HIM50K", *compose_image(seed, i, 2 + i % 3), ()) for i in range(8)]
-    emit("I-HIM50K", "maggie_image_train", train, "data")
     val = [
         image_sample(f"{split}_{i:03d}", split, *compose_image(seed, 100 + 10 * j + i, 2 + i % 2), MASK_SOURCES)
         for j, split in enumerate(("natural", "comp"))
         for i in range(3)
     ]
     emit("HIM2K_M-HIM2K", "maggie_image_val", val, "data/HIM2K_M-HIM2K")
-    vtrain = [compose_clip(seed, i, 2, 10, "V-HIM2K5", ()) for i in range(2)]
-    emit("V-HIM2K5", "maggie_video", vtrain, "data")
-    vval = [compose_clip(seed, 10 + i, 2 + i, 10, "comp_easy", ("xmem",)) for i in range(2)]
-    emit("V-HIM60", "maggie_video", vval, "data/V-HIM60")
     progress("DVM")
     dvm_source(out / "sources/DVM", seed)
     made["dvm_source"] = out / "sources/DVM"
-    emit("dvm_composed", "dvm_composed", dvm_composed(seed), "data/DVM_composed", opts=WriteOptions(png_alpha=True, trimap=(3, 5)))
-    made["I-HIM50K"] = out / "data/I-HIM50K"
-    made["V-HIM2K5"] = out / "data/V-HIM2K5"
     return made
