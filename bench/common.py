@@ -44,5 +44,26 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
     return best, result
 
 
+def run_measured(cmd: list[str]) -> tuple[float, float, str]:
+    """Run ``cmd``; (wall seconds, peak RSS in MB of its largest process, workers included, stdout).
+
+    A small wrapper process reports ``RUSAGE_CHILDREN`` for this command
+    alone, so runs measured one after another do not mix their peaks.
+    """
+    import subprocess
+    import sys
+
+    probe = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+             "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(p.returncode)")
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr or proc.stdout)
+    out, _, peak = proc.stdout.rstrip().rpartition("\n")
+    return seconds, int(peak) / 1024, out
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

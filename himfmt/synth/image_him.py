@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, FileRef, Frame, Instance, Sample
 from .composite import Canvas, clip_box
+from .motion import alpha_box
 
 NAME = "image_him"
 
@@ -37,17 +38,19 @@ class Params:
 
 
 def crop_person(image: np.ndarray, matte: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """The person's ``alpha > 0`` box, fg outside the matte blacked out (a true foreground)."""
+    """The person's ``alpha > 0`` box of image and matte (views, nothing copied).
+
+    The colour outside the matte stays as in the photo: it never shows in a
+    composite (alpha 0 there), and a written fg layer is blacked out where the
+    person's visible matte is 0, so it is a true foreground.
+    """
     if image.shape[:2] != matte.shape:
         raise BadInputError(f"matte is {matte.shape[1]}x{matte.shape[0]}, its image {image.shape[1]}x{image.shape[0]}", where)
-    ys, xs = np.nonzero(matte)
-    if ys.size == 0:
+    box = alpha_box(matte)
+    if box is None:
         raise BadInputError("matte is all zero: nobody to cut out", where)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    a = np.ascontiguousarray(matte[y0:y1, x0:x1])
-    fg = image[y0:y1, x0:x1].copy()
-    fg[a == 0] = 0
-    return fg, a
+    x0, y0, x1, y1 = box
+    return image[y0:y1, x0:x1], matte[y0:y1, x0:x1]
 
 
 class ImageHim:
