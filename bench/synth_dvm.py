@@ -53,14 +53,17 @@ def inputs(root: Path) -> Path:
     _panning(np.random.default_rng(8), clip / "a.mp4", FRAMES, gray_alpha=alpha)
     for b in range(3):
         _panning(np.random.default_rng(10 + b), root / "bg" / "train" / f"{b:04d}.mp4", FRAMES)
-    (root / "train_pairs.txt").write_text("image+fg0.png+0000.mp4\nimage+fg1.png+0001.mp4\nvideo+0000+0002.mp4\n")
     (root / ".complete").write_text("ok\n")
     return root
 
 
+PAIRS = "".join(f"image+fg{k % 2}.png+{k % 3:04d}.mp4\n" for k in range(4)) + "video+0000+0001.mp4\nvideo+0000+0002.mp4\n"
+
+
 def one(workers: int, video_frames: int = 150) -> tuple[float, float]:
-    """(output frames per second, peak RSS MB) of one run over the three pairs."""
+    """(output frames per second, peak RSS MB) of one run over the six pairs (4 image fgs, 2 video fgs)."""
     source = inputs(BENCH_DIR / "synth-dvm-inputs")
+    (source / "train_pairs.txt").write_text(PAIRS)
     out = BENCH_DIR / f"synth-dvm-{workers}-{video_frames}"
     shutil.rmtree(out, ignore_errors=True)
     seconds, peak, _ = run_measured([sys.executable, "-m", "himfmt", "synth", "recipe=dvm", f"source={source}", "phase=train",

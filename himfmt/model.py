@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
+import cv2
 import numpy as np
 
 from .io import images
@@ -94,7 +95,7 @@ class ArrayRef(NamedTuple):
 
     def read_rgb(self) -> np.ndarray:
         a = self.array
-        return np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a
+        return cv2.cvtColor(a, cv2.COLOR_GRAY2RGB) if a.ndim == 2 else a
 
     def read_gray(self) -> np.ndarray:
         a = self.array

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import cv2
 import numpy as np
 
 from .io import images
@@ -49,7 +50,7 @@ def can_place_stream(s: OutStream) -> bool:
 def encode_media(f: OutFile, quality: int = 95) -> bytes:
     arr: np.ndarray = f.media.read_gray() if f.gray else f.media.read_rgb()
     if f.gray3:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
+        arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
     return images.encode(arr, _suffix(f.path), quality)
 
 

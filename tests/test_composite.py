@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from himfmt.synth.composite import Canvas, div255
+from himfmt.synth.composite import Canvas, div255, round255
 
 
 def test_div255_is_exact_rounding():
     x = np.arange(0, 255 * 255 + 1, dtype=np.uint32)
     assert np.array_equal(div255(x), np.floor(x / 255 + 0.5).astype(np.uint32))
+    # Values x 255 of 8-bit data (<= 255 * 255) stay exact in uint16, the canvas's type,
+    # and OpenCV's scaled conversion rounds them exactly too.
+    assert np.array_equal(div255(x.astype(np.uint16)), div255(x))
+    assert np.array_equal(round255(x[:-1].astype(np.uint16).reshape(255, 255)).ravel(), div255(x[:-1]))
+    assert round255(np.array([[255 * 255]], np.uint16))[0, 0] == 255
 
 
 def test_canvas_occlusion_keeps_visible_mattes():

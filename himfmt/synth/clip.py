@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
+import cv2
 import numpy as np
 
 from ..model import ArrayRef, Frame, Instance, Sample
-from .composite import Canvas, clip_box, div255
+from .composite import Canvas, clip_box, gray3, round255
 
 
 class Layer(NamedTuple):
@@ -93,7 +94,7 @@ def premultiply(layer: Layer, matte: np.ndarray) -> np.ndarray:
     box = clip_box(layer.x, layer.y, layer.alpha.shape[1], layer.alpha.shape[0], w, h)
     if box is not None:
         ry, rx, ly, lx = box
-        out[ry, rx] = div255(layer.fg[ly, lx].astype(np.uint32) * matte[ry, rx, None])
+        out[ry, rx] = round255(cv2.multiply(layer.fg[ly, lx], gray3(matte[ry, rx]), dtype=cv2.CV_16U))
     return out
 
 

@@ -9,6 +9,7 @@ most one grey level of rounding per instance).
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 
@@ -16,6 +17,19 @@ def div255(x: np.ndarray) -> np.ndarray:
     """round(x / 255) for non-negative integer arrays (exact up to 255 * 65535 in uint32; 255 is odd, so no ties)."""
     x = x + 128
     return (x + (x >> 8)) >> 8
+
+
+def round255(x: np.ndarray) -> np.ndarray:
+    """round(x / 255) as uint8 for fixed-point values x <= 255 * 255 (uint16).
+
+    OpenCV's scaled conversion, 10x faster than :func:`div255` and exact on
+    that whole range (every value is checked in the tests).
+    """
+    return cv2.convertScaleAbs(x, alpha=1 / 255)
+
+
+def gray3(a: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
 
 
 def clip_box(x: int, y: int, w: int, h: int, width: int, height: int) -> tuple[slice, slice, slice, slice] | None:
@@ -34,12 +48,14 @@ class Canvas:
     bits (value x 255, uint16) and rounded once, when read: per-paste rounding
     would let the error grow with every overlapping soft edge. Read back, the
     composite is within 0.5 + n * 0.5 / 255 grey levels of the exact value.
+    Only pasted boxes are ever computed: elsewhere the canvas is the
+    background, and a paste over untouched background is exact in uint16.
     """
 
     def __init__(self, background: np.ndarray) -> None:
         self._bg = np.asarray(background, dtype=np.uint8)
-        self._acc = self._bg.astype(np.uint16) * np.uint16(255)
-        self.height, self.width = self._acc.shape[:2]
+        self._acc = np.empty(self._bg.shape, np.uint16)  # valid inside pasted boxes only
+        self.height, self.width = self._bg.shape[:2]
         self._mattes: list[np.ndarray] = []  # visible alpha x 255
         self.boxes: list[tuple[int, int, int, int]] = []  # x0, y0, x1, y1 of each instance
         self.areas: list[float] = []  # each instance's alpha sum as pasted (0..255 units), before occlusion
@@ -49,7 +65,7 @@ class Canvas:
         """The composite, rounded; only pasted boxes differ from the background."""
         out = self._bg.copy()
         for x0, y0, x1, y1 in self.boxes:
-            out[y0:y1, x0:x1] = div255(self._acc[y0:y1, x0:x1].astype(np.uint32))
+            out[y0:y1, x0:x1] = round255(self._acc[y0:y1, x0:x1])
         return out
 
     @property
@@ -58,7 +74,7 @@ class Canvas:
         out = []
         for m, (x0, y0, x1, y1) in zip(self._mattes, self.boxes):
             full = np.zeros((self.height, self.width), np.uint8)
-            full[y0:y1, x0:x1] = div255(m[y0:y1, x0:x1].astype(np.uint32))
+            full[y0:y1, x0:x1] = round255(m[y0:y1, x0:x1])
             out.append(full)
         return out
 
@@ -83,6 +99,16 @@ class Canvas:
             for k, area in enumerate(self.areas)
         )
 
+    def _overlaps(self, box: tuple[slice, slice]) -> list[tuple[slice, slice]]:
+        """Parts of ``box`` (rows, cols) that earlier pastes covered."""
+        ry, rx = box
+        out = []
+        for x0, y0, x1, y1 in self.boxes:
+            iy0, iy1, ix0, ix1 = max(y0, ry.start), min(y1, ry.stop), max(x0, rx.start), min(x1, rx.stop)
+            if iy0 < iy1 and ix0 < ix1:
+                out.append((slice(iy0, iy1), slice(ix0, ix1)))
+        return out
+
     def paste(self, fg: np.ndarray, alpha: np.ndarray, x: int, y: int) -> int:
         """Paste ``fg`` (hxwx3) with ``alpha`` (hxw) at (x, y), clipped; returns its index."""
         h, w = alpha.shape
@@ -90,15 +116,24 @@ class Canvas:
         box = clip_box(x, y, w, h, self.width, self.height)
         if box is not None:
             ry, rx, ly, lx = box
-            a = alpha[ly, lx].astype(np.uint32)
-            inv = 255 - a
-            acc = self._acc[ry, rx].astype(np.uint32)
-            a3 = a[:, :, None] if acc.ndim == 3 else a
-            inv3 = inv[:, :, None] if acc.ndim == 3 else inv
-            self._acc[ry, rx] = (a3 * fg[ly, lx] + div255(inv3 * acc)).astype(np.uint16)
-            for m in self._mattes:
-                m[ry, rx] = div255(m[ry, rx].astype(np.uint32) * inv).astype(np.uint16)
-            matte[ry, rx] = (a * 255).astype(np.uint16)
+            a = alpha[ly, lx]
+            colour = a.ndim < self._bg.ndim
+            a3 = a[:, :, None] if colour else a
+            over = self._overlaps((ry, rx))
+            if not over:  # untouched background: a*F + (255-a)*B is the exact value x 255
+                ac = gray3(a) if colour else a
+                self._acc[ry, rx] = cv2.add(cv2.multiply(fg[ly, lx], ac, dtype=cv2.CV_16U),
+                                            cv2.multiply(self._bg[ry, rx], 255 - ac, dtype=cv2.CV_16U))
+            else:
+                acc = self._bg[ry, rx].astype(np.uint32) * 255
+                for oy, ox in over:
+                    acc[oy.start - ry.start:oy.stop - ry.start, ox.start - rx.start:ox.stop - rx.start] = self._acc[oy, ox]
+                inv = (255 - a3).astype(np.uint32)
+                self._acc[ry, rx] = a3 * fg[ly, lx].astype(np.uint32) + div255(inv * acc)
+                inv2 = inv[:, :, 0] if colour else inv
+                for m in self._mattes:
+                    m[ry, rx] = div255(m[ry, rx].astype(np.uint32) * inv2)
+            matte[ry, rx] = a.astype(np.uint16) * 255
             self.boxes.append((rx.start, ry.start, rx.stop, ry.stop))
             self.areas.append(float(a.sum(dtype=np.int64)))
         else:

@@ -126,9 +126,13 @@ class Dvm:
 
             def people(k: int) -> list[Layer]:
                 f = frames[k]
-                fg = _resize(f.image.read_rgb(), (fw, fh))
                 a = _resize(f.instances[0].matte.read_gray(), (fw, fh))
-                return [Layer(fg, a, (W - fw) // 2, (H - fh) // 2)]
+                box = alpha_box(a)
+                if box is None:  # nobody in this frame: an empty matte over the bg
+                    return [Layer(np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), np.uint8), 0, 0)]
+                x0, y0, x1, y1 = box  # only the person's box is composited
+                fg = _resize(f.image.read_rgb(), (fw, fh))[y0:y1, x0:x1]
+                return [Layer(fg, a[y0:y1, x0:x1], (W - fw) // 2 + x0, (H - fh) // 2 + y0)]
         else:
             fg, a = first.image.read_rgb(), first.instances[0].matte.read_gray()
             if a.shape != fg.shape[:2]:
