@@ -134,7 +134,8 @@ def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False) -> R
     r = Route(src, dst)
     if s.video and not d.video and not d.either:
         r.steps.append(partial(frames_to_images, max(1, frame_step)))
-        r.lossy.append(f"clips become images: every {max(1, frame_step)}th frame is a sample, temporal order is lost")
+        which = "every frame" if frame_step <= 1 else f"every {frame_step}th frame"
+        r.lossy.append(f"clips become images: {which} is a sample, temporal order is lost")
     if not d.instances and s.instances:
         r.steps.append(drop_instances)
         r.lossy.append("mattes dropped: the target holds images only")

@@ -216,3 +216,43 @@ def test_video_bad_inputs(run_cli, sources, tmp_path):
 def test_killed_video_run_resumes_to_identical_output(sources, tmp_path):
     args = ["recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}", "n=60"]
     kill_and_resume(args, tmp_path, 60, 5)
+
+
+@pytest.mark.parametrize("layout, expect", [("dvm_composed", "instance identity lost"), ("maggie_image_train", "clips become images")])
+def test_video_him_into_other_layouts_states_what_is_lost(run_cli, sources, tmp_path, layout, expect):
+    out = tmp_path / "o"
+    code, text, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}", f"out={out}",
+                              "n=2", "workers=1", f"layout={layout}")
+    assert code == 0, err
+    assert f"lossy: {expect}" in text
+    assert open_datasets(str(out))[0].layout == layout and clean(out)
+
+
+def test_layout_that_cannot_hold_the_recipe_is_refused(run_cli, sources, tmp_path):
+    code, _, err = run_cli("synth", "recipe=image_him", f"hhm={sources['hhm']}", f"bg={sources['bg']}", f"out={tmp_path / 'o'}",
+                           "n=2", "layout=dvm_composed")
+    assert code == 2 and "needs clips" in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("recipe", ["dvm", "people_walk"])
+def test_resume_makes_only_missing_ids(run_cli, sources, tmp_path, recipe):
+    args = {"dvm": [f"source={sources['dvm']}", "phase=test"],
+            "people_walk": [f"hhm={sources['hhm']}", f"bg={sources['bg']}", "recipe.frames=8"]}[recipe]
+    total = "n=2" if recipe == "dvm" else "n=3"
+    assert run_cli("synth", f"recipe={recipe}", f"out={tmp_path / 'whole'}", *args, total, "workers=1")[0] == 0
+    assert run_cli("synth", f"recipe={recipe}", f"out={tmp_path / 'part'}", *args, "n=1", "workers=1")[0] == 0
+    code, text, _ = run_cli("synth", f"recipe={recipe}", f"out={tmp_path / 'part'}", *args, total, "workers=1")
+    assert code == 0 and re.search(r"done before\s*│\s*1\b", text)
+    assert digest(tmp_path / "part") == digest(tmp_path / "whole")
+
+
+def test_people_walk_bad_inputs(run_cli, sources, tmp_path):
+    trees.save(sources["hhm"] / "alphas" / "p0.png", np.zeros((32, 48), np.uint8))  # nobody to cut out
+    code, _, err = run_cli("synth", "recipe=people_walk", f"hhm={sources['hhm']}", f"bg={sources['bg']}", f"out={tmp_path / 'o'}",
+                           "n=4", "workers=1", "recipe.frames=8")
+    assert code == 0, err  # draws that hit it are redrawn
+    tiny = tmp_path / "tiny"
+    trees.save(tiny / "b.jpg", trees.rgb(0, 6, 4))  # smaller than every person
+    code, text, err = run_cli("synth", "recipe=people_walk", f"hhm={sources['hhm']}", f"bg={tiny}", f"out={tmp_path / 'o2'}",
+                              "n=2", "workers=1", "recipe.frames=8")
+    assert code == 0, err

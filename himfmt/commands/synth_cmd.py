@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .. import console
 from ..detect import open_datasets
+from ..convert_route import route
 from ..errors import HimfmtError
 from ..io.files import check_output_dir
 from ..layouts import WriteOptions, get_layout
@@ -139,13 +140,18 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     if name not in RECIPES:
         raise HimfmtError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
     recipe = RECIPES[name](cfg)
-    layout = str(cfg.layout or cfg.recipe.layout)
+    native = str(cfg.recipe.layout)
+    layout = str(cfg.layout or native)
     lay = get_layout(layout)
+    try:
+        steps = route(native, layout) if layout != native else None
+    except HimfmtError as exc:
+        raise HimfmtError(f"recipe {name} makes {native} samples; {exc}") from None
     trimap = cfg.recipe.get("trimap")
     opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=bool(cfg.recipe.get("png_alpha", False)),
                         trimap=tuple(trimap) if trimap else None)
     return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
-                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts)
+                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts, steps)
 
 
 def _runs(cfg: DictConfig) -> list[DictConfig]:
@@ -190,6 +196,8 @@ def run(cfg: DictConfig) -> int:
     for key, values in rows.items():
         table.add_row(key, *values)
     console.out.print(table)
+    for note in dict.fromkeys(n for plan, _ in done if plan.route for n in plan.route.lossy):
+        console.out.print(f"lossy: {note}")
     return 1 if any(result.failed for _, result in done) else 0
 
 

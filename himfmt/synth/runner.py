@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
+from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
 from ..io.files import remove_tmp_files, safe_join
 from ..io.memory import tune_malloc
@@ -59,6 +60,8 @@ class Plan:
     shard_count: int = 1
     workers: int = 1
     opts: WriteOptions = field(default_factory=WriteOptions)
+    # Steps from the recipe's own layout to ``layout`` when they differ (see convert_route).
+    route: Route | None = None
 
     def ids(self) -> list[int]:
         if not 0 <= self.shard_index < self.shard_count:
@@ -118,10 +121,11 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
             continue
         sample.split = plan.split
         files = []
-        for item in lay.plan(sample, plan.split, plan.opts):
-            dst = safe_join(str(plan.out), item.path)
-            write_item_at(dst, item)
-            files.append([item.path, os.path.getsize(dst)])
+        for one in plan.route.apply(sample) if plan.route else [sample]:
+            for item in lay.plan(one, plan.split, plan.opts):
+                dst = safe_join(str(plan.out), item.path)
+                write_item_at(dst, item)
+                files.append([item.path, os.path.getsize(dst)])
         return {"id": i, "status": "ok", "attempt": attempt, "files": files}
     return {"id": i, "status": "rejected", "attempts": plan.attempts}
 
