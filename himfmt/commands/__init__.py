@@ -12,6 +12,8 @@ COMMANDS = {
     "validate": "validate_cmd",
     "convert": "convert_cmd",
     "synth": "synth_cmd",
+    "masks": "masks_cmd",
+    "fill": "fill_cmd",
 }
 
 

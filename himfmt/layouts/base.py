@@ -17,8 +17,10 @@ from ..model import Dataset, Frame, Instance, Media, Sample
 
 # Names MaGGIe and its users give the matte folder; the first one present wins.
 ALPHA_DIR_NAMES = ("alphas", "pha", "alpha", "mattes", "matte")
-# Folders of MaGGIe's image synthesizer that are layers, not instance mattes.
-LAYER_DIRS = ("fg", "bg")
+# Folders beside the alpha dir that are not mask dirs: the layers MaGGIe's image
+# synthesizer writes, and per-instance trimaps (``himfmt masks kind=trimap``).
+TRIMAP_DIR = "trimap"
+LAYER_DIRS = ("fg", "bg", TRIMAP_DIR)
 
 
 @dataclass
@@ -199,6 +201,19 @@ def pick_alpha_dir(candidates: list[str]) -> tuple[str | None, list[str]]:
         alpha = plain[0] if plain else None
     masks = [c for c in candidates if c != alpha]
     return alpha, masks
+
+
+def mask_path(matte_path: str, alpha_dir: str, source: str) -> str:
+    """Where MaGGIe looks for a matte's mask: the (last) alpha dir component replaced by the source.
+
+    Masks and trimaps are written there too, so each is named like its matte.
+    """
+    parts = matte_path.split("/")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == alpha_dir:
+            parts[i] = source
+            return "/".join(parts)
+    return matte_path
 
 
 def instance_names(names: list[str]) -> tuple[list[str], list[str]]:

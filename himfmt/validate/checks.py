@@ -18,6 +18,7 @@ from ..io import images
 from ..io.images import ImageInfo, TooLargeError
 from ..io.tree import Tree
 from ..model import Dataset, FileRef, Frame, Media, Sample
+from ..layouts.base import mask_path
 from .catalog import Finding, finding
 
 # Note codes readers emit that are findings as they are.
@@ -62,16 +63,6 @@ def _root_contains_alpha_dir(ds: Dataset) -> Iterator[Finding]:
     if needle in above.replace(os.sep, "/") + "/":
         yield finding("root.contains_alpha_dir", ds.path, None,
                       f"the dataset's path {above} contains {needle!r}; the loader's mask path replacement would rewrite it")
-
-
-def _mask_path(matte_path: str, alpha_dir: str, source: str) -> str:
-    """Where MaGGIe looks for a matte's mask: the alpha dir component replaced by the source."""
-    parts = matte_path.split("/")
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i] == alpha_dir:
-            parts[i] = source
-            return "/".join(parts)
-    return matte_path
 
 
 class HeaderCache:
@@ -155,7 +146,7 @@ def sample_structure_findings(ds: Dataset, sample: Sample, cache: HeaderCache) -
         for src in ds.mask_dirs:
             for inst in frame.instances:
                 if src not in inst.masks and isinstance(inst.matte, FileRef) and ds.alpha_dir:
-                    out.append(finding("mask.missing", _mask_path(inst.matte.path, ds.alpha_dir, src), sample.id,
+                    out.append(finding("mask.missing", mask_path(inst.matte.path, ds.alpha_dir, src), sample.id,
                                        f"no {src} mask for {inst.matte.path}"))
     if sample.is_clip and len(counts) > 1:
         first = next(i.matte.path for f in sample.frames for i in f.instances if isinstance(i.matte, FileRef))

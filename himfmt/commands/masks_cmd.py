@@ -1,0 +1,59 @@
+"""``himfmt masks``: add a guidance mask set or trimaps to an existing tree."""
+from __future__ import annotations
+
+import os
+
+from omegaconf import DictConfig, OmegaConf
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .. import console
+from ..derived import Result, Spec, write
+from ..detect import open_datasets
+from ..errors import HimfmtError
+from ..masks import MaskParams
+
+SUMMARY = "add a guidance mask set or trimaps to a tree: root=DIR source=NAME [mask=detector|xmem] [kind=trimap]"
+
+
+def spec_from(cfg: DictConfig, source: str | None, mask: DictConfig, kind: str = "mask") -> Spec:
+    """A derived-data spec from a ``mask`` preset section (shared with ``himfmt fill``)."""
+    m = OmegaConf.to_container(mask)
+    params = MaskParams(tuple(m["threshold"]), tuple(m["kernel"]), tuple(m["ops"]), tuple(m["coarse"]),
+                        float(m["drop_small"]), bool(m["temporal"]), float(m["drift"]))
+    return Spec(kind, source or "", params, int(cfg.seed), params.drop_small, tuple(cfg.get("trimap") or (3, 5)))
+
+
+def progress_bar(label: str):
+    """A rich progress bar and a ``progress(total) -> advance(k)`` factory for it."""
+    bars = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console.err, transient=True)
+
+    def progress(total: int):
+        task = bars.add_task(label, total=total)
+        return lambda k: bars.advance(task, k)
+    return bars, progress
+
+
+def run(cfg: DictConfig) -> int:
+    kind = str(cfg.kind)
+    if kind == "mask" and not cfg.source:
+        raise HimfmtError("source= is required: the name of the mask dir to add (e.g. masks_matched_r50_fpn_3x, xmem)")
+    spec = spec_from(cfg, cfg.source, cfg.mask, kind)
+    found = open_datasets(str(cfg.root), layout=cfg.layout)
+    if not found:
+        raise HimfmtError("no dataset found", str(cfg.root))
+    splits = [str(cfg.split)] if cfg.split else None
+    table = Table(title=f"himfmt masks: {kind} {spec.source}".rstrip())
+    for col in ("dataset", "layout", "written", "already there", "no place", "failed"):
+        table.add_column(col, justify="left" if col in ("dataset", "layout") else "right")
+    failed = 0
+    for ds in found:
+        bars, progress = progress_bar(f"{kind} {ds.path or '.'}")
+        with bars:
+            res: Result = write(ds, spec, splits, bool(cfg.overwrite), int(cfg.workers) or (os.cpu_count() or 1), progress)
+        table.add_row(ds.path or ".", ds.layout, str(res.written), str(res.kept), str(res.no_place), str(len(res.failed)))
+        for where, message in res.failed[:10]:
+            console.error(message if where in message else f"{where}: {message}")
+        failed += len(res.failed)
+    console.out.print(table)
+    return 1 if failed else 0
