@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 import signal
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -25,7 +24,7 @@ import numpy as np
 from .convert_route import HOLDS, Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
-from .io.files import check_output_dir, remove_tmp_files, safe_join, write_error
+from .io.files import check_output_dir, files_intact, remove_tmp_files, safe_join, write_error
 from .io.memory import tune_malloc
 from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, Planned, WriteOptions, get_layout
@@ -123,16 +122,7 @@ class Record:
 
     def complete(self, dst: Path, key: str) -> bool:
         files = self.done.get(key)
-        if files is None:
-            return False
-        root = str(dst)
-        for p, size, _ in files:
-            try:
-                if os.stat(os.path.join(root, p)).st_size != size:
-                    return False
-            except OSError:
-                return False
-        return True
+        return files is not None and files_intact(str(dst), files)
 
     def add(self, key: str, files: list[list[Any]]) -> None:
         self.file.write(json.dumps({"sample": key, "files": files}) + "\n")

@@ -1,10 +1,10 @@
-"""Build the demo's source trees from the procedural kit, through the layout writers.
+"""The demo kit: source trees built from procedural people and backgrounds.
 
-``build`` writes what a researcher downloads: HHM people, BG-20K stills,
-VideoMatte clips, DVM sources (fgs, bg videos, a pair list), and the val set
-with detector masks, which no recipe makes. Everything else in the demo is
-made from these sources by the synthesis recipes (``SYNTH_RUNS``), as a user
-would make it.
+Each builder in ``KIT`` writes one tree a researcher would download: HHM
+people, BG-20K stills, VideoMatte clips, DVM sources (fgs, bg videos, a pair
+list). Everything else in the demo is made from these by ``himfmt fill`` with
+``conf/dataset/demo.yaml``: the recipes, conversions and mask sets, as a user
+would make them.
 """
 from __future__ import annotations
 
@@ -21,35 +21,10 @@ from ..write import write_dataset, write_samples
 from . import kit
 
 WIDTH, HEIGHT = 320, 240
-MASK_SOURCES = ("masks_matched_r50_fpn_3x", "masks_matched_r101_fpn_3x")
 
 
 def _rng(*key: int) -> np.random.Generator:
     return np.random.default_rng(list(key))
-
-
-def threshold_mask(matte: np.ndarray, level: int = 127) -> np.ndarray:
-    return np.where(matte > level, 255, 0).astype(np.uint8)
-
-
-def compose_image(seed: int, idx: int, n_people: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A background with people placed left to right, overlapping a little."""
-    rng = _rng(seed, 1, idx)
-    canvas = Canvas(kit.background(rng, WIDTH, HEIGHT))
-    step = WIDTH // (n_people + 1)
-    for k in range(n_people):
-        fg, a = kit.person(rng, int(HEIGHT * rng.uniform(0.55, 0.9)))
-        x = step * (k + 1) - fg.shape[1] // 2 + int(rng.integers(-15, 16))
-        canvas.paste(fg, a, x, HEIGHT - fg.shape[0] - int(rng.integers(0, 20)))
-    return canvas.image, canvas.mattes
-
-
-def image_sample(sid: str, split: str, image: np.ndarray, mattes: list[np.ndarray], masks: tuple[str, ...]) -> Sample:
-    insts = [
-        Instance(f"{k:02d}", ArrayRef(m), {s: ArrayRef(threshold_mask(m, 64 + 32 * j)) for j, s in enumerate(masks)})
-        for k, m in enumerate(mattes)
-    ]
-    return Sample(sid, split, [Frame(sid, ArrayRef(image), insts)])
 
 
 DVM_FRAMES = 12
@@ -84,27 +59,8 @@ def dvm_source(out: Path, seed: int) -> None:
     write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
 
 
-# The demo's data trees, each one `himfmt synth` run: (name, overrides); paths relative to the demo root.
-SYNTH_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("I-HIM50K", ("recipe=image_him", "hhm=sources/HHM", "bg=sources/BG-20K", "out=data", "n=8")),
-    ("V-HIM2K5", ("recipe=video_him", "recipe.difficulty=medium", "split=V-HIM2K5", "clips=sources/VideoMatte",
-                  "bg=sources/BG-20K/train", "out=data", "n=2")),
-    ("V-HIM60", ("schedule=vhim60_test", "clips=sources/VideoMatte", "bg=sources/BG-20K/train", "out=data/V-HIM60",
-                 "runs.0.n=2", "runs.1.n=2", "runs.2.n=2")),
-    ("people_walk", ("recipe=people_walk", "hhm=sources/HHM", "bg=sources/DVM/bg/test", "out=data", "n=2", f"recipe.frames={DVM_FRAMES}")),
-    ("DVM_composed", ("recipe=dvm", "source=sources/DVM", "phase=test", "out=data/DVM_composed", "recipe.trimap=[3,5]")),
-)
-
-
-def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: None) -> dict[str, Path]:
-    """Write the demo's source trees (and the val set) into ``out``; returns tree name -> path."""
-    made: dict[str, Path] = {}
-
-    def emit(name: str, layout: str, samples: list[Sample], rel: str, **kw: object) -> None:
-        progress(name)
-        write_samples(layout, samples, out / rel, **kw)
-        made[name] = out / rel
-
+def hhm(out: Path, seed: int) -> None:
+    """12 single-person photos with their mattes (HHM)."""
     people = []
     for i in range(12):
         rng = _rng(seed, 4, i)
@@ -112,9 +68,17 @@ def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: 
         canvas = Canvas(kit.background(rng, fg.shape[1] + 40, fg.shape[0] + 20))
         canvas.paste(fg, a, 20, 20)
         people.append(Sample(f"person_{i:03d}", "train", [Frame("p", ArrayRef(canvas.image), [Instance("00", ArrayRef(canvas.mattes[0]))])]))
-    emit("hhm", "hhm", people, "sources/HHM")
+    write_samples("hhm", people, out)
+
+
+def bg_images(out: Path, seed: int) -> None:
+    """6 background stills (BG-20K)."""
     bgs = [Sample(f"h_{i:08x}", "train", [Frame("b", ArrayRef(kit.background(_rng(seed, 5, i), WIDTH, HEIGHT)))]) for i in range(6)]
-    emit("bg_images", "bg_images", bgs, "sources/BG-20K")
+    write_samples("bg_images", bgs, out)
+
+
+def video_matte(out: Path, seed: int) -> None:
+    """3 foreground clips of 10 frames (VideoMatte240K)."""
     clips = []
     for c in range(3):
         frames = [
@@ -122,15 +86,14 @@ def build(out: Path, seed: int = 0, progress: Callable[[str], None] = lambda s: 
             for f, (fg, a) in enumerate(kit.clip_frames(_rng(seed, 6, c), 10, WIDTH, HEIGHT))
         ]
         clips.append(Sample(f"{c:04d}", "train", frames, is_clip=True))
-    emit("video_matte", "video_matte", clips, "sources/VideoMatte")
+    write_samples("video_matte", clips, out)
 
-    val = [
-        image_sample(f"{split}_{i:03d}", split, *compose_image(seed, 100 + 10 * j + i, 2 + i % 2), MASK_SOURCES)
-        for j, split in enumerate(("natural", "comp"))
-        for i in range(3)
-    ]
-    emit("HIM2K_M-HIM2K", "maggie_image_val", val, "data/HIM2K_M-HIM2K")
-    progress("DVM")
-    dvm_source(out / "sources/DVM", seed)
-    made["dvm_source"] = out / "sources/DVM"
-    return made
+
+# The source trees the demo kit builds (what a researcher downloads), by name:
+# `from: {kit: NAME}` in a dataset config (conf/dataset/demo.yaml).
+KIT: dict[str, Callable[[Path, int], None]] = {
+    "hhm": hhm,
+    "bg_images": bg_images,
+    "video_matte": video_matte,
+    "dvm_source": dvm_source,
+}

@@ -162,3 +162,18 @@ def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: list
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise HimfmtError("output directory is not empty (pass overwrite=true to write into it)", str(path))
     return path
+
+
+def files_intact(root: str, files: list[list]) -> bool:
+    """Every recorded ``[path, size, ...]`` (relative to ``root``) is there with its size.
+
+    Resume records trust a file only while it is: a deleted or truncated file
+    makes its sample pending again.
+    """
+    for entry in files:
+        try:
+            if os.stat(os.path.join(root, entry[0])).st_size != entry[1]:
+                return False
+        except OSError:
+            return False
+    return True

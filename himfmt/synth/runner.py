@@ -25,7 +25,7 @@ import numpy as np
 
 from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
-from ..io.files import remove_tmp_files, safe_join
+from ..io.files import files_intact, remove_tmp_files, safe_join
 from ..io.memory import tune_malloc
 from ..layouts import WriteOptions, get_layout
 from ..model import Sample
@@ -82,18 +82,20 @@ class Result:
 
 
 def done_ids(out: Path, recipe: str, split: str) -> set[int]:
-    """Ids any shard of this recipe has finished (written or rejected)."""
-    done: set[int] = set()
+    """Ids any shard of this recipe has finished: rejected, or written with every file still intact."""
+    latest: dict[int, dict[str, Any]] = {}
     folder = out / RECORD_DIR
     if not folder.is_dir():
-        return done
-    for rec in folder.glob(f"synth-{recipe}-{split}-shard*.jsonl"):
+        return set()
+    for rec in sorted(folder.glob(f"synth-{recipe}-{split}-shard*.jsonl")):
         for line in rec.read_text().splitlines():
             try:
-                done.add(int(json.loads(line)["id"]))
-            except (json.JSONDecodeError, KeyError, ValueError):
+                entry = json.loads(line)
+                latest[int(entry["id"])] = entry
+            except (json.JSONDecodeError, KeyError, ValueError, TypeError):
                 continue  # a line cut by a kill: that id is made again
-    return done
+    root = str(out)
+    return {i for i, e in latest.items() if e.get("status") == "rejected" or files_intact(root, e.get("files", []))}
 
 
 _PLAN: Plan | None = None  # set once per worker process: tasks then carry only an id
