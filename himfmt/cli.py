@@ -19,7 +19,7 @@ DEFAULT_BARE_KEY = "root"
 # Values of these keys are paths: quote them so spaces and brackets survive Hydra's grammar.
 PATH_KEYS = {
     "root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source",
-    "pairs", "skip_list", "archive", "dataset",
+    "pairs", "skip_list", "archive", "dataset", "dataset_file",
 }
 SAFE_VALUE = re.compile(r"^[\w./~:+@,=-]*$")
 
@@ -29,7 +29,8 @@ def quote(value: str) -> str:
 
 
 def normalize(command: str, args: list[str]) -> list[str]:
-    """Bare first path -> ``root=``; path values quoted; ``-m`` moved to the front."""
+    """Bare first path -> ``root=``; path values quoted; ``-m`` moved to the front;
+    ``fill dataset=FILE.yaml`` -> ``dataset_file=``."""
     flags = [a for a in args if a in ("-m", "--multirun")]
     rest = [a for a in args if a not in ("-m", "--multirun")]
     out: list[str] = []
@@ -37,6 +38,8 @@ def normalize(command: str, args: list[str]) -> list[str]:
         if i == 0 and "=" not in a and not a.startswith("-"):
             a = f"{BARE_KEY.get(command, DEFAULT_BARE_KEY)}={a}"
         key, eq, value = a.partition("=")
+        if command == "fill" and key == "dataset" and value.endswith((".yaml", ".yml")):
+            key, a = "dataset_file", f"dataset_file={value}"  # a user's file, not a conf/dataset/ name
         if eq and key in PATH_KEYS and value and not SAFE_VALUE.match(value) and value[0] not in "'\"":
             a = f"{key}={quote(value)}"
         out.append(a)

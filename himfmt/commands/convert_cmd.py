@@ -5,7 +5,6 @@ import os
 
 from omegaconf import DictConfig
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .. import console
@@ -49,11 +48,7 @@ def run(cfg: DictConfig) -> int:
     job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), bool(cfg.png_alpha),
               trimap, int(cfg.workers) or (os.cpu_count() or 1))
     frm = None if cfg["from"] == "auto" else str(cfg["from"])
-    with Progress(TextColumn("converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console.err, transient=True) as bars:
-        def progress(total: int):
-            task = bars.add_task("convert", total=total)
-            return lambda n: bars.advance(task, n)
-        summary = convert(job, frm, bool(cfg.overwrite), bool(cfg.dry_run), progress)
+    with console.progress("converting") as bar:
+        summary = convert(job, frm, bool(cfg.overwrite), bool(cfg.dry_run), bar)
     show(summary, job, bool(cfg.dry_run))
     return 1 if summary.failed else 0

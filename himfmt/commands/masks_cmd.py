@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 from omegaconf import DictConfig, OmegaConf
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .. import console
@@ -24,16 +23,6 @@ def spec_from(cfg: DictConfig, source: str | None, mask: DictConfig, kind: str =
     return Spec(kind, source or "", params, int(cfg.seed), params.drop_small, tuple(cfg.get("trimap") or (3, 5)))
 
 
-def progress_bar(label: str):
-    """A rich progress bar and a ``progress(total) -> advance(k)`` factory for it."""
-    bars = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console.err, transient=True)
-
-    def progress(total: int):
-        task = bars.add_task(label, total=total)
-        return lambda k: bars.advance(task, k)
-    return bars, progress
-
-
 def run(cfg: DictConfig) -> int:
     kind = str(cfg.kind)
     if kind == "mask" and not cfg.source:
@@ -48,9 +37,8 @@ def run(cfg: DictConfig) -> int:
         table.add_column(col, justify="left" if col in ("dataset", "layout") else "right")
     failed = 0
     for ds in found:
-        bars, progress = progress_bar(f"{kind} {ds.path or '.'}")
-        with bars:
-            res: Result = write(ds, spec, splits, bool(cfg.overwrite), int(cfg.workers) or (os.cpu_count() or 1), progress)
+        with console.progress(f"{kind} {ds.path or '.'}") as bar:
+            res: Result = write(ds, spec, splits, bool(cfg.overwrite), int(cfg.workers) or (os.cpu_count() or 1), bar)
         table.add_row(ds.path or ".", ds.layout, str(res.written), str(res.kept), str(res.no_place), str(len(res.failed)))
         for where, message in res.failed[:10]:
             console.error(message if where in message else f"{where}: {message}")

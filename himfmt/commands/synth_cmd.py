@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .. import console
@@ -202,9 +201,5 @@ def run(cfg: DictConfig) -> int:
 
 
 def _run_one(plan: Plan) -> Result:
-    with Progress(TextColumn(plan.recipe.name), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console.err, transient=True) as bars:
-        def progress(total: int) -> Callable[[int], None]:
-            task = bars.add_task(plan.recipe.name, total=total)
-            return lambda k: bars.advance(task, k)
-        return run_plan(plan, progress)
+    with console.progress(plan.recipe.name) as bar:
+        return run_plan(plan, bar)

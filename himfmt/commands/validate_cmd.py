@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from omegaconf import DictConfig
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import console
 from ..errors import HimfmtError
@@ -21,12 +19,8 @@ def run(cfg: DictConfig) -> int:
     if cfg.fail_on not in RANK:
         raise HimfmtError(f"fail_on must be one of {', '.join(RANK)}, not {cfg.fail_on!r}")
     layout = None if cfg.layout == "auto" else str(cfg.layout)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console.err, transient=True) as bars:
-        def progress(label: str, total: int) -> Callable[[int], None]:
-            task = bars.add_task(label, total=total)
-            return lambda n: bars.advance(task, n)
-        report = validate(str(cfg.root), layout, bool(cfg.deep), int(cfg.workers), progress)
+    with console.progress("validating", elapsed=True) as bar:
+        report = validate(str(cfg.root), layout, bool(cfg.deep), int(cfg.workers), lambda label, total: bar(total, label))
     render(report, console.out, bool(cfg.deep))
     if cfg.report:
         atomic_write(Path(str(cfg.report)).resolve(), report.to_json().encode())

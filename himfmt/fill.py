@@ -1,0 +1,208 @@
+"""``fill``: a dataset config says what a dataset must contain; make whatever is missing.
+
+A dataset config (``conf/dataset/<name>.yaml`` or any YAML file) names the
+dataset root and its splits. Each split has a layout, a place (``path``, the
+layout's tree inside the root, and ``split``, its name there), a sample count,
+where it comes from (``from``: a ``kit`` tree of the demo, an ``existing``
+tree, a ``convert`` of another split or folder, or a ``recipe`` with inputs
+and overrides) and the derived data it needs (``masks``: mask dir -> preset,
+``trimap``).
+
+Filling is plan, then actions. Each split is inspected with the validator
+(missing; incomplete: fewer samples than declared, errors, or a mask set not
+complete; or complete), splits are ordered so that a split comes after the
+splits it reads, and only what is not complete is made: a recipe or a
+conversion resumes from its record (files that failed validation are removed
+first, so they are made again), a kit tree is rebuilt, masks are added where
+they are missing. Existing trees are never written to, except for the mask
+sets declared on them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from . import derived
+from .detect import detect
+from .errors import HimfmtError
+from .io.tree import Tree
+from .layouts import get_layout
+from .model import Dataset
+from .validate import deep as deep_pass, structure
+
+KINDS = ("kit", "existing", "convert", "recipe")
+
+
+@dataclass
+class Entry:
+    """One declared split."""
+
+    name: str
+    layout: str
+    path: Path  # the layout's tree (absolute)
+    split: str
+    samples: int | None
+    kind: str
+    source: dict[str, Any]  # the ``from`` section
+    masks: dict[str, Any] = field(default_factory=dict)  # mask dir -> preset name or parameters
+    trimap: tuple[int, int] | None = None
+    needs: list[str] = field(default_factory=list)  # names of the splits this one reads
+
+    def inputs(self, root: Path) -> list[Path]:
+        """Folders this split reads from (the recipe's inputs, a conversion's source path)."""
+        if self.kind == "recipe":
+            return [resolve(root, v) for v in (self.source.get("inputs") or {}).values() if v]
+        if self.kind == "convert" and ("/" in str(self.source["convert"]) or os.sep in str(self.source["convert"])):
+            return [resolve(root, self.source["convert"])]
+        return []
+
+
+@dataclass
+class State:
+    state: str  # missing | incomplete | complete
+    have: int = 0
+    reasons: list[str] = field(default_factory=list)
+    bad_files: list[str] = field(default_factory=list)  # absolute paths of files with errors
+    masks_missing: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.state + (f": {'; '.join(self.reasons)}" if self.reasons else "")
+
+
+def resolve(root: Path, value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else root / p
+
+
+def _plain(node: Any) -> dict[str, Any]:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else {}  # type: ignore[return-value]
+
+
+def entries(cfg: DictConfig, root: Path) -> list[Entry]:
+    """The declared splits, checked, in dependency order."""
+    if not cfg.get("splits"):
+        raise HimfmtError(f"dataset config {cfg.get('name', '?')!r} declares no splits")
+    out = []
+    for name, s in cfg.splits.items():
+        src = _plain(s.get("from"))
+        kinds = [k for k in KINDS if k in src]
+        if len(kinds) != 1:
+            raise HimfmtError(f"split {name}: 'from' must have exactly one of {', '.join(KINDS)}, has {sorted(src) or 'nothing'}")
+        get_layout(str(s.layout))
+        trimap = s.get("trimap")
+        out.append(Entry(str(name), str(s.layout), resolve(root, s.get("path", "")), str(s.get("split") or name),
+                         None if s.get("samples") is None else int(s.samples), kinds[0], src,
+                         _plain(s.get("masks")), tuple(trimap) if trimap else None))
+    by_name = {e.name: e for e in out}
+    for e in out:
+        if e.kind == "convert" and str(e.source["convert"]) in by_name:
+            e.needs.append(str(e.source["convert"]))
+        for p in e.inputs(root):
+            e.needs += [o.name for o in out if o is not e and (p == o.path or o.path in p.parents or p in o.path.parents)
+                        and o.name not in e.needs]
+    return _ordered(out)
+
+
+def _ordered(items: list[Entry]) -> list[Entry]:
+    """Declared order, moved only where a split must come after one it reads."""
+    done: list[Entry] = []
+    names: set[str] = set()
+    pending = list(items)
+    while pending:
+        ready = next((e for e in pending if set(e.needs) <= names), None)
+        if ready is None:
+            raise HimfmtError("the splits read each other in a cycle: " + ", ".join(e.name for e in pending))
+        pending.remove(ready)
+        done.append(ready)
+        names.add(ready.name)
+    return done
+
+
+def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:
+    """The dataset holding the split, and the split's samples."""
+    if not e.path.is_dir():
+        return None, []
+    found = detect(Tree(e.path), layout=e.layout)
+    for ds in found.datasets():
+        if e.split in ds.splits:
+            return ds, [s for s in ds.samples if s.split == e.split]
+    return None, []
+
+
+def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec]) -> State:
+    ds, samples = open_split(e)
+    if ds is None:
+        return State("missing", reasons=[f"no {e.layout} split {e.split!r} in {e.path}"])
+    st = State("complete", have=len(samples))
+    ids = {s.id for s in samples}
+    rep = structure(ds, lambda n: None)
+    if deep:
+        deep_pass(ds, rep, workers, lambda n: None)
+    split_rel = ds.splits.get(e.split, "")
+    errors = [f for f in rep.findings if f.severity == "error" and (f.sample in ids or (f.sample is None and f.path.startswith(split_rel)))]
+    if errors:
+        st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")
+        st.bad_files = sorted({str(ds.tree.root / f.path) for f in errors if (ds.tree.root / f.path).is_file()})
+    if e.samples is not None and len(samples) < e.samples:
+        st.reasons.append(f"{len(samples)} of {e.samples} samples")
+    for source, preset in e.masks.items():
+        n = derived.missing(ds, mask_spec(source, preset), [e.split])
+        if n:
+            st.masks_missing[source] = n
+    if e.trimap:
+        n = derived.missing(ds, derived.Spec("trimap", trimap=e.trimap), [e.split])
+        if n:
+            st.masks_missing["trimap"] = n
+    if st.masks_missing:
+        st.reasons.append("missing " + ", ".join(f"{k} for {n} matte(s)" for k, n in st.masks_missing.items()))
+    if st.reasons:
+        st.state = "incomplete"
+    return st
+
+
+def action(e: Entry, st: State) -> str:
+    """What fill does with a split in this state."""
+    if st.state == "complete":
+        return "keep"
+    if e.kind == "existing":
+        return "add masks" if st.state == "incomplete" and st.masks_missing and not st.bad_files and \
+            (e.samples is None or st.have >= e.samples) else "stop: fix it by hand"
+    only_masks = st.state == "incomplete" and not st.bad_files and (e.samples is None or st.have >= e.samples)
+    if only_masks:
+        return "add masks"
+    how = {"kit": "build", "convert": "convert", "recipe": "synthesize"}[e.kind]
+    return how if st.state == "missing" else f"repair ({how})"
+
+
+def remove_bad_files(e: Entry, files: list[str]) -> int:
+    """Delete files that failed validation inside a split fill made, so it makes them again."""
+    n = 0
+    for f in files:
+        p = Path(f)
+        if e.path in p.parents and p.is_file():
+            p.unlink()
+            n += 1
+    return n
+
+
+def preflight(items: list[Entry], states: dict[str, State], root: Path) -> None:
+    """Stop before anything is written when a split cannot be made: name the path."""
+    for e in items:
+        act = action(e, states[e.name])
+        if act.startswith("stop"):
+            raise HimfmtError(f"split {e.name} comes from an existing tree that is {states[e.name].text}; "
+                              "fill never writes it", str(e.path))
+        if act == "keep":
+            continue
+        made = [o.path for o in items if o.name in e.needs]
+        for p in e.inputs(root):
+            if not p.exists() and not any(p == d or d in p.parents or p in d.parents for d in made):
+                raise HimfmtError(f"split {e.name} reads a folder that does not exist", str(p))
+        if e.kind == "convert" and str(e.source["convert"]) not in {o.name for o in items} and not e.inputs(root):
+            raise HimfmtError(f"split {e.name}: convert names {e.source['convert']!r}, which is neither a split of this "
+                              "config nor a folder")
