@@ -20,7 +20,7 @@ sets declared on them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -139,12 +139,11 @@ def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], 
     if ds is None:
         return State("missing", reasons=[f"no {e.layout} split {e.split!r} in {e.path}"])
     st = State("complete", have=len(samples))
-    ids = {s.id for s in samples}
-    rep = structure(ds, lambda n: None)
+    own = replace(ds, samples=samples, splits={e.split: ds.splits[e.split]})
+    rep = structure(own, lambda n: None)  # this split's samples only (ids repeat across splits)
     if deep:
-        deep_pass(ds, rep, workers, lambda n: None)
-    split_rel = ds.splits.get(e.split, "")
-    errors = [f for f in rep.findings if f.severity == "error" and (f.sample in ids or (f.sample is None and f.path.startswith(split_rel)))]
+        deep_pass(own, rep, workers, lambda n: None)
+    errors = [f for f in rep.findings if f.severity == "error"]
     if errors:
         st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")
         st.bad_files = sorted({str(ds.tree.root / f.path) for f in errors if (ds.tree.root / f.path).is_file()})

@@ -1,0 +1,120 @@
+"""`himfmt fill`: declared splits made when missing, repaired when broken, kept when complete."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import trees
+from himfmt.validate import validate
+
+
+def files(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every data file (records aside) with its modification time and bytes."""
+    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    """One fill of the demo config, copied (mtimes kept) by the tests that change it."""
+    from himfmt.cli import run_command
+
+    root = tmp_path_factory.mktemp("fill") / "demo"
+    assert run_command("fill", ["dataset=demo", f"root={root}", "workers=1"]) == 0
+    return root
+
+
+def copy(root: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "demo"
+    shutil.copytree(root, dst, symlinks=True)
+    return dst
+
+
+def test_fill_builds_every_split_then_has_nothing_to_do(run_cli, demo_root):
+    assert validate(str(demo_root), deep_pass=True, workers=1).findings == []
+    for split in ("sources/HHM/train", "data/I-HIM50K", "data/HIM2K_M-HIM2K/masks_matched_r50_fpn_3x/natural",
+                  "data/V-HIM60/comp_hard/xmem", "data/DVM_composed/t", "converted/I-HIM50K_as_val/images/I-HIM50K"):
+        assert (demo_root / split).is_dir(), split
+    before = files(demo_root)
+    code, out, _ = run_cli("fill", "dataset=demo", f"root={demo_root}", "workers=1")
+    assert code == 0 and "nothing to do: all 14 splits are complete" in out
+    assert files(demo_root) == before
+
+
+def test_deleted_split_is_rebuilt_and_nothing_else(run_cli, demo_root, tmp_path):
+    root = copy(demo_root, tmp_path)
+    before = files(root)
+    shutil.rmtree(root / "data" / "V-HIM60" / "comp_hard")
+    code, out, err = run_cli("fill", "dataset=demo", f"root={root}", "workers=1")
+    assert code == 0, err
+    assert "synthesize: comp_hard" in out and out.count("synthesize:") == 1
+    after = files(root)
+    assert after.keys() == before.keys()
+    for rel, (mtime, data) in before.items():
+        assert after[rel][1] == data, rel  # the same bytes (deterministic)
+        if "comp_hard" not in rel:
+            assert after[rel][0] == mtime, rel  # untouched
+
+
+def test_corrupted_file_is_found_and_repaired(run_cli, demo_root, tmp_path):
+    root = copy(demo_root, tmp_path)
+    before = files(root)
+    bad = root / "data" / "I-HIM50K" / "alphas" / "00003" / "00.png"
+    bad.write_bytes(b"not a png at all")
+    code, out, err = run_cli("fill", "dataset=demo", f"root={root}", "workers=1")
+    assert code == 0, err
+    assert "repair (synthesize): I-HIM50K" in out and "made 1 of 1 split(s)" in out
+    after = files(root)
+    assert all(after[rel][1] == data for rel, (_, data) in before.items())
+    assert run_cli("fill", "dataset=demo", f"root={root}", "workers=1")[1].count("nothing to do") == 1
+
+
+def test_dry_run_writes_nothing(run_cli, tmp_path):
+    code, out, _ = run_cli("fill", "dataset=demo", f"root={tmp_path / 'd'}", "dry_run=true")
+    assert code == 0 and "dry run: 14 split(s) would be made" in out and "missing" in out
+    assert not (tmp_path / "d").exists()
+
+
+def test_missing_source_folder_stops_before_writing(run_cli, tmp_path):
+    hhm = trees.hhm_tree(tmp_path / "hhm")
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(f"""name: mine
+root: {tmp_path / 'root'}
+splits:
+  train:
+    layout: maggie_image_train
+    path: data
+    samples: 4
+    from: {{recipe: image_him, inputs: {{hhm: {hhm}, bg: {tmp_path / 'no_such_bg'}}}}}
+  val:
+    layout: maggie_image_val
+    path: val
+    from: {{convert: train, mode: hardlink}}
+""")
+    code, out, err = run_cli("fill", f"dataset={cfg}")
+    assert code == 2 and "no_such_bg" in err and "does not exist" in err
+    assert not (tmp_path / "root").exists()
+
+
+def test_user_config_with_existing_tree_and_masks(run_cli, tmp_path):
+    """An existing tree is never rewritten; only its declared mask set is added."""
+    val = trees.val_tree(tmp_path / "root" / "val", masks=())
+    before = files(val)
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text("""name: mine
+root: ROOT
+splits:
+  natural: {layout: maggie_image_val, path: val, from: {existing: true}, masks: {masks_a: detector}}
+""".replace("ROOT", str(tmp_path / "root")))
+    code, out, err = run_cli("fill", f"dataset={cfg}", "workers=1")
+    assert code == 0 and "add masks" in out, err
+    after = files(val)
+    assert all(after[rel] == v for rel, v in before.items())
+    assert any("masks_a" in rel for rel in after)
+    code, out, err = run_cli("fill", f"dataset={cfg}", "workers=1")
+    assert "nothing to do" in out
+    (tmp_path / "root" / "val").rename(tmp_path / "root" / "gone")
+    code, _, err = run_cli("fill", f"dataset={cfg}", "workers=1")
+    assert code == 2 and "fill never writes it" in err
