@@ -58,7 +58,7 @@ def usage() -> str:
 def run_command(command: str, args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig
-    from omegaconf.errors import MissingMandatoryValue
+    from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue, OmegaConfBaseException
 
     module = load(command)
     codes: list[int] = []
@@ -70,8 +70,12 @@ def run_command(command: str, args: list[str]) -> int:
         except HimfmtError as exc:
             console.error(str(exc))
             codes.append(exc.exit_code)
-        except MissingMandatoryValue as exc:
-            console.error(f"{exc.full_key}= is required (see himfmt {command} --help)")
+        except (MissingMandatoryValue, InterpolationToMissingValueError) as exc:
+            found = re.search(r"Missing mandatory value: ([\w.\-\[\]]+)", str(exc))
+            console.error(f"{found.group(1) if found else exc.full_key}= is required (see himfmt {command} --help)")
+            codes.append(2)
+        except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
+            console.error(f"bad configuration: {str(exc).splitlines()[0]}")
             codes.append(2)
 
     sys.argv = [f"himfmt {command}", *normalize(command, args)]

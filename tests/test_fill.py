@@ -118,3 +118,31 @@ splits:
     (tmp_path / "root" / "val").rename(tmp_path / "root" / "gone")
     code, _, err = run_cli("fill", f"dataset={cfg}", "workers=1")
     assert code == 2 and "fill never writes it" in err
+
+
+def test_maggie_him_config_from_own_sources(run_cli, demo_root, tmp_path):
+    """The published MaGGIe structure from the user's sources (here the demo's, at small counts)."""
+    src = demo_root / "sources"
+    root = tmp_path / "maggie"
+    code, out, err = run_cli(
+        "fill", "dataset=maggie_him", f"root={root}", "workers=1",
+        f"dataset.sources.hhm={src / 'HHM'}", f"dataset.sources.bg={src / 'BG-20K' / 'train'}",
+        f"dataset.sources.him2k={demo_root / 'data' / 'HIM2K_M-HIM2K'}", f"dataset.sources.clips={src / 'VideoMatte'}",
+        f"dataset.sources.bg_videos={src / 'BG-20K' / 'train'}", "dataset.splits.I-HIM50K.samples=2",
+        "dataset.splits.V-HIM2K5.samples=1", "dataset.splits.V-HIM2K5.from.overrides=['recipe.difficulty=medium']",
+        "dataset.splits.comp_easy.samples=1", "dataset.splits.comp_medium.samples=1", "dataset.splits.comp_hard.samples=1")
+    assert code == 0, err
+    assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == ["HIM2K_M-HIM2K", "I-HIM50K", "V-HIM2K5", "V-HIM60"]
+    val = root / "HIM2K_M-HIM2K"
+    assert len([d for d in val.iterdir() if d.name.startswith("masks_matched_")]) == 10
+    assert (root / "V-HIM60" / "comp_hard" / "xmem").is_dir()
+    assert validate(str(root), workers=1).findings == []
+
+
+def test_dvm_config_and_its_required_sources(run_cli, demo_root, tmp_path):
+    code, _, err = run_cli("fill", "dataset=dvm", f"root={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}")
+    assert code == 2 and "dataset.sources.train_pairs= is required" in err and not (tmp_path / "dvm").exists()
+    code, _, err = run_cli("fill", "dataset=dvm", f"root={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}",
+                           "~dataset.splits.train", "workers=1")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "dvm" / "test").iterdir() if not p.name.startswith(".")) == ["a", "a_png", "b", "f", "t", "v"]
