@@ -14,7 +14,7 @@ from .commands import COMMANDS, load
 from .errors import HimfmtError
 
 # First bare argument of these commands is taken as this key.
-BARE_KEY = {"convert": "src"}
+BARE_KEY = {"convert": "src", "fill": "dataset"}
 DEFAULT_BARE_KEY = "root"
 # Values of these keys are paths: quote them so spaces and brackets survive Hydra's grammar.
 PATH_KEYS = {

@@ -137,7 +137,7 @@ def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:
 def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec]) -> State:
     ds, samples = open_split(e)
     if ds is None:
-        return State("missing", reasons=[f"no {e.layout} split {e.split!r} in {e.path}"])
+        return State("missing")
     st = State("complete", have=len(samples))
     own = replace(ds, samples=samples, splits={e.split: ds.splits[e.split]})
     rep = structure(own, lambda n: None)  # this split's samples only (ids repeat across splits)

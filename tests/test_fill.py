@@ -22,7 +22,7 @@ def demo_root(tmp_path_factory):
     from himfmt.cli import run_command
 
     root = tmp_path_factory.mktemp("fill") / "demo"
-    assert run_command("fill", ["dataset=demo", f"root={root}", "workers=1"]) == 0
+    assert run_command("fill", ["dataset=demo", f"out={root}", "workers=1"]) == 0
     return root
 
 
@@ -38,7 +38,7 @@ def test_fill_builds_every_split_then_has_nothing_to_do(run_cli, demo_root):
                   "data/V-HIM60/comp_hard/xmem", "data/DVM_composed/t", "converted/I-HIM50K_as_val/images/I-HIM50K"):
         assert (demo_root / split).is_dir(), split
     before = files(demo_root)
-    code, out, _ = run_cli("fill", "dataset=demo", f"root={demo_root}", "workers=1")
+    code, out, _ = run_cli("fill", "dataset=demo", f"out={demo_root}", "workers=1")
     assert code == 0 and "nothing to do: all 14 splits are complete" in out
     assert files(demo_root) == before
 
@@ -47,7 +47,7 @@ def test_deleted_split_is_rebuilt_and_nothing_else(run_cli, demo_root, tmp_path)
     root = copy(demo_root, tmp_path)
     before = files(root)
     shutil.rmtree(root / "data" / "V-HIM60" / "comp_hard")
-    code, out, err = run_cli("fill", "dataset=demo", f"root={root}", "workers=1")
+    code, out, err = run_cli("fill", "dataset=demo", f"out={root}", "workers=1")
     assert code == 0, err
     assert "synthesize: comp_hard" in out and out.count("synthesize:") == 1
     after = files(root)
@@ -63,16 +63,16 @@ def test_corrupted_file_is_found_and_repaired(run_cli, demo_root, tmp_path):
     before = files(root)
     bad = root / "data" / "I-HIM50K" / "alphas" / "00003" / "00.png"
     bad.write_bytes(b"not a png at all")
-    code, out, err = run_cli("fill", "dataset=demo", f"root={root}", "workers=1")
+    code, out, err = run_cli("fill", "dataset=demo", f"out={root}", "workers=1")
     assert code == 0, err
     assert "repair (synthesize): I-HIM50K" in out and "made 1 of 1 split(s)" in out
     after = files(root)
     assert all(after[rel][1] == data for rel, (_, data) in before.items())
-    assert run_cli("fill", "dataset=demo", f"root={root}", "workers=1")[1].count("nothing to do") == 1
+    assert run_cli("fill", "dataset=demo", f"out={root}", "workers=1")[1].count("nothing to do") == 1
 
 
 def test_dry_run_writes_nothing(run_cli, tmp_path):
-    code, out, _ = run_cli("fill", "dataset=demo", f"root={tmp_path / 'd'}", "dry_run=true")
+    code, out, _ = run_cli("fill", "dataset=demo", f"out={tmp_path / 'd'}", "dry_run=true")
     assert code == 0 and "dry run: 14 split(s) would be made" in out and "missing" in out
     assert not (tmp_path / "d").exists()
 
@@ -125,7 +125,7 @@ def test_maggie_him_config_from_own_sources(run_cli, demo_root, tmp_path):
     src = demo_root / "sources"
     root = tmp_path / "maggie"
     code, out, err = run_cli(
-        "fill", "dataset=maggie_him", f"root={root}", "workers=1",
+        "fill", "dataset=maggie_him", f"out={root}", "workers=1",
         f"dataset.sources.hhm={src / 'HHM'}", f"dataset.sources.bg={src / 'BG-20K' / 'train'}",
         f"dataset.sources.him2k={demo_root / 'data' / 'HIM2K_M-HIM2K'}", f"dataset.sources.clips={src / 'VideoMatte'}",
         f"dataset.sources.bg_videos={src / 'BG-20K' / 'train'}", "dataset.splits.I-HIM50K.samples=2",
@@ -140,9 +140,9 @@ def test_maggie_him_config_from_own_sources(run_cli, demo_root, tmp_path):
 
 
 def test_dvm_config_and_its_required_sources(run_cli, demo_root, tmp_path):
-    code, _, err = run_cli("fill", "dataset=dvm", f"root={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}")
+    code, _, err = run_cli("fill", "dataset=dvm", f"out={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}")
     assert code == 2 and "dataset.sources.train_pairs= is required" in err and not (tmp_path / "dvm").exists()
-    code, _, err = run_cli("fill", "dataset=dvm", f"root={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}",
+    code, _, err = run_cli("fill", "dataset=dvm", f"out={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}",
                            "~dataset.splits.train", "workers=1")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "dvm" / "test").iterdir() if not p.name.startswith(".")) == ["a", "a_png", "b", "f", "t", "v"]

@@ -40,7 +40,7 @@ def run(cfg: DictConfig) -> int:
     out = Path(cfg.out).resolve()
     prepare_out(out)
     start = time.perf_counter()
-    _, failed = fill(compose("fill", normalize("fill", ["dataset=demo", f"root={out}", f"dataset.seed={int(cfg.seed)}", "workers=1"])))
+    _, failed = fill(compose("fill", normalize("fill", ["dataset=demo", f"out={out}", f"dataset.seed={int(cfg.seed)}", "workers=1"])))
     tree = Tree(out)
     found = detect(tree)
     rows = [describe(ds) for ds in found.datasets()]

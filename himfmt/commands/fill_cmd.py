@@ -17,22 +17,22 @@ from ..fill import Entry, State, action, entries, inspect, open_split, preflight
 from .masks_cmd import spec_from
 from .synth_cmd import synthesize
 
-SUMMARY = "make what a dataset config declares and the disk lacks: dataset=NAME|FILE.yaml [root=DIR] [dry_run=true]"
+SUMMARY = "make what a dataset config declares and the disk lacks: dataset=NAME|FILE.yaml [out=DIR] [dry_run=true]"
 
 
 def dataset_config(cfg: DictConfig) -> DictConfig:
-    """The dataset section: ``dataset_file`` (a user YAML) or the ``dataset`` group entry, with ``root`` applied."""
+    """The dataset section: ``dataset_file`` (a user YAML) or the ``dataset`` group entry, with ``out`` as its root."""
     if cfg.dataset_file:
         path = Path(str(cfg.dataset_file))
         if not path.is_file():
             raise HimfmtError("no such dataset config file", str(path))
         OmegaConf.set_struct(cfg, False)
         cfg.dataset = OmegaConf.load(path)
-    if cfg.root:
+    if cfg.out:
         OmegaConf.set_struct(cfg, False)
-        cfg.dataset.root = str(cfg.root)
-    if cfg.dataset.get("root") in (None, "???") or OmegaConf.is_missing(cfg.dataset, "root"):
-        raise HimfmtError("root= is required: where the dataset lives")
+        cfg.dataset.root = str(cfg.out)
+    if OmegaConf.is_missing(cfg.dataset, "root") or not cfg.dataset.get("root"):
+        raise HimfmtError("out= is required: where the dataset lives")
     return cfg.dataset
 
 
