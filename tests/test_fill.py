@@ -106,13 +106,13 @@ def test_user_config_with_existing_tree_and_masks(run_cli, tmp_path):
     cfg.write_text("""name: mine
 root: ROOT
 splits:
-  natural: {layout: maggie_image_val, path: val, from: {existing: true}, masks: {masks_a: detector}}
+  natural: {layout: maggie_image_val, path: val, from: {existing: true}, masks: {masks_a: detector}, trimap: [3, 5]}
 """.replace("ROOT", str(tmp_path / "root")))
     code, out, err = run_cli("fill", f"dataset={cfg}", "workers=1")
     assert code == 0 and "add masks" in out, err
     after = files(val)
     assert all(after[rel] == v for rel, v in before.items())
-    assert any("masks_a" in rel for rel in after)
+    assert any("masks_a" in rel for rel in after) and any(rel.startswith("trimap/natural/") for rel in after)
     code, out, err = run_cli("fill", f"dataset={cfg}", "workers=1")
     assert "nothing to do" in out
     (tmp_path / "root" / "val").rename(tmp_path / "root" / "gone")
