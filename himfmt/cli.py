@@ -58,33 +58,43 @@ def usage() -> str:
 def run_command(command: str, args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig
+
+    from . import shards
     from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue, OmegaConfBaseException
 
     module = load(command)
     codes: list[int] = []
 
     @hydra.main(version_base="1.3", config_path="pkg://himfmt.conf", config_name=command)
-    def app(cfg: DictConfig) -> None:
+    def app(cfg: DictConfig) -> int:
+        """One job; its exit code is also its return value, which launchers hand back."""
         try:
-            codes.append(int(module.run(cfg)))
+            code = int(module.run(cfg))
         except HimfmtError as exc:
             console.error(str(exc))
-            codes.append(exc.exit_code)
+            code = exc.exit_code
         except (MissingMandatoryValue, InterpolationToMissingValueError) as exc:
             found = re.search(r"Missing mandatory value: ([\w.\-\[\]]+)", str(exc))
             console.error(f"{found.group(1) if found else exc.full_key}= is required (see himfmt {command} --help)")
-            codes.append(2)
+            code = 2
         except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
             console.error(f"bad configuration: {str(exc).splitlines()[0]}")
-            codes.append(2)
+            code = 2
+        codes.append(code)
+        return code
 
-    sys.argv = [f"himfmt {command}", *normalize(command, args)]
+    argv = normalize(command, args)
+    sys.argv = [f"himfmt {command}", *argv]
+    sweep = bool(argv) and argv[0] in ("-m", "--multirun")
+    shards.SWEEP_EXIT.clear()
     try:
         app()
     except SystemExit as exc:
         # Hydra exits 1 on bad overrides before the command runs: that is exit 2 for us.
-        if not codes and exc.code not in (0, None):
+        if not codes and not shards.SWEEP_EXIT and exc.code not in (0, None):
             return 2
+    if sweep and shards.SWEEP_EXIT:  # jobs may have run in other processes: the sweep's verdict
+        return max(shards.SWEEP_EXIT[-1], max(codes, default=0))
     return max(codes, default=0)
 
 

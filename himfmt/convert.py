@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import signal
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -26,13 +24,15 @@ from .detect import detect
 from .errors import BadInputError, HimfmtError
 from .io.files import check_output_dir, files_intact, remove_tmp_files, safe_join, write_error
 from .io.memory import tune_malloc
+from .io.pool import spawn_pool
 from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, Planned, WriteOptions, get_layout
 from .layouts.dvm_source import PHASES
-from .model import Dataset, FileRef
+from .model import Dataset, FileRef, Sample
+from .shards import shard_slice
 from .write import can_place, write_item_at
 
-RECORD = ".himfmt/convert.jsonl"
+RECORD_DIR = ".himfmt"
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings
 
 
@@ -46,6 +46,8 @@ class Job:
     png_alpha: bool = False
     trimap: tuple[int, int] | None = None
     workers: int = 1
+    shard_index: int = 0  # shard k of K converts the sorted samples i with i % K == k
+    shard_count: int = 1
 
     def key(self) -> dict[str, Any]:
         """What makes two runs the same conversion (workers do not change the output)."""
@@ -98,25 +100,32 @@ def size_and_sha256(path: str) -> tuple[int, str]:
 
 
 class Record:
-    """The job line plus one line per finished sample; appended, flushed, never rewritten."""
+    """The job line plus one line per finished sample; appended, flushed, never rewritten.
+
+    Each shard appends to its own file (``convert-shardKofN.jsonl``; one
+    unsharded run: ``convert.jsonl``) and reads every shard's, so shards share
+    an output and a rerun with any shard split resumes from all of them.
+    """
 
     def __init__(self, dst: Path, job: Job) -> None:
-        self.path = dst / RECORD
+        folder = dst / RECORD_DIR
+        name = "convert.jsonl" if job.shard_count == 1 else f"convert-shard{job.shard_index}of{job.shard_count}.jsonl"
+        self.path = folder / name
         self.done: dict[str, list[list[Any]]] = {}
         header = {"job": job.key()}
-        if self.path.exists():
-            lines = self.path.read_text().splitlines()
+        for rec in sorted(folder.glob("convert*.jsonl")):
+            lines = rec.read_text().splitlines()
             first = json.loads(lines[0]) if lines else None
-            if first != header:
-                raise HimfmtError(f"holds a different conversion ({RECORD} says {first}); choose another dst= or overwrite=true", str(dst))
+            if first is not None and first != header:
+                raise HimfmtError(f"holds a different conversion ({rec.name} says {first}); choose another dst= or overwrite=true", str(dst))
             for line in lines[1:]:
                 try:
                     entry = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line cut by a kill: that sample is redone
                 self.done[entry["sample"]] = entry["files"]
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists() or not self.path.read_text():
+            folder.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(header) + "\n")
         self.file = open(self.path, "a")
 
@@ -159,14 +168,19 @@ def plan(job: Job, ds: Dataset) -> tuple[Route, Iterator[tuple[str, list[Planned
     paths = split_paths(ds, job.to)
 
     def items() -> Iterator[tuple[str, list[Planned]]]:
-        for sample in ds.samples:
+        for sample in shard_samples(ds, job):
             for out in r.apply(sample):
                 yield f"{out.split}/{out.id}", lay.plan(out, paths[out.split], opts)
-        extra = lay.plan_extra(ds, paths) if ds.layout == job.to else []
+        extra = lay.plan_extra(ds, paths) if ds.layout == job.to and job.shard_index == 0 else []
         if extra:
             yield "<dataset>", extra
 
     return r, items()
+
+
+def shard_samples(ds: Dataset, job: Job) -> list[Sample]:
+    """This shard's samples: every ``shard_count``-th of the samples sorted by split and id."""
+    return shard_slice(sorted(ds.samples, key=lambda s: (s.split, s.id)), job.shard_index, job.shard_count)
 
 
 def _bytes_of(item: Planned) -> int:
@@ -202,7 +216,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     ds = pick_dataset(job.src, from_layout)
     dst = Path(job.dst).resolve()
     src_root = str(Path(job.src).resolve())
-    resuming = (dst / RECORD).exists()
+    resuming = any((dst / RECORD_DIR).glob("convert*.jsonl"))
     check_output_dir(dst, overwrite or resuming, [src_root])
     r, items = plan(job, ds)  # raises before anything is written when there is no route
     summary = Summary(r, ds)
@@ -218,7 +232,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
         remove_tmp_files(dst)
         record = Record(dst, job)
     except OSError as exc:
-        raise write_error(exc, dst / RECORD) from None
+        raise write_error(exc, dst / RECORD_DIR) from None
     lossy_mattes: list[tuple[Any, str]] = []
 
     def pending() -> Iterator[tuple[str, list[Planned]]]:
@@ -234,11 +248,12 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
             yield key, planned
 
     todo = pending()
-    advance = progress(len(ds.samples))
+    total = len(shard_samples(ds, job))
+    advance = progress(total)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         tune_malloc()
-        results = _run(todo, dst, job, len(ds.samples))
+        results = _run(todo, dst, job, total)
         for key, (files, how, error) in results:
             summary.files.update(how)
             summary.bytes += sum(f[1] for f in files)
@@ -272,7 +287,7 @@ def _run(
     jobs = ((key, dst, planned, job.mode) for key, planned in todo)
     if job.workers <= 1 or n < 2:
         return map(_keyed, jobs)
-    pool = ProcessPoolExecutor(job.workers, mp_context=multiprocessing.get_context("spawn"), initializer=tune_malloc)
+    pool = spawn_pool(job.workers)
     chunk = max(1, min(32, n // (job.workers * 8)))
 
     def results() -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:

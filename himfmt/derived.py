@@ -7,10 +7,8 @@ Used by ``himfmt masks`` and by ``himfmt fill``.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, NamedTuple
 
@@ -20,10 +18,11 @@ from .convert_route import HOLDS
 from .errors import BadInputError, HimfmtError
 from .io import images
 from .io.files import atomic_write
-from .io.memory import tune_malloc
+from .io.pool import spawn_pool
 from .layouts.base import ALPHA_DIR_NAMES, TRIMAP_DIR, mask_path
 from .masks import Degradation, MaskParams, degrade, mask_rng, series, trimap
 from .model import Dataset, FileRef
+from .shards import shard_slice
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 
@@ -138,14 +137,11 @@ def _make(args: tuple[list[Item], Spec, bool]) -> Result:
     return res
 
 
-def _init() -> None:
-    tune_malloc()
-
-
 def write(ds: Dataset, spec: Spec, splits: list[str] | None = None, overwrite: bool = False, workers: int = 1,
-          progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None)) -> Result:
-    """Make the planned masks or trimaps, across ``workers`` spawned processes."""
+          progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None), shard: tuple[int, int] = (0, 1)) -> Result:
+    """Make the planned masks or trimaps (of this shard's samples), across ``workers`` spawned processes."""
     jobs, no_place = plan(ds, spec, splits)
+    jobs = shard_slice(jobs, *shard)
     total = Result(no_place=no_place)
     advance = progress(len(jobs))
 
@@ -154,8 +150,7 @@ def write(ds: Dataset, spec: Spec, splits: list[str] | None = None, overwrite: b
         if workers <= 1 or len(jobs) < 2:
             yield from map(_make, args)
             return
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init) as pool:
+        with spawn_pool(workers) as pool:
             yield from pool.map(_make, args, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
 
     for r in results():

@@ -184,7 +184,7 @@ def remove_bad_files(e: Entry, files: list[str]) -> int:
     for f in files:
         p = Path(f)
         if e.path in p.parents and p.is_file():
-            p.unlink()
+            p.unlink(missing_ok=True)  # another shard may have removed it first
             n += 1
     return n
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+import trees  # noqa: E402  (tests/ is on the path only from here on)
 
 
 @pytest.fixture
@@ -27,3 +30,18 @@ def run_cli(capsys, monkeypatch, tmp_path):
         return int(exc.value.code or 0), out, err
 
     return run
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """An hhm tree of 6 people (60 x 30, a soft top edge) and 3 backgrounds: image_him's inputs."""
+    hhm = tmp_path / "HHM"
+    for i in range(6):
+        h, w = 60, 30
+        m = np.zeros((h, w), np.uint8)
+        m[5:55, 8:22] = 255
+        m[4, 8:22] = 120  # a soft edge
+        trees.save(hhm / "images" / f"p{i}.jpg", trees.rgb(i, w, h))
+        trees.save(hhm / "alphas" / f"p{i}.png", m)
+    bg = trees.bg_tree(tmp_path / "BG", 3)
+    return hhm, bg

@@ -20,20 +20,6 @@ def digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
 
 
-@pytest.fixture
-def inputs(tmp_path):
-    hhm = tmp_path / "HHM"
-    for i in range(6):
-        h, w = 60, 30
-        m = np.zeros((h, w), np.uint8)
-        m[5:55, 8:22] = 255
-        m[4, 8:22] = 120  # a soft edge
-        trees.save(hhm / "images" / f"p{i}.jpg", trees.rgb(i, w, h))
-        trees.save(hhm / "alphas" / f"p{i}.png", m)
-    bg = trees.bg_tree(tmp_path / "BG", 3)
-    return hhm, bg
-
-
 def synth(run_cli, hhm, bg, out, *extra):
     return run_cli("synth", f"hhm={hhm}", f"bg={bg}", f"out={out}", "n=10", *extra)
 

@@ -14,6 +14,7 @@ COMMANDS = {
     "synth": "synth_cmd",
     "masks": "masks_cmd",
     "fill": "fill_cmd",
+    "merge": "merge_cmd",
 }
 
 

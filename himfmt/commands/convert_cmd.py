@@ -46,7 +46,7 @@ def show(summary: Summary, job: Job, dry_run: bool) -> None:
 def run(cfg: DictConfig) -> int:
     trimap = tuple(int(v) for v in cfg.trimap) if cfg.trimap else None
     job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), bool(cfg.png_alpha),
-              trimap, int(cfg.workers) or (os.cpu_count() or 1))
+              trimap, int(cfg.workers) or (os.cpu_count() or 1), int(cfg.shard.index), int(cfg.shard.count))
     frm = None if cfg["from"] == "auto" else str(cfg["from"])
     with console.progress("converting") as bar:
         summary = convert(job, frm, bool(cfg.overwrite), bool(cfg.dry_run), bar)

@@ -42,6 +42,7 @@ class Filler:
     def __init__(self, cfg: DictConfig, ds_cfg: DictConfig, root: Path) -> None:
         self.cfg, self.ds_cfg, self.root = cfg, ds_cfg, root
         self.workers = int(cfg.workers) or (os.cpu_count() or 1)
+        self.shard = (int(cfg.shard.index), int(cfg.shard.count))
         self.seed = int(ds_cfg.get("seed", 0))
         self._presets: dict[str, DictConfig] = {}
 
@@ -70,7 +71,12 @@ class Filler:
             console.out.print(f"  {e.name}: removed {removed} file(s) that failed validation; they are made again")
         failed = 0
         if act != "add masks":
-            failed += {"kit": self._kit, "convert": self._convert, "recipe": self._recipe}[e.kind](e, by_name)
+            if e.kind != "kit" or self.shard[0] == 0:  # a kit tree is small: shard 0 builds it
+                failed += {"kit": self._kit, "convert": self._convert, "recipe": self._recipe}[e.kind](e, by_name)
+            if self.shard[1] > 1 and (e.masks or e.trimap):
+                # Other shards are still writing samples: masks split by sample wait for the next sweep.
+                console.out.print(f"  {e.name}: masks and trimaps in the next sweep, once every shard's samples are there")
+                return failed
         return failed + self._masks(e)
 
     def _kit(self, e: Entry, by_name: dict[str, Entry]) -> int:
@@ -91,15 +97,16 @@ class Filler:
         else:
             src = resolve(self.root, ref)
         with console.progress(f"convert {e.name}") as bar:
-            summary = convert(Job(str(src), str(e.path), e.layout, str(e.source.get("mode", "copy")), workers=self.workers),
-                              overwrite=True, progress=bar)
+            summary = convert(Job(str(src), str(e.path), e.layout, str(e.source.get("mode", "copy")), workers=self.workers,
+                                  shard_index=self.shard[0], shard_count=self.shard[1]), overwrite=True, progress=bar)
         return len(summary.failed)
 
     def _recipe(self, e: Entry, by_name: dict[str, Entry]) -> int:
         from hydra import compose
 
         args = [f"recipe={e.source['recipe']}", f"out={e.path}", f"split={e.split}", f"layout={e.layout}",
-                f"seed={self.seed}", f"workers={self.workers}", "overwrite=true"]
+                f"seed={self.seed}", f"workers={self.workers}", "overwrite=true",
+                f"shard.index={self.shard[0]}", f"shard.count={self.shard[1]}"]
         if e.samples is not None:
             args.append(f"n={e.samples}")
         args += [f"{k}={resolve(self.root, v)}" for k, v in (e.source.get("inputs") or {}).items() if v]
@@ -125,7 +132,7 @@ class Filler:
         failed = 0
         for spec in specs:
             with console.progress(f"{spec.source or spec.kind} {e.name}") as bar:
-                res = derived.write(ds, spec, [e.split], workers=self.workers, progress=bar)
+                res = derived.write(ds, spec, [e.split], workers=self.workers, progress=bar, shard=self.shard)
             if res.written:
                 console.out.print(f"  {e.name}: {spec.source or spec.kind} wrote {res.written}")
             failed += len(res.failed)
@@ -145,7 +152,7 @@ def plan_table(title: str, root: Path, items: list[Entry], states: dict[str, Sta
 
 
 def fill(cfg: DictConfig) -> tuple[int, int]:
-    """Fill the configured dataset; returns (splits made, failures)."""
+    """Fill the configured dataset; returns (splits made, or to make in a dry run; failures)."""
     ds_cfg = dataset_config(cfg)
     root = Path(str(ds_cfg.root)).expanduser().resolve()
     items = entries(ds_cfg, root)
@@ -164,11 +171,19 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
     preflight(items, states, root)
     if cfg.dry_run:
         console.out.print(f"dry run: {len(todo)} split(s) would be made; nothing written")
-        return 0, 0
+        return len(todo), 0
+    sharded = filler.shard[1] > 1
+    if sharded:  # shards cannot wait for each other: a split whose inputs are still being made waits for the next sweep
+        waiting = [e for e in todo if any(states[n].state != "complete" for n in e.needs)]
+        for e in waiting:
+            console.out.print(f"waits: {e.name} reads {', '.join(e.needs)}, not complete yet; run the sweep again once it is")
+        todo = [e for e in todo if e not in waiting]
     failed = 0
     for e in todo:
-        console.out.print(f"{acts[e.name]}: {e.name}")
+        console.out.print(f"{acts[e.name]}: {e.name}" + (f" (shard {filler.shard[0]} of {filler.shard[1]})" if sharded else ""))
         failed += filler.make(e, states[e.name], by_name)
+    if sharded:  # the other shards' parts are not there yet: the sweep's end checks the whole
+        return len(todo), failed
     after = {e.name: inspect(e, deep, workers, filler.mask_spec) for e in todo}
     incomplete = [e.name for e in todo if after[e.name].state != "complete"]
     for n in incomplete:

@@ -8,6 +8,7 @@ from omegaconf import DictConfig
 from .. import console
 from ..errors import HimfmtError
 from ..io.files import atomic_write
+from ..shards import suffixed
 from ..validate import validate
 from ..validate.catalog import RANK
 from ..validate.report import render, to_html
@@ -19,12 +20,17 @@ def run(cfg: DictConfig) -> int:
     if cfg.fail_on not in RANK:
         raise HimfmtError(f"fail_on must be one of {', '.join(RANK)}, not {cfg.fail_on!r}")
     layout = None if cfg.layout == "auto" else str(cfg.layout)
+    shard = (int(cfg.shard.index), int(cfg.shard.count))
+    if shard[1] > 1 and not cfg.report:
+        raise HimfmtError("a sharded validation needs report=FILE.json: each shard writes FILE.shardKofN.json, "
+                          "merged into FILE.json when the sweep ends (or by himfmt merge report=FILE.json)")
     with console.progress("validating", elapsed=True) as bar:
-        report = validate(str(cfg.root), layout, bool(cfg.deep), int(cfg.workers), lambda label, total: bar(total, label))
+        report = validate(str(cfg.root), layout, bool(cfg.deep), int(cfg.workers), lambda label, total: bar(total, label), shard)
     render(report, console.out, bool(cfg.deep))
     if cfg.report:
-        atomic_write(Path(str(cfg.report)).resolve(), report.to_json().encode())
-        console.err.print(f"report written to {cfg.report}")
+        target = suffixed(Path(str(cfg.report)).resolve(), *shard)
+        atomic_write(target, report.to_json().encode())
+        console.err.print(f"report written to {target}")
     if cfg.html:
         atomic_write(Path(str(cfg.html)).resolve(), to_html(report, bool(cfg.deep)).encode())
         console.err.print(f"HTML report written to {cfg.html}")

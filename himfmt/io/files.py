@@ -159,7 +159,8 @@ def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: list
             raise HimfmtError(f"output overlaps the source tree {s}", str(path))
     if path.exists() and not path.is_dir():
         raise HimfmtError("output exists and is not a directory", str(path))
-    if path.exists() and any(path.iterdir()) and not overwrite:
+    # himfmt's own folder (records, sweep logs) does not make an output "not empty".
+    if path.exists() and any(p.name != ".himfmt" for p in path.iterdir()) and not overwrite:
         raise HimfmtError("output directory is not empty (pass overwrite=true to write into it)", str(path))
     return path
 

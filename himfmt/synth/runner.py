@@ -13,10 +13,8 @@ recorded as rejected.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
@@ -27,6 +25,7 @@ from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
 from ..io.files import files_intact, remove_tmp_files, safe_join
 from ..io.memory import tune_malloc
+from ..io.pool import spawn_pool
 from ..layouts import WriteOptions, get_layout
 from ..model import Sample
 from ..write import write_item_at
@@ -163,6 +162,5 @@ def _results(plan: Plan, todo: list[int]) -> Iterator[dict[str, Any]]:
     if plan.workers <= 1 or len(todo) < 2:
         yield from (_make_one(plan, i) for i in todo)
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(plan.workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
+    with spawn_pool(plan.workers, _init_worker, (plan,)) as pool:
         yield from pool.map(_make_id, todo, chunksize=max(1, min(8, len(todo) // (plan.workers * 4))))

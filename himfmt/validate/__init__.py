@@ -1,15 +1,15 @@
 """Validation: JSON Schema over the manifest, then content checks; see ``validate``."""
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable
 
 from ..detect import detect
 from ..io.memory import tune_malloc
+from ..io.pool import spawn_pool
 from ..io.tree import Tree
 from ..model import Dataset, Sample
+from ..shards import shard_slice
 from . import checks
 from .catalog import Finding, finding
 from .manifest import schema_findings
@@ -22,21 +22,24 @@ def _no_progress(label: str, total: int) -> Callable[[int], None]:
     return lambda n: None
 
 
-def structure(ds: Dataset, advance: Callable[[int], None]) -> DatasetReport:
-    rep = DatasetReport(ds.path, ds.layout, list(ds.splits), samples=len(ds.samples))
-    rep.findings += schema_findings(ds)
-    rep.findings += checks.dataset_findings(ds)
+def structure(ds: Dataset, advance: Callable[[int], None], shard: tuple[int, int] = (0, 1)) -> DatasetReport:
+    """Schema and structure checks; a shard checks its share of the samples, shard 0 the dataset as a whole."""
+    samples = shard_slice([*ds.samples, *ds.backgrounds], *shard)
+    rep = DatasetReport(ds.path, ds.layout, list(ds.splits), samples=len(shard_slice(ds.samples, *shard)))
+    if shard[0] == 0:
+        rep.findings += schema_findings(ds)
+        rep.findings += checks.dataset_findings(ds)
     cache = checks.HeaderCache()
-    for sample in [*ds.samples, *ds.backgrounds]:
+    for sample in samples:
         rep.findings += checks.sample_structure_findings(ds, sample, cache)
         advance(1)
     rep.files = cache.files
     return rep
 
 
-def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int], None]) -> None:
-    """Decode every picture, across ``workers`` processes (spawned: no inherited state)."""
-    samples = [*ds.samples, *ds.backgrounds]
+def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int], None], shard: tuple[int, int] = (0, 1)) -> None:
+    """Decode every picture (of this shard's samples), across ``workers`` processes (spawned: no inherited state)."""
+    samples = shard_slice([*ds.samples, *ds.backgrounds], *shard)
     jobs: Iterable[tuple[Sample, bool]] = ((s, ds.fg_premultiplied) for s in samples)
     seen: set[tuple[str, str]] = {(f.code, f.path) for f in rep.findings}
     def add(found: list[Finding]) -> None:
@@ -50,8 +53,7 @@ def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int],
         for job in jobs:
             add(checks.deep_sample_findings(job)[0])
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=tune_malloc) as pool:
+    with spawn_pool(workers) as pool:
         chunk = max(1, min(16, len(samples) // (workers * 8)))  # small trees: keep both cores busy
         for found, _ in pool.map(checks.deep_sample_findings, jobs, chunksize=chunk):
             add(found)
@@ -59,9 +61,10 @@ def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int],
 
 def validate(
     root: str, layout: str | None = None, deep_pass: bool = False, workers: int = 0,
-    progress: Progress = _no_progress,
+    progress: Progress = _no_progress, shard: tuple[int, int] = (0, 1),
 ) -> Report:
-    """Validate every dataset under ``root`` (or ``root`` as ``layout``)."""
+    """Validate every dataset under ``root`` (or ``root`` as ``layout``); ``shard`` = (index, count)
+    checks every count-th sample (sorted as listed), so the shards' reports merge into the whole."""
     tree = Tree(root)
     found = detect(tree, layout=layout)
     report = Report(str(tree.root))
@@ -73,13 +76,13 @@ def validate(
         return report
     workers = workers or (os.cpu_count() or 1)
     for ds in found.datasets():
-        total = len(ds.samples) + len(ds.backgrounds)
-        rep = structure(ds, progress(f"structure {ds.path or '.'} ({ds.layout})", total))
+        total = len(shard_slice([*ds.samples, *ds.backgrounds], *shard))
+        rep = structure(ds, progress(f"structure {ds.path or '.'} ({ds.layout})", total), shard)
         if deep_pass:
-            deep(ds, rep, workers, progress(f"decoding {ds.path or '.'} ({ds.layout})", total))
+            deep(ds, rep, workers, progress(f"decoding {ds.path or '.'} ({ds.layout})", total), shard)
         report.datasets.append(rep)
     # Problems met while listing (symlinks, permissions) go to the dataset that holds them.
-    for f in checks.tree_findings(tree):
+    for f in checks.tree_findings(tree) if shard[0] == 0 else []:
         owner = max(
             (d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
             key=lambda d: len(d.path), default=report.datasets[0],

@@ -60,6 +60,31 @@ class Report:
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
 
+    @classmethod
+    def from_json(cls, text: str) -> "Report":
+        d = json.loads(text)
+        return cls(d["root"], [
+            DatasetReport(x["path"], x["layout"], x["splits"], x["summary"]["samples"], x["summary"]["files"],
+                          [Finding(**f) for f in x["findings"]]) for x in d["datasets"]])
+
+    @classmethod
+    def merge(cls, parts: list["Report"]) -> "Report":
+        """The reports of shards of one validation: counts added, findings joined, each once."""
+        out = cls(parts[0].root)
+        by_key: dict[tuple[str, str], DatasetReport] = {}
+        for part in parts:
+            for d in part.datasets:
+                key = (d.path, d.layout)
+                if key not in by_key:
+                    by_key[key] = DatasetReport(d.path, d.layout, d.splits)
+                    out.datasets.append(by_key[key])
+                m = by_key[key]
+                m.samples += d.samples
+                m.files += d.files
+                seen = {(f.code, f.path) for f in m.findings}
+                m.findings += [f for f in d.findings if (f.code, f.path) not in seen]
+        return out
+
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 

@@ -1,0 +1,173 @@
+"""Sharded runs on Hydra's launchers: deterministic shards, per-shard logs, one merge at the end.
+
+himfmt has no scheduler. ``shard.index``/``shard.count`` pick a fixed share
+of the work from sorted inputs (item ``i`` of the sorted list goes to shard
+``i % count``), so the shards' union is exactly the unsharded run, and every
+shard may write into the same output: files land atomically and each shard
+keeps its own resume record in ``<out>/.himfmt/``. Hydra's launchers
+(basic, joblib, submitit for SLURM, Ray) run the shards; the
+callback registered in ``conf/base.yaml`` keeps each shard's
+log and exit code in the sweep folder (next to the output) and, when the
+sweep is over, merges the shard records and validates the merged output, in
+the process that launched the sweep (:mod:`himfmt.sweep_callback`). ``himfmt merge root=DIR`` does the same
+by hand (after a SLURM array submitted without waiting, for instance).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+from . import console
+from .errors import HimfmtError
+from .io.files import atomic_write
+
+RECORD_DIR = ".himfmt"
+# Set by ShardCallback.on_multirun_end in the launching process: the sweep's exit code.
+SWEEP_EXIT: list[int] = []
+
+
+def shard_slice(items: list[Any], index: int, count: int) -> list[Any]:
+    """Shard ``index`` of ``count`` of an already sorted list: items i with i % count == index."""
+    if count < 1 or not 0 <= index < count:
+        raise HimfmtError(f"shard.index must be in 0..{max(count, 1) - 1} and shard.count >= 1, not {index} of {count}")
+    return items if count == 1 else items[index::count]
+
+
+def suffixed(path: str | Path, index: int, count: int) -> Path:
+    """``report.json`` -> ``report.shard2of8.json`` for a shard's own copy of a single output file."""
+    p = Path(path)
+    return p if count == 1 else p.with_name(f"{p.stem}.shard{index}of{count}{p.suffix}")
+
+
+@dataclass
+class Merged:
+    records: list[str] = field(default_factory=list)  # what was merged, for the summary
+    reports: list[str] = field(default_factory=list)
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut by a kill
+    return out
+
+
+def merge_records(out: Path) -> Merged:
+    """One record per job in ``<out>/.himfmt/``: shard records of synth and convert folded together."""
+    merged = Merged()
+    folder = out / RECORD_DIR
+    if not folder.is_dir():
+        return merged
+    groups: dict[str, list[Path]] = {}
+    for rec in sorted(folder.glob("*-shard*of*.jsonl")):
+        job = rec.name.split("-shard", 1)[0]
+        groups.setdefault(job, []).append(rec)
+    for job, files in groups.items():
+        whole = folder / f"{job}-shard0of1.jsonl" if job.startswith("synth-") else folder / f"{job}.jsonl"
+        if files == [whole]:
+            continue
+        lines: list[dict[str, Any]] = []
+        header: dict[str, Any] | None = None
+        for f in ([whole] if whole.exists() else []) + [f for f in files if f != whole]:
+            entries = _jsonl(f)
+            if entries and "job" in entries[0]:  # convert records start with the job line
+                header = header or entries[0]
+                if entries[0] != header:
+                    raise HimfmtError("shard records of different conversions in one output; not merged", str(f))
+                entries = entries[1:]
+            lines += entries
+        key = "id" if job.startswith("synth-") else "sample"
+        latest = {str(e.get(key)): e for e in lines}  # a redone sample's last line wins
+        text = "".join(json.dumps(e) + "\n" for e in ([header] if header else []) + list(latest.values()))
+        atomic_write(whole, text.encode())
+        for f in files:
+            if f != whole:
+                f.unlink()
+        merged.records.append(f"{whole.name} <- {len(files)} record(s), {len(latest)} entries")
+    return merged
+
+
+def merge_reports(report: str | Path) -> Path | None:
+    """Shard copies of a JSON validation report (``report.shardKofN.json``) folded into ``report``."""
+    from .validate.report import Report
+
+    target = Path(report)
+    parts = sorted(target.parent.glob(f"{target.stem}.shard*of*{target.suffix}"))
+    if not parts:
+        return None
+    merged = Report.merge([Report.from_json(p.read_text()) for p in parts])
+    atomic_write(target, merged.to_json().encode())
+    for p in parts:
+        p.unlink()
+    return target
+
+
+def merge_after_sweep(config: DictConfig) -> int:
+    """What a finished sweep over shards leaves to do, by command: merge, then validate."""
+    from .validate.report import Report, render
+
+    if "dataset" in config:  # fill: fold each split's records, then a dry run shows what is left
+        return _fill_after_sweep(config)
+    out = config.get("out") or config.get("dst")
+    if config.get("report") and not out:  # validate: fold the shard reports
+        target = merge_reports(str(config.report))
+        if target is None:
+            return 1
+        report = Report.from_json(target.read_text())
+        console.out.print(f"merged report: {target}")
+        render(report, console.out, bool(config.get("deep")))
+        return 1 if report.fails(str(config.get("fail_on", "error"))) else 0
+    if not out:
+        return 0
+    return merge_and_validate(Path(str(out)).resolve(), deep=False)
+
+
+def _fill_after_sweep(config: DictConfig) -> int:
+    from omegaconf import OmegaConf, open_dict
+
+    from .commands.fill_cmd import dataset_config, fill
+    from .fill import entries
+
+    cfg = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    with open_dict(cfg):
+        cfg.shard.index, cfg.shard.count, cfg.dry_run = 0, 1, True
+    ds_cfg = dataset_config(cfg)
+    root = Path(str(ds_cfg.root)).expanduser().resolve()
+    for path in sorted({e.path for e in entries(ds_cfg, root)}):
+        for line in merge_records(path).records if path.is_dir() else []:
+            console.out.print(f"merged {path.name}/.himfmt/{line}")
+    left, _ = fill(cfg)
+    if left:
+        console.out.print(f"{left} split(s) not complete yet (a later wave, or a failed shard): run the same sweep again")
+    return 1 if left else 0
+
+
+def merge_and_validate(root: Path, deep: bool, report: str | None = None) -> int:
+    """Fold shard records under ``root`` and validate the merged tree (``himfmt merge``)."""
+    from .validate import validate
+    from .validate.report import render
+
+    if not root.is_dir():
+        raise HimfmtError("no such directory", str(root))
+    merged = merge_records(root)
+    for line in merged.records:
+        console.out.print(f"merged {line}")
+    if not merged.records:
+        console.out.print("no shard records to merge")
+    with console.progress("validating", elapsed=True) as bar:
+        result = validate(str(root), deep_pass=deep, workers=os.cpu_count() or 1, progress=lambda label, total: bar(total, label))
+    render(result, console.out, deep)
+    if report:
+        atomic_write(Path(report).resolve(), result.to_json().encode())
+    return 1 if result.fails("error") else 0
