@@ -89,6 +89,11 @@ def run_command(command: str, args: list[str]) -> int:
     shards.SWEEP_EXIT.clear()
     try:
         app()
+    except ValueError as exc:  # Hydra's own argument checks (e.g. -m together with --cfg)
+        if codes:
+            raise
+        console.error(str(exc))
+        return 2
     except SystemExit as exc:
         # Hydra exits 1 on bad overrides before the command runs: that is exit 2 for us.
         if not codes and not shards.SWEEP_EXIT and exc.code not in (0, None):

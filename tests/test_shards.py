@@ -143,3 +143,11 @@ def test_masks_in_shards_equal_one_run(run_cli, tmp_path):
     assert run_cli("masks", str(one), "source=m", "workers=1")[0] == 0
     assert run_cli("masks", str(two), *SHARDS, "source=m", "workers=1")[0] == 0
     assert digest(one) == digest(two)
+
+
+def test_slurm_launcher_composes(run_cli):
+    """No cluster here: the SLURM path is exercised by submitit_local above; its config must compose."""
+    code, out, _ = run_cli("synth", "out=x", "hhm=a", "bg=b", "hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
+                           "hydra.launcher.cpus_per_task=8", "--cfg", "hydra")
+    assert code == 0 and "SlurmLauncher" in out and "partition: gpu" in out
+    assert "submitit_folder: ${hydra.sweep.dir}/.submitit/%j" in out and "${out}/.himfmt/sweeps/" in out
