@@ -1,4 +1,142 @@
-"""himfmt: validate, convert and synthesize human-instance-matting datasets."""
+"""himfmt: validate, convert and synthesize human-instance-matting datasets.
+
+The Python API does what the commands do, with the same options::
+
+    import himfmt
+    for ds in himfmt.open("data"):            # every dataset found, as the common model
+        for sample in ds.samples:             # an image or a clip
+            for frame in sample.frames:
+                image = frame.image.read_rgb()              # decoded only now
+                mattes = [i.matte.read_gray() for i in frame.instances]
+
+``validate``, ``convert``, ``synth``, ``fill``, ``masks``, ``stats`` and
+``preview`` return what the commands print: reports, summaries, tables as
+data. Bad input raises :class:`himfmt.errors.HimfmtError` naming the path.
+"""
 from __future__ import annotations
 
+import sys
+import types
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+    from PIL.Image import Image
+
+    from .convert import Summary
+    from .derived import Result as DerivedResult
+    from .model import Dataset
+    from .synth.runner import Plan, Result
+    from .validate.report import Report
+
+__all__ = ["open", "validate", "convert", "synth", "fill", "masks", "stats", "preview"]
+
+
+def open(path: str | Path, layout: str | None = None) -> list["Dataset"]:  # noqa: A001 (the package's verb)
+    """Every dataset under ``path`` (or ``path`` read as ``layout``), read lazily: no pixel is decoded."""
+    from .detect import open_datasets
+
+    return open_datasets(str(path), layout=layout)
+
+
+def validate(root: str | Path, layout: str | None = None, deep: bool = False, workers: int = 0) -> "Report":
+    """The validation report of ``root`` (``report.findings``, ``report.fails("error")``, ``report.to_json()``)."""
+    from .validate import validate as run
+
+    return run(str(root), layout, deep, workers)
+
+
+def convert(src: str | Path, dst: str | Path, to: str, mode: str = "copy", from_layout: str | None = None,
+            overwrite: bool = False, dry_run: bool = False, frame_step: int = 1, png_alpha: bool = False,
+            trimap: tuple[int, int] | None = None, workers: int = 1) -> "Summary":
+    """Convert ``src`` into ``dst`` as layout ``to`` (the summary lists what was lossy and what failed)."""
+    from .convert import Job, convert as run
+
+    return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run)
+
+
+@contextmanager
+def _hydra() -> Iterator[None]:
+    """Hydra's config store for compose(), also when called from inside a Hydra app."""
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        yield
+        return
+    with initialize_config_module("himfmt.conf", version_base="1.3"):
+        yield
+
+
+def _config(command: str, options: dict[str, Any], overrides: list[str]) -> "DictConfig":
+    from hydra import compose
+
+    from .cli import normalize
+
+    args = [f"{k}={v}" for k, v in options.items() if v is not None] + list(overrides)
+    return compose(command, normalize(command, args))
+
+
+def synth(recipe: str, out: str | Path, overrides: list[str] = (), **options: Any) -> list[tuple["Plan", "Result"]]:
+    """Run a recipe, e.g. ``synth("image_him", "data", hhm="HHM", bg="BG", n=100, overrides=["recipe.people_max=5"])``."""
+    from .commands.synth_cmd import synthesize
+
+    with _hydra():
+        return synthesize(_config("synth", {"recipe": recipe, "out": out, **options}, list(overrides)))
+
+
+def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: list[str] = (),
+         workers: int = 0) -> tuple[int, int]:
+    """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures)."""
+    from .commands.fill_cmd import fill as run
+
+    with _hydra():
+        return run(_config("fill", {"dataset": dataset, "out": out, "dry_run": dry_run, "workers": workers}, list(overrides)))
+
+
+def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0, kind: str = "mask",
+          overwrite: bool = False, workers: int = 1) -> list["DerivedResult"]:
+    """Add a guidance mask set (or trimaps, ``kind="trimap"``) to every dataset under ``root``."""
+    from .commands.masks_cmd import spec_from
+    from .derived import write
+
+    with _hydra():
+        cfg = _config("masks", {"root": root, "source": source, "mask": preset, "seed": seed, "kind": kind}, [])
+    spec = spec_from(cfg, source, cfg.mask, kind)
+    return [write(ds, spec, None, overwrite, workers) for ds in open(root)]
+
+
+def stats(root: str | Path, n: int = 64, seed: int = 0) -> list[dict[str, Any]]:
+    """Counts, resolutions and matte figures per dataset and split (what ``himfmt stats output=json`` prints)."""
+    from .stats import stats as run
+
+    return run(open(root), n, seed)
+
+
+def preview(root: str | Path, n: int = 16, seed: int = 0, split: str | None = None, sample: str | None = None) -> "Image":
+    """The contact sheet of ``n`` drawn samples, as a PIL image."""
+    from .preview import preview as run
+
+    return run(open(root), n, seed, split, sample)[0]
+
+
+class _Package(types.ModuleType):
+    """Keeps ``himfmt.validate`` & co. the API functions once their same-named modules are imported.
+
+    Importing a submodule sets it as an attribute of its package, which would
+    replace, say, the function ``himfmt.stats`` with the module
+    ``himfmt.stats``. The modules stay importable by name (``from
+    himfmt.stats import ...``: imports go through ``sys.modules``).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in __all__ and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

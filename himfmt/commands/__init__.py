@@ -15,6 +15,8 @@ COMMANDS = {
     "masks": "masks_cmd",
     "fill": "fill_cmd",
     "merge": "merge_cmd",
+    "preview": "preview_cmd",
+    "stats": "stats_cmd",
 }
 
 

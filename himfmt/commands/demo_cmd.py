@@ -1,6 +1,7 @@
 """``himfmt demo``: the main job on built-in, procedurally generated data."""
 from __future__ import annotations
 
+import io
 import shutil
 import time
 from pathlib import Path
@@ -11,7 +12,10 @@ from .. import console
 from ..cli import normalize
 from ..detect import detect
 from ..errors import HimfmtError
+from ..io.files import atomic_write
 from ..io.tree import Tree
+from ..model import Dataset
+from ..preview import preview
 from ..validate import validate
 from ..validate.report import render
 from .detect_cmd import describe, report_problems, summary_table
@@ -34,6 +38,22 @@ def prepare_out(out: Path) -> None:
     (out / MARKER).write_text("made by himfmt demo\n")
 
 
+PREVIEWS = ".previews"  # hidden: detection skips it, so the sheets are not taken for a background folder
+
+
+def write_previews(out: Path, datasets: list[Dataset], n: int = 6) -> list[Path]:
+    """One contact sheet per dataset of the demo."""
+    paths = []
+    for ds in datasets:
+        sheet, _ = preview([ds], n=n)
+        path = out / PREVIEWS / f"{(ds.path or 'root').replace('/', '_')}-{ds.layout}.png"
+        buf = io.BytesIO()
+        sheet.save(buf, "PNG")
+        atomic_write(path, buf.getvalue())
+        paths.append(path)
+    return paths
+
+
 def run(cfg: DictConfig) -> int:
     from hydra import compose
 
@@ -46,6 +66,9 @@ def run(cfg: DictConfig) -> int:
     rows = [describe(ds) for ds in found.datasets()]
     console.out.print(summary_table(rows, f"himfmt demo: {len(rows)} datasets in {out}"))
     rc = report_problems(found)
+    with console.err.status("drawing preview sheets"):
+        sheets = write_previews(out, found.datasets())
+    console.out.print("preview sheets (look at them):\n" + "\n".join(f"  {p}" for p in sheets))
     with console.err.status("validating every file (deep)"):
         report = validate(str(out), deep_pass=True)
     render(report, console.out, deep=True)

@@ -8,6 +8,8 @@ from omegaconf import DictConfig
 from .. import console
 from ..errors import HimfmtError
 from ..io.files import atomic_write
+from ..detect import open_datasets
+from ..preview import finding_pictures
 from ..shards import suffixed
 from ..validate import validate
 from ..validate.catalog import RANK
@@ -32,6 +34,9 @@ def run(cfg: DictConfig) -> int:
         atomic_write(target, report.to_json().encode())
         console.err.print(f"report written to {target}")
     if cfg.html:
-        atomic_write(Path(str(cfg.html)).resolve(), to_html(report, bool(cfg.deep)).encode())
+        with console.err.status("drawing the findings"):
+            thumbs = finding_pictures(open_datasets(str(cfg.root), layout=layout),
+                                      {(d.path, code): [(f.path, f.sample) for f in group] for d in report.datasets for code, group in d.groups()})
+        atomic_write(Path(str(cfg.html)).resolve(), to_html(report, bool(cfg.deep), thumbs).encode())
         console.err.print(f"HTML report written to {cfg.html}")
     return 1 if report.fails(str(cfg.fail_on)) else 0

@@ -118,7 +118,8 @@ def render(report: Report, console: Console, deep: bool) -> None:
     console.print(next_step(report, deep))
 
 
-def to_html(report: Report, deep: bool) -> str:
+def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple[str, str]]] | None = None) -> str:
+    """A standalone page; ``thumbs`` maps (dataset path, code) to (finding path, PNG data URI) pictures."""
     codes = catalog()
     e = html.escape
     rows = "".join(
@@ -133,14 +134,17 @@ def to_html(report: Report, deep: bool) -> str:
             items = "".join(f"<li><code>{e(f.path)}</code>: {e(f.message)}</li>" for f in group[:50])
             more = f"<li>... and {len(group) - 50} more</li>" if len(group) > 50 else ""
             info = codes[code]
+            pics = "".join(f"<figure><img src=\"{uri}\" alt=\"{e(path)}\"><figcaption><code>{e(path)}</code></figcaption></figure>"
+                           for path, uri in (thumbs or {}).get((d.path, code), []))
             groups.append(
                 f"<section class={sev}><h3>{e(sev)} <code>{e(code)}</code> x{len(group)} in {e(d.path or '.')}</h3>"
-                f"<p>{e(info['meaning'])} <b>Breaks:</b> {e(info['breaks'])} <b>Fix:</b> {e(info['fix'])}</p><ul>{items}{more}</ul></section>"
+                f"<p>{e(info['meaning'])} <b>Breaks:</b> {e(info['breaks'])} <b>Fix:</b> {e(info['fix'])}</p>"
+                f"<div class=thumbs>{pics}</div><ul>{items}{more}</ul></section>"
             )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>himfmt validate {e(report.root)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
-.n{{text-align:right}}section{{border-left:4px solid #999;padding-left:1em;margin:1em 0}}.error{{border-color:#c00}}.warning{{border-color:#e90}}</style>
+.n{{text-align:right}}.thumbs{{display:flex;gap:8px;flex-wrap:wrap}}figure{{margin:0;font-size:small}}section{{border-left:4px solid #999;padding-left:1em;margin:1em 0}}.error{{border-color:#c00}}.warning{{border-color:#e90}}</style>
 </head><body><h1>himfmt validate</h1><p>root: <code>{e(report.root)}</code></p>
 <table><tr><th>path</th><th>layout</th><th>splits</th><th>samples</th><th>files</th><th>errors</th><th>warnings</th><th>infos</th></tr>{rows}</table>
 {''.join(groups)}<p>{e(next_step(report, deep))}</p></body></html>

@@ -1,0 +1,54 @@
+"""``himfmt stats``: counts, sizes and matte figures per dataset and split."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from omegaconf import DictConfig
+from rich.table import Table
+
+from .. import console
+from ..detect import open_datasets
+from ..errors import HimfmtError
+from ..stats import stats
+
+SUMMARY = "counts, resolutions and matte figures per dataset and split: root=DIR [output=text|json] [n=64]"
+FIGURES = {"opaque": "opaque pixels (alpha 255)", "soft": "soft pixels (0 < alpha < 255)", "empty": "empty pixels (alpha 0)",
+           "edge_width": "soft-edge width (px)", "occlusion": "overlap between instances (share of an instance)"}
+
+
+def split_table(ds: dict[str, Any], sp: dict[str, Any]) -> Table:
+    table = Table(title=f"{ds['path'] or '.'} ({ds['layout']}) / {sp['split']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("samples", str(sp["samples"]))
+    table.add_row("frames", str(sp["frames"]))
+    table.add_row("instances", str(sp["instances"]))
+    table.add_row("instances per sample", "  ".join(f"{k}: {v}" for k, v in sp["instances_per_sample"].items()))
+    table.add_row("resolutions", "  ".join(f"{r['width']}x{r['height']}: {r['samples']}" for r in sp["resolutions"]))
+    if "clip_frames" in sp:
+        c = sp["clip_frames"]
+        table.add_row("clip length (frames)", f"min {c['min']}, median {c['median']}, max {c['max']}")
+    px = sp["pixels"]
+    table.add_row("decoded for the figures below", f"{px['frames_decoded']} of {px['of_frames']} frames (seed {px['seed']})")
+    for key, label in FIGURES.items():
+        if key in px:
+            table.add_row(label, f"{px[key]:.3f}")
+    return table
+
+
+def run(cfg: DictConfig) -> int:
+    if cfg.output not in ("text", "json"):
+        raise HimfmtError(f"output must be text or json, not {cfg.output!r}")
+    datasets = open_datasets(str(cfg.root), layout=cfg.layout)
+    if not datasets:
+        raise HimfmtError("no dataset found", str(cfg.root))
+    with console.err.status("counting and sampling"):
+        result = stats(datasets, int(cfg.n), int(cfg.seed))
+    if cfg.output == "json":
+        print(json.dumps({"root": str(cfg.root), "datasets": result}, indent=2))
+        return 0
+    for ds in result:
+        for sp in ds["splits"]:
+            console.out.print(split_table(ds, sp))
+    return 0
