@@ -187,3 +187,11 @@ def test_symlink_loop_terminates(tmp_path):
     os.symlink(tmp_path, tmp_path / "other" / "loop")
     found = detect(Tree(tmp_path))
     assert [m.layout for m in found.matches] == ["maggie_image_train"]
+
+
+def test_hidden_folders_are_never_splits(tmp_path):
+    root = trees.train_tree(tmp_path / "t")
+    trees.bg_tree(tmp_path / "t" / ".previews", 2)  # images in a hidden folder beside the split
+    found = detect(Tree(tmp_path / "t"))
+    assert [(m.layout, sorted(m.splits)) for m in found.matches] == [("maggie_image_train", ["I-HIM50K"])]
+    assert root.exists()

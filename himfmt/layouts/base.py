@@ -145,6 +145,8 @@ def detect_split_container(
     details: dict[str, Any] = {}
     best_partial: tuple[Probe, str] | None = (own, rel) if own is not None else None
     for child in tree.dirs(rel):
+        if is_hidden(child):  # .git, .himfmt, a demo's .previews: never a split
+            continue
         crel = join(rel, child)
         p = probe(tree, crel)
         if p is None:
