@@ -25,6 +25,7 @@ from .errors import BadInputError, HimfmtError
 from .io.files import check_output_dir, files_intact, remove_tmp_files, safe_join, write_error
 from .io.memory import tune_malloc
 from .io.pool import spawn_pool
+from .io.archive import open_tree
 from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, Planned, WriteOptions, get_layout
 from .layouts.dvm_source import PHASES
@@ -69,7 +70,7 @@ class Summary:
 
 
 def pick_dataset(src: str, layout: str | None) -> Dataset:
-    tree = Tree(src)
+    tree = open_tree(src)
     found = detect(tree, layout=layout)
     if not found.matches:
         raise HimfmtError(found.explain_nothing())
@@ -214,6 +215,8 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     if job.mode not in ("copy", "hardlink", "symlink"):
         raise HimfmtError(f"mode must be copy, hardlink or symlink, not {job.mode!r}")
     ds = pick_dataset(job.src, from_layout)
+    if ds.tree.is_archive and job.mode != "copy":
+        raise HimfmtError(f"mode={job.mode} is impossible from an archive (there is no file on disk to link to); use mode=copy", job.src)
     dst = Path(job.dst).resolve()
     src_root = str(Path(job.src).resolve())
     resuming = any((dst / RECORD_DIR).glob("convert*.jsonl"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import HimfmtError
+from .io.archive import open_tree
 from .io.tree import Tree, join
 from .layouts import LAYOUTS, Match, get_layout
 from .layouts.base import is_hidden
@@ -94,7 +95,7 @@ def _visit(tree: Tree, rel: str, depth: int, max_depth: int, order: list, found:
 
 def open_datasets(root: str, layout: str | None = None) -> list[Dataset]:
     """Every dataset under ``root`` read into the common model (no pixels decoded)."""
-    tree = Tree(root)
+    tree = open_tree(root)
     found = detect(tree, layout=layout)
     if not found.matches:
         raise HimfmtError(found.explain_nothing())

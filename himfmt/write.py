@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .io import images
-from .io.files import atomic_write, place, safe_join
+from .io.files import atomic_write, safe_join
 from .io.video import StreamInfo, VideoWriter
 from .layouts import OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .model import Dataset, FileRef, Sample
@@ -58,7 +58,7 @@ def write_stream(dst: Path, s: OutStream, mode: str) -> str:
     if can_place_stream(s):
         first = s.frames[0]
         assert isinstance(first, FileRef)
-        return place(first.tree.abspath(first.path), dst, mode)
+        return first.tree.copy_to(first.path, dst, mode)
     writer: VideoWriter | None = None
     try:
         for m in s.frames:
@@ -90,7 +90,7 @@ def write_item_at(dst: str, item: Planned, mode: str = "copy", quality: int = 95
     if can_place(item):
         m = item.media
         assert isinstance(m, FileRef)
-        return place(m.tree.abspath(m.path), dst, mode)
+        return m.tree.copy_to(m.path, dst, mode)
     atomic_write(dst, encode_media(item, quality))
     return "encode"
 

@@ -17,6 +17,7 @@ COMMANDS = {
     "merge": "merge_cmd",
     "preview": "preview_cmd",
     "stats": "stats_cmd",
+    "unpack": "unpack_cmd",
 }
 
 

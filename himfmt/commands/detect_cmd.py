@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .. import console
 from ..detect import Detection, detect
-from ..io.tree import Tree
+from ..io.archive import open_tree
 from ..model import Dataset
 
 SUMMARY = "find every dataset under root=DIR and name its layout [output=text|json]"
@@ -57,7 +57,7 @@ def report_problems(found: Detection) -> int:
 
 
 def run(cfg: DictConfig) -> int:
-    tree = Tree(cfg.root)
+    tree = open_tree(cfg.root)
     layout = None if cfg.layout == "auto" else str(cfg.layout)
     found = detect(tree, max_depth=int(cfg.max_depth), layout=layout)
     rows = [describe(ds) for ds in found.datasets()]

@@ -26,6 +26,9 @@ def join(*parts: str) -> str:
 class Tree:
     """A directory on disk, addressed by '/'-separated paths relative to its root."""
 
+    is_archive = False  # a ZipTree reads members from an archive instead
+    unsafe: list[tuple[str, str]] = []  # archive members never read: (name, why)
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         path = Path(root)
         if not path.exists():
@@ -125,3 +128,9 @@ class Tree:
 
     def file_size(self, rel: str) -> int:
         return os.stat(self.abspath(rel)).st_size
+
+    def copy_to(self, rel: str, dst: str | os.PathLike[str], mode: str = "copy") -> str:
+        """Put file ``rel`` at ``dst`` unchanged (copy, hard link or symlink); returns the mode used."""
+        from .files import place
+
+        return place(self.abspath(rel), dst, mode)

@@ -35,6 +35,7 @@ FULL_RANGE = 2  # AVCOL_RANGE_JPEG
 BT601 = 6  # AVCOL_SPC_SMPTE170M: the matrix OpenCV's RGB->YUV conversions use
 _LIMITED_TO_FULL = np.clip(np.rint((np.arange(256) - 16) * 255.0 / 219.0), 0, 255).astype(np.uint8)
 _MAX_OPEN = 4
+ARCHIVE_SEP = "!/"  # an archive member's path (himfmt.io.archive.SEP)
 
 av.logging.set_level(av.logging.PANIC)  # corrupt input is reported by us, not printed by FFmpeg
 
@@ -48,6 +49,8 @@ class StreamInfo:
     """Size, frame count, frame rate and range of a video's first video stream."""
 
     def __init__(self, path: str) -> None:
+        if ARCHIVE_SEP in path:
+            raise BadInputError("is a video inside an archive: videos are not read in place; unpack the archive first (himfmt unpack)", path)
         try:
             with av.open(path) as c:
                 if not c.streams.video:

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import HimfmtError
 from ..io.images import is_image_name
-from ..io.tree import Tree, join
+from ..io.archive import open_tree
+from ..io.tree import join
 from ..io.video import StreamInfo, is_video_name
 from ..layouts.base import image_stems
 from ..model import FileRef
@@ -60,7 +61,7 @@ class Background:
 
 def load_backgrounds(path: str) -> list[Background]:
     """Every still, frame folder and video file in ``path`` (one level of folders)."""
-    tree = Tree(path)
+    tree = open_tree(path)
     out: list[Background] = []
     for name in tree.files(""):
         if is_image_name(name):

@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 from ..detect import detect
 from ..io.memory import tune_malloc
 from ..io.pool import spawn_pool
-from ..io.tree import Tree
+from ..io.archive import open_tree
 from ..model import Dataset, Sample
 from ..shards import shard_slice
 from . import checks
@@ -65,7 +65,7 @@ def validate(
 ) -> Report:
     """Validate every dataset under ``root`` (or ``root`` as ``layout``); ``shard`` = (index, count)
     checks every count-th sample (sorted as listed), so the shards' reports merge into the whole."""
-    tree = Tree(root)
+    tree = open_tree(root)
     found = detect(tree, layout=layout)
     report = Report(str(tree.root))
     if not found.matches:

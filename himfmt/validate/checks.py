@@ -36,6 +36,8 @@ def _natural(name: str) -> list:
 
 
 def tree_findings(tree: Tree) -> Iterator[Finding]:
+    for name, why in tree.unsafe:
+        yield finding("archive.unsafe_member", name, None, f"member {why}; not read")
     for rel in tree.escapes:
         yield finding("file.symlink_escape", rel, None, "symlink points outside the root (or nowhere); not followed")
     for rel in tree.loops:

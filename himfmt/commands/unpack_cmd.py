@@ -1,0 +1,47 @@
+"""``himfmt unpack``: extract an archive safely, then validate what it held."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+from rich.table import Table
+
+from .. import console
+from ..errors import HimfmtError
+from ..io.archive import ZipTree, is_archive
+from ..io.files import check_output_dir, remove_tmp_files
+from ..unpack import Limits, unpack
+from ..validate import validate
+from ..validate.report import render
+
+SUMMARY = "extract a (split) zip archive safely: archive=FILE.zip out=DIR (zip slip, links and bombs refused)"
+GB = 1 << 30
+
+
+def run(cfg: DictConfig) -> int:
+    archive = Path(str(cfg.archive))
+    if not is_archive(archive):
+        raise HimfmtError("not a .zip archive (or a .zNN part of one)", str(archive))
+    tree = ZipTree(archive)
+    out = Path(str(cfg.out)).resolve()
+    resuming = out.is_dir() and any(out.iterdir())
+    check_output_dir(out, bool(cfg.overwrite) or resuming, [str(p) for p in tree.parts])
+    if resuming:
+        remove_tmp_files(out)
+    limits = Limits(float(cfg.max_ratio), int(float(cfg.max_member_gb) * GB), int(float(cfg.max_total_gb) * GB))
+    with console.progress(f"unpacking {archive.name}") as bar:
+        result = unpack(tree, out, limits, bar)
+    table = Table(title=f"himfmt unpack {archive} -> {out}" + (f" ({len(tree.parts)} parts)" if len(tree.parts) > 1 else ""),
+                  show_header=False)
+    for label, value in (("members written", result.written), ("already there", result.kept),
+                         ("bytes written", f"{result.bytes:,}"), ("failed", len(result.failed))):
+        table.add_row(label, str(value))
+    console.out.print(table)
+    for rel, message in result.failed[:20]:
+        console.error(message)
+    code = 1 if result.failed else 0
+    if cfg.validate:
+        report = validate(str(out), deep_pass=bool(cfg.deep))
+        render(report, console.out, bool(cfg.deep))
+        code = max(code, 1 if report.fails("error") else 0)
+    return code

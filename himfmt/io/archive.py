@@ -1,0 +1,259 @@
+"""Zip archives as trees: read a dataset in place, split archives (``.z01``...) included.
+
+:class:`ZipTree` answers what :class:`~himfmt.io.tree.Tree` answers (listings,
+file sizes, header reads, bytes) from the archive's central directory and
+member streams, so every reader, check and writer works on an archive
+unchanged, and nothing is extracted. A split set (``X.z01 ... X.zNN`` beside
+``X.zip``, as ``zip -s`` writes and the published HIM datasets ship) is read
+as one stream over the parts in order, with each member's offset taken
+relative to the part it starts in: no joined copy is written. Member names
+that would escape the root (``..``, absolute paths, drive letters) and
+symlink members are never listed; they are recorded in ``unsafe`` and
+validation reports them (``archive.unsafe_member``).
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import struct
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from ..errors import BadInputError, HimfmtError
+from .files import atomic_write
+from .tree import Entry, Tree
+
+SEP = "!/"  # archive path ! member, in messages
+_PART = re.compile(r"\.z(\d{2,})$", re.IGNORECASE)
+
+
+def is_archive(path: str | os.PathLike[str]) -> bool:
+    p = Path(path)
+    return p.is_file() and (p.suffix.lower() == ".zip" or bool(_PART.search(p.name)))
+
+
+def split_parts(path: Path) -> list[Path]:
+    """The parts of a split set in order (``.z01``, ``.z02``, ..., ``.zip``); [path] for a plain archive."""
+    last = path.with_suffix(".zip")
+    if not last.is_file():
+        raise HimfmtError("the .zip part of this split archive is missing", str(last))
+    numbered = sorted((p for p in path.parent.glob(path.stem + ".[zZ][0-9]*") if _PART.search(p.name)),
+                      key=lambda p: int(_PART.search(p.name).group(1)))  # type: ignore[union-attr]
+    for i, p in enumerate(numbered, start=1):
+        if int(_PART.search(p.name).group(1)) != i:  # type: ignore[union-attr]
+            raise HimfmtError(f"part .z{i:02d} of the split archive is missing", str(path.parent / f"{path.stem}.z{i:02d}"))
+    return [*numbered, last]
+
+
+def unsafe_name(name: str) -> str | None:
+    """Why a member name must not be used as a path under a root, or None."""
+    if "\x00" in name:
+        return "has a NUL byte"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "is an absolute path"
+    if any(part == ".." for part in re.split(r"[/\\]", name)):
+        return "climbs out with '..'"
+    return None
+
+
+def is_symlink(info: zipfile.ZipInfo) -> bool:
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+class JoinedParts(io.RawIOBase):
+    """The parts of a split archive as one seekable stream, with a few bytes patched.
+
+    Python's zipfile refuses archives whose ZIP64 locator says they span
+    several disks; the locator's disk fields are patched to one disk, and the
+    members' offsets are corrected afterwards (:class:`ZipTree`).
+    """
+
+    def __init__(self, parts: list[Path]) -> None:
+        self.parts = parts
+        self.sizes = [p.stat().st_size for p in parts]
+        self.starts = [sum(self.sizes[:i]) for i in range(len(parts))]
+        self.size = sum(self.sizes)
+        self.patches: dict[int, bytes] = {}
+        self._files: list[BinaryIO | None] = [None] * len(parts)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._pos = offset if whence == 0 else (self._pos + offset if whence == 1 else self.size + offset)
+        if self._pos < 0:
+            raise OSError("seek before the start")
+        return self._pos
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        view = memoryview(buf).cast("B")
+        n = 0
+        while n < len(view) and self._pos < self.size:
+            i = max(k for k, s in enumerate(self.starts) if s <= self._pos)
+            f = self._files[i]
+            if f is None:
+                f = self._files[i] = open(self.parts[i], "rb")
+            f.seek(self._pos - self.starts[i])
+            got = f.readinto(view[n:n + min(len(view) - n, self.starts[i] + self.sizes[i] - self._pos)])
+            if not got:
+                raise OSError(f"{self.parts[i]} is shorter than when the archive was opened")
+            for at, data in self.patches.items():
+                lo, hi = max(at, self._pos), min(at + len(data), self._pos + got)
+                if lo < hi:
+                    view[n + lo - self._pos:n + hi - self._pos] = data[lo - at:hi - at]
+            n += got
+            self._pos += got
+        return n
+
+    def close(self) -> None:
+        for f in self._files:
+            if f is not None:
+                f.close()
+        super().close()
+
+    def patch_zip64_locator(self) -> None:
+        tail_len = min(self.size, 65557 + 20)
+        self.seek(self.size - tail_len)
+        tail = self.read(tail_len)
+        eocd = tail.rfind(b"PK\x05\x06")
+        loc = eocd - 20
+        if eocd >= 20 and tail[loc:loc + 4] == b"PK\x06\x07":
+            at = self.size - tail_len + loc
+            self.patches[at + 4] = struct.pack("<I", 0)  # disk holding the ZIP64 end record
+            self.patches[at + 16] = struct.pack("<I", 1)  # total number of disks
+
+
+class ZipTree(Tree):
+    """A zip archive (or a split set) read like a directory tree; see the module docstring."""
+
+    is_archive = True
+
+    def __init__(self, archive: str | os.PathLike[str]) -> None:  # noqa: D107 (no Tree.__init__: nothing on disk to scan)
+        path = Path(archive).resolve()
+        if not path.is_file():
+            raise HimfmtError("no such archive", str(archive))
+        self.archive = path
+        self.parts = split_parts(path) if len(_PART.findall(path.name)) or path.with_name(path.stem + ".z01").exists() else [path]
+        self.root = path
+        self._root_str = str(path)
+        self._cache: dict[str, list[Entry]] = {}
+        self.escapes: list[str] = []
+        self.unreadable: list[str] = []
+        self.loops: list[str] = []
+        self.unsafe: list[tuple[str, str]] = []
+        self._fp = JoinedParts(self.parts)
+        try:
+            if len(self.parts) > 1:
+                self._fp.patch_zip64_locator()
+            self._zip = zipfile.ZipFile(io.BufferedReader(self._fp, 1 << 16))
+        except (zipfile.BadZipFile, OSError, struct.error) as exc:
+            what = "one of its parts is truncated or missing" if len(self.parts) > 1 else "not a readable zip archive"
+            raise HimfmtError(f"{what} ({exc})", str(path)) from None
+        if len(self.parts) > 1:
+            self._fix_offsets()
+        self._members: dict[str, zipfile.ZipInfo] = {}
+        self._index()
+
+    def _fix_offsets(self) -> None:
+        """Offsets in a split archive are relative to the part a member starts in."""
+        cd_part = self._cd_part()
+        shift = self._fp.starts[cd_part]
+        for info in self._zip.infolist():
+            if info.volume >= len(self._fp.starts):
+                raise HimfmtError(f"member {info.filename} starts in part {info.volume + 1}, which is missing", str(self.archive))
+            info.header_offset = info.header_offset - shift + self._fp.starts[info.volume]
+
+    def _cd_part(self) -> int:
+        """The part the central directory starts in (zipfile added that part's start to every offset)."""
+        for i, start in enumerate(self._fp.starts):
+            if start <= self._zip.start_dir < start + self._fp.sizes[i]:
+                return i
+        return len(self._fp.starts) - 1
+
+    def _index(self) -> None:
+        dirs: dict[str, dict[str, bool]] = {"": {}}
+        for info in self._zip.infolist():
+            name = info.filename
+            why = unsafe_name(name) or ("is a symlink" if is_symlink(info) else None)
+            if why:
+                self.unsafe.append((name, why))
+                continue
+            parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".")]
+            if not parts:
+                continue
+            for depth in range(len(parts) - 1):
+                parent = "/".join(parts[:depth])
+                dirs.setdefault(parent, {})[parts[depth]] = True
+                dirs.setdefault("/".join(parts[:depth + 1]), {})
+            rel = "/".join(parts)
+            if info.is_dir():
+                dirs.setdefault("/".join(parts[:-1]), {})[parts[-1]] = True
+                dirs.setdefault(rel, {})
+            else:
+                dirs.setdefault("/".join(parts[:-1]), {}).setdefault(parts[-1], False)
+                self._members[rel] = info
+        self._cache = {d: sorted(Entry(n, is_dir) for n, is_dir in children.items()) for d, children in dirs.items()}
+
+    def __reduce__(self) -> tuple:
+        return (ZipTree, (self._root_str,))
+
+    def __repr__(self) -> str:
+        return f"ZipTree({self._root_str!r})"
+
+    def abspath(self, rel: str) -> str:
+        return f"{self._root_str}{SEP}{rel}" if rel else self._root_str
+
+    def list(self, rel: str = "", cache: bool = True) -> list[Entry]:
+        return self._cache.get(rel, [])
+
+    def is_dir(self, rel: str) -> bool:
+        return rel in self._cache
+
+    def is_file(self, rel: str) -> bool:
+        return rel in self._members
+
+    def _info(self, rel: str) -> zipfile.ZipInfo:
+        info = self._members.get(rel)
+        if info is None:
+            raise BadInputError("no such member in the archive", self.abspath(rel))
+        return info
+
+    def open(self, rel: str) -> BinaryIO:
+        try:
+            return self._zip.open(self._info(rel))  # type: ignore[return-value]
+        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+            raise BadInputError(f"cannot read the member ({exc})", self.abspath(rel)) from None
+
+    def read_bytes(self, rel: str) -> bytes:
+        try:
+            return self._zip.read(self._info(rel))  # checks the member's CRC
+        except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
+            raise BadInputError(f"member is corrupt ({exc})", self.abspath(rel)) from None
+
+    def file_size(self, rel: str) -> int:
+        return self._info(rel).file_size
+
+    def members(self) -> list[tuple[str, zipfile.ZipInfo]]:
+        """Every member that may be used, by its path under the root."""
+        return sorted(self._members.items())
+
+    def copy_to(self, rel: str, dst: str | os.PathLike[str], mode: str = "copy") -> str:
+        if mode != "copy":
+            raise HimfmtError(f"mode={mode} is impossible from an archive (nothing to link to); use mode=copy", self.abspath(rel))
+        atomic_write(dst, self.read_bytes(rel))
+        return "copy"
+
+
+def open_tree(root: str | os.PathLike[str]) -> Tree:
+    """A directory, or a zip archive (plain or split) read in place."""
+    return ZipTree(root) if is_archive(root) else Tree(root)

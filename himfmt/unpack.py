@@ -1,0 +1,109 @@
+"""Unpack an archive (plain or split) safely: nothing outside ``out``, no bombs, every CRC checked.
+
+Every member is checked before anything is written: a name that escapes
+``out`` (absolute, drive letter, ``..``) or a symlink member stops the run,
+and so does a member whose declared size or compression ratio is absurd, or
+an archive whose total is over the limit. Members are then streamed to a
+temporary name and renamed into place. A member that inflates past its
+declared size (a bomb that lies in its header) is cut off there: zipfile's
+stream stops at the declared size, whose CRC then fails, and the bytes are
+counted here as well. Every member's CRC is checked at the end of its stream. A rerun keeps the files already
+there with their declared size and unpacks the rest.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import HimfmtError
+from .io.archive import ZipTree
+from .io.files import ensure_parent, safe_join, tmp_name, write_error
+
+CHUNK = 1 << 20
+
+
+@dataclass
+class Limits:
+    max_ratio: float = 1000.0  # uncompressed / compressed per member (deflate tops out near 1032)
+    max_member: int = 16 << 30  # bytes: no image or video member is this large
+    max_total: int = 4 << 40  # bytes for the whole archive
+
+
+@dataclass
+class Unpacked:
+    written: int = 0
+    kept: int = 0
+    bytes: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def check(tree: ZipTree, limits: Limits) -> list[str]:
+    """Why the archive must not be unpacked: one line per problem member (empty when safe)."""
+    problems = [f"{name}: {why}" for name, why in tree.unsafe]
+    total = 0
+    for rel, info in tree.members():
+        total += info.file_size
+        if info.file_size > limits.max_member:
+            problems.append(f"{rel}: declares {info.file_size:,} bytes, over the {limits.max_member:,}-byte member limit")
+        elif info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+            problems.append(f"{rel}: would inflate {info.file_size / info.compress_size:,.0f}x "
+                            f"({info.compress_size:,} -> {info.file_size:,} bytes), over the {limits.max_ratio:,.0f}x limit")
+        elif info.compress_size == 0 and info.file_size > 0:
+            problems.append(f"{rel}: declares {info.file_size:,} bytes from nothing")
+    if total > limits.max_total:
+        problems.append(f"the archive declares {total:,} bytes in all, over the {limits.max_total:,}-byte limit")
+    return problems
+
+
+def _extract(tree: ZipTree, rel: str, info: zipfile.ZipInfo, dst: str) -> int:
+    """Stream one member to ``dst`` through a temporary name; returns its size."""
+    ensure_parent(dst)
+    tmp = tmp_name(dst)
+    n = 0
+    try:
+        with tree.open(rel) as src, open(tmp, "wb") as out:
+            while chunk := src.read(CHUNK):
+                n += len(chunk)
+                if n > info.file_size:
+                    raise HimfmtError(f"inflates past its declared {info.file_size:,} bytes (a zip bomb); cut off", tree.abspath(rel))
+                out.write(chunk)
+        if n != info.file_size:
+            raise HimfmtError(f"holds {n:,} bytes, its header declares {info.file_size:,}", tree.abspath(rel))
+        os.replace(tmp, dst)
+    except zipfile.BadZipFile as exc:  # the CRC check at the end of the stream, or a damaged member
+        tmp.unlink(missing_ok=True)
+        raise HimfmtError(f"member is corrupt ({exc})", tree.abspath(rel)) from None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_error(exc, dst) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return n
+
+
+def unpack(tree: ZipTree, out: Path, limits: Limits,
+           progress: Callable[[int], Callable[[int], None]] = lambda total: (lambda n: None)) -> Unpacked:
+    """Check every member, then extract what is not there yet (see the module docstring)."""
+    problems = check(tree, limits)
+    if problems:
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise HimfmtError("refusing to unpack, nothing was written:\n  " + "\n  ".join(problems[:20]) + more, str(tree.archive))
+    members = tree.members()
+    advance = progress(sum(info.file_size for _, info in members))
+    result = Unpacked()
+    for rel, info in members:
+        dst = safe_join(str(out), rel)  # the names were checked; this refuses anything else escaping
+        try:
+            if os.path.exists(dst) and os.path.getsize(dst) == info.file_size:
+                result.kept += 1
+            else:
+                result.bytes += _extract(tree, rel, info, dst)
+                result.written += 1
+        except HimfmtError as exc:
+            result.failed.append((rel, str(exc)))
+        advance(info.file_size)
+    return result
