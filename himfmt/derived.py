@@ -55,6 +55,8 @@ class Spec:
 
 
 def check_spec(ds: Dataset, spec: Spec) -> None:
+    if ds.tree.is_archive:
+        raise HimfmtError("cannot add files inside an archive: unpack it first (himfmt unpack)", str(ds.tree.root))
     if spec.kind == "mask":
         if not HOLDS[ds.layout].masks:
             raise HimfmtError(f"{ds.layout} has no place for guidance masks (only the MaGGIe layouts do)")

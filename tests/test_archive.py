@@ -50,6 +50,13 @@ def test_archive_reads_like_the_tree(run_cli, data, tmp_path, compression):
     assert run_cli("preview", str(archive), f"out={tmp_path / 'p.png'}")[0] == 0
 
 
+def test_nothing_is_written_into_an_archive(run_cli, data, tmp_path):
+    archive = zip_tree(data, tmp_path / "data.zip")
+    before = archive.read_bytes()
+    code, _, err = run_cli("masks", str(archive), "source=m")
+    assert code == 2 and "unpack it first" in err and archive.read_bytes() == before
+
+
 def test_conversion_from_an_archive_copies(run_cli, data, tmp_path):
     (data / "I-HIM50K" / "alphas" / "b" / "01.png").unlink()
     archive = zip_tree(data / "I-HIM50K", tmp_path / "t.zip", prefix="I-HIM50K/")
