@@ -27,13 +27,19 @@ NAME = "image_him"
 
 
 @dataclass
-class Params:
+class Placement:
+    """How many people, how tall, and image_him's occlusion rule (shared with people_walk)."""
+
     people_min: int = 2
     people_max: int = 4
-    height_min: float = 0.5
+    height_min: float = 0.5  # person height as a fraction of the background height
     height_max: float = 0.9
-    tries: int = 3
-    min_visible: float = 0.7
+    tries: int = 3  # placements tried per person
+    min_visible: float = 0.7  # no placed person may keep less of its area visible
+
+
+@dataclass
+class Params(Placement):
     layers: bool = False  # also write each person's true foreground layer and the clean background
 
 

@@ -22,21 +22,15 @@ from ..model import FileRef, Sample
 from .backgrounds import Background
 from .clip import LayerClip
 from .composite import Canvas
-from .image_him import crop_person
+from .image_him import Placement, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
 
 NAME = "people_walk"
 
 
 @dataclass
-class Params:
-    people_min: int = 2
-    people_max: int = 4
-    height_min: float = 0.5
-    height_max: float = 0.9
+class Params(Placement):
     frames: int = 60  # clip length (DVM's cap for image fgs); a shorter bg clip freezes on its last frame
-    tries: int = 3
-    min_visible: float = 0.7
     rule_width: int = 480  # the occlusion rule is measured on frames shrunk to at most this width
     walk: WalkParams = field(default_factory=WalkParams)
 
