@@ -50,6 +50,12 @@ def test_archive_reads_like_the_tree(run_cli, data, tmp_path, compression):
     assert run_cli("preview", str(archive), f"out={tmp_path / 'p.png'}")[0] == 0
 
 
+def test_split_at_the_archive_root_is_named_after_it(run_cli, data, tmp_path):
+    archive = zip_tree(data / "I-HIM50K", tmp_path / "I-HIM50K.zip")  # images/ and alphas/ at the top
+    code, out, _ = run_cli("detect", str(archive), "output=json")
+    assert code == 0 and json.loads(out)["datasets"][0]["splits"] == ["I-HIM50K"]
+
+
 def test_nothing_is_written_into_an_archive(run_cli, data, tmp_path):
     archive = zip_tree(data, tmp_path / "data.zip")
     before = archive.read_bytes()

@@ -125,7 +125,11 @@ class Layout(ABC):
 
 
 def split_name(tree: Tree, rel: str) -> str:
-    return rel.rsplit("/", 1)[-1] if rel else tree.root.name
+    """A split's name: its folder's, or the tree's (an archive's without ``.zip``) when it is the root."""
+    if rel:
+        return rel.rsplit("/", 1)[-1]
+    name = tree.root.name
+    return name[:-4] if tree.is_archive and name.lower().endswith(".zip") else name
 
 
 def detect_split_container(
