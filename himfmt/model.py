@@ -151,6 +151,7 @@ class Instance:
     matte: Media | None
     masks: dict[str, Media] = field(default_factory=dict)
     fg: Media | None = None  # this person's foreground layer, when a layout keeps one
+    trimap: Media | None = None  # this person's trimap (``trimap/`` beside the alpha dir)
 
 
 @dataclass(slots=True)

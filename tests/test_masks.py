@@ -97,3 +97,22 @@ def test_masks_refused_where_the_layout_has_no_place(run_cli, tmp_path):
     assert code == 2 and "cannot name a mask dir" in err
     code, _, err = run_cli("masks", str(val))
     assert code == 2 and "source= is required" in err
+
+
+def test_instance_trimaps_are_read_checked_and_converted(run_cli, tmp_path):
+    train = trees.train_tree(tmp_path / "train")
+    assert run_cli("masks", str(train), "kind=trimap", "workers=1")[0] == 0
+    ds = open_datasets(str(train))[0]
+    assert all(inst.trimap is not None and not inst.masks for s in ds.samples for inst in s.frames[0].instances)
+    assert validate(str(train), deep_pass=True, workers=1).findings == []
+    # Carried through a conversion, then checked there.
+    assert run_cli("convert", str(train / "I-HIM50K"), f"dst={tmp_path / 'val'}", "to=maggie_image_val")[0] == 0
+    assert sorted(p.relative_to(tmp_path / "val").parts[0] for p in (tmp_path / "val").rglob("trimap/*/*/*.png")) != []
+    # A trimap painted with other values, and one of the wrong size.
+    tri = sorted(train.rglob("trimap/*/00.png"))
+    bad = cv2.imread(str(tri[0]), 0)
+    bad[:4, :4] = 77
+    cv2.imwrite(str(tri[0]), bad)
+    cv2.imwrite(str(tri[1]), np.zeros((5, 5), np.uint8))
+    codes = {(f.code, f.path.rsplit("/", 3)[-3]) for f in validate(str(train), deep_pass=True, workers=1).findings}
+    assert codes == {("trimap.bad_values", "trimap"), ("trimap.size_mismatch", "trimap")}

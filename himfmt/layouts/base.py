@@ -268,7 +268,14 @@ def read_instances(
         extra = have.difference(pngs)
         if extra:
             dataset.meta.setdefault("unpaired_masks", []).extend(join(mrel, n) for n in sorted(extra))
+    for inst in instances:  # the trimap dir is read like a mask dir, then moved to its own field
+        inst.trimap = inst.masks.pop(TRIMAP_DIR, None)
     return instances
+
+
+def with_trimaps(mask_dirs: list[str], tree: Tree, rel: str) -> list[str]:
+    """The mask dirs to read, plus the trimap dir when ``rel`` has one."""
+    return [*mask_dirs, TRIMAP_DIR] if TRIMAP_DIR in tree.dirs(rel) else list(mask_dirs)
 
 
 def plan_instances(sample_frame: Frame, alpha_dir: str, inst_path: Callable[[str], str]) -> list[OutFile]:
@@ -286,4 +293,6 @@ def plan_instances(sample_frame: Frame, alpha_dir: str, inst_path: Callable[[str
             out.append(OutFile(join(inst_path(source), nn + ".png"), mask, True))
         if inst.fg is not None:
             out.append(OutFile(join(inst_path("fg"), nn + ".jpg"), inst.fg, False))
+        if inst.trimap is not None:
+            out.append(OutFile(join(inst_path(TRIMAP_DIR), nn + ".png"), inst.trimap, True))
     return out

@@ -22,6 +22,7 @@ from .base import (
     pick_alpha_dir,
     plan_instances,
     read_instances,
+    with_trimaps,
 )
 
 
@@ -67,7 +68,7 @@ class MaggieImageTrain(Layout):
             for s in sorted(set(images).union(alpha_stems)):
                 img = images.get(s)
                 insts = read_instances(
-                    tree, join(srel, alpha, s), {m: join(srel, m, s) for m in det["mask_dirs"]}, ds
+                    tree, join(srel, alpha, s), {m: join(srel, m, s) for m in with_trimaps(det["mask_dirs"], tree, srel)}, ds
                 )
                 if has_fg:
                     fgs = {n.rsplit(".", 1)[0]: n for n in tree.names(join(srel, "fg", s))}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Planned, WriteOptions, LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances
+from .base import Planned, WriteOptions, LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances, with_trimaps
 
 
 class MaggieImageVal(Layout):
@@ -49,7 +49,7 @@ class MaggieImageVal(Layout):
             ds.stray.extend(join(arel, f) for f in tree.files(arel))
             for s in sorted(set(images).union(tree.dirs(arel))):
                 img = images.get(s)
-                insts = read_instances(tree, join(arel, s), {m: join(root, m, split, s) for m in masks}, ds)
+                insts = read_instances(tree, join(arel, s), {m: join(root, m, split, s) for m in with_trimaps(masks, tree, root)}, ds)
                 image = FileRef(tree, join(root, "images", split, img)) if img else None
                 ds.samples.append(Sample(s, split, [Frame(s, image, insts)]))
         return ds

@@ -21,6 +21,7 @@ from .base import (
     pick_alpha_dir,
     plan_instances,
     read_instances,
+    with_trimaps,
 )
 
 
@@ -75,7 +76,7 @@ class MaggieVideo(Layout):
                     insts = read_instances(
                         tree,
                         join(arel, video, f),
-                        {m: join(srel, m, video, f) for m in det["mask_dirs"]},
+                        {m: join(srel, m, video, f) for m in with_trimaps(det["mask_dirs"], tree, srel)},
                         ds,
                     )
                     img = images.get(f)

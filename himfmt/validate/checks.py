@@ -111,18 +111,20 @@ def frame_header_findings(ds: Dataset, sample: Sample, frame: Frame, cache: Head
     info, errs = _header(cache, frame.image, sample.id)
     out += errs
     size = info.size if info else None
+    pictures = [("trimap", frame.trimap)] if frame.trimap is not None else []
     for inst in frame.instances:
-        pictures = [("matte", inst.matte)] + [("mask", m) for m in inst.masks.values()]
-        for what, m in pictures:
-            minfo, errs = _header(cache, m, sample.id)
-            out += errs
-            if minfo is None or not isinstance(m, FileRef):
-                continue
-            if _is_png_matte(m) and minfo.mode != "L":
-                out.append(finding(f"{what}.not_8bit_gray", m.path, sample.id, f"mode {minfo.mode}, expected 8-bit single-channel (L)"))
-            if size and minfo.size != size:
-                out.append(finding(f"{what}.size_mismatch", m.path, sample.id,
-                                   f"{minfo.width}x{minfo.height}, its image is {size[0]}x{size[1]}"))
+        pictures += [("matte", inst.matte)] + [("mask", m) for m in inst.masks.values()]
+        pictures += [("trimap", inst.trimap)] if inst.trimap is not None else []
+    for what, m in pictures:
+        minfo, errs = _header(cache, m, sample.id)
+        out += errs
+        if minfo is None or not isinstance(m, FileRef):
+            continue
+        if _is_png_matte(m) and minfo.mode != "L":
+            out.append(finding(f"{what}.not_8bit_gray", m.path, sample.id, f"mode {minfo.mode}, expected 8-bit single-channel (L)"))
+        if size and minfo.size != size:
+            out.append(finding(f"{what}.size_mismatch", m.path, sample.id,
+                               f"{minfo.width}x{minfo.height}, its image is {size[0]}x{size[1]}"))
     return size, out
 
 
@@ -181,6 +183,11 @@ def deep_frame_findings(sample: Sample, frame: Frame, premultiplied: bool) -> li
     image = _decode(frame.image, False, sample.id, out, not compare) if frame.image is not None else None
     total: np.ndarray | None = None
     mattes = []
+    for tri in [frame.trimap, *(i.trimap for i in frame.instances)]:
+        if isinstance(tri, FileRef) and tri.suffix == ".png":  # JPEG trimaps (DVM's t/) are noisy by nature
+            arr = _decode(tri, True, sample.id, out)
+            if arr is not None and np.count_nonzero((arr != 0) & (arr != 128) & (arr != 255)):
+                out.append(finding("trimap.bad_values", tri.path, sample.id, "values other than 0, 128 and 255"))
     for inst in frame.instances:
         for m in inst.masks.values():
             arr = _decode(m, True, sample.id, out)
@@ -224,5 +231,6 @@ def deep_sample_findings(args: tuple[Sample, bool]) -> tuple[list[Finding], int]
     n = 0
     for frame in sample.frames:
         out += deep_frame_findings(sample, frame, premultiplied)
-        n += (frame.image is not None) + sum(1 + len(i.masks) for i in frame.instances) + (frame.fg is not None)
+        n += (frame.image is not None) + sum(1 + len(i.masks) + (i.trimap is not None) for i in frame.instances) \
+            + (frame.fg is not None) + (frame.trimap is not None and frame.trimap.suffix == ".png")
     return out, n
