@@ -56,10 +56,11 @@ class Filler:
     def _preset(self, name: str) -> DictConfig:
         if name not in self._presets:
             from hydra import compose
+            from hydra.errors import MissingConfigException
 
             try:
                 self._presets[name] = compose("masks", [f"mask={name}", "root=."]).mask
-            except Exception as exc:  # hydra's MissingConfigException and friends
+            except MissingConfigException as exc:
                 raise HimfmtError(f"unknown mask preset {name!r} ({str(exc).splitlines()[0]})") from None
         return self._presets[name]
 

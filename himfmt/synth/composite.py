@@ -28,6 +28,13 @@ def round255(x: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(x, alpha=1 / 255)
 
 
+def scaled(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A person layer at ``size`` (w, h): area averaging when it shrinks (no aliasing), bilinear when it grows."""
+    if (arr.shape[1], arr.shape[0]) == size:
+        return arr
+    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if size[1] < arr.shape[0] else cv2.INTER_LINEAR)
+
+
 def gray3(a: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
 

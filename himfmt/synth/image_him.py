@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, FileRef, Frame, Instance, Sample
-from .composite import Canvas, clip_box
+from .composite import Canvas, clip_box, scaled
 from .motion import alpha_box
 
 NAME = "image_him"
@@ -78,8 +77,7 @@ class ImageHim:
         w = max(1, round(a.shape[1] * scale))
         if w > max_w:
             return None  # wider than the background: it fits nowhere
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        return cv2.resize(fg, (w, target_h), interpolation=interp), cv2.resize(a, (w, target_h), interpolation=interp)
+        return scaled(fg, (w, target_h)), scaled(a, (w, target_h))
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
         p = self.p

@@ -21,7 +21,7 @@ from ..errors import BadInputError, HimfmtError
 from ..model import FileRef, Sample
 from .backgrounds import Background
 from .clip import LayerClip
-from .composite import Canvas
+from .composite import Canvas, scaled
 from .image_him import Placement, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
 
@@ -63,8 +63,7 @@ class PeopleWalk:
                 return None  # a bad source person: this draw is rejected, the next attempt draws again
             h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
             w = max(1, round(a.shape[1] * h / a.shape[0]))
-            interp = cv2.INTER_AREA if h < a.shape[0] else cv2.INTER_LINEAR
-            fg, a = cv2.resize(fg, (w, h), interpolation=interp), cv2.resize(a, (w, h), interpolation=interp)
+            fg, a = scaled(fg, (w, h)), scaled(a, (w, h))
             a_small = cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
             for _ in range(p.tries):
                 start = (rng.uniform(p.walk.box, 1 - p.walk.box) * (W - 1), rng.uniform(p.walk.box, 1 - p.walk.box) * (H - 1))

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from ..errors import HimfmtError
 from ..model import Sample
 from .backgrounds import Background
 from .clip import Layer, LayerClip
-from .composite import clip_box
+from .composite import clip_box, scaled
 from .motion import alpha_box
 
 NAME = "video_him"
@@ -57,13 +56,6 @@ class Params:
 Clip = Sample  # a video_matte clip: frames with an image and one instance matte
 
 
-def _resized(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if (arr.shape[1], arr.shape[0]) == size:
-        return arr
-    shrink = size[0] < arr.shape[1]
-    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
 @dataclass
 class Person:
     clip: Clip
@@ -78,8 +70,8 @@ class Person:
         frame = self.clip.frames[self.start + t]
         x0, y0, x1, y1 = self.box
         size = (max(1, round(self.w * scale)), max(1, round(self.h * scale)))
-        a = _resized(np.ascontiguousarray(frame.instances[0].matte.read_gray()[y0:y1, x0:x1]), size)
-        fg = a if scale != 1.0 else _resized(np.ascontiguousarray(frame.image.read_rgb()[y0:y1, x0:x1]), size)
+        a = scaled(np.ascontiguousarray(frame.instances[0].matte.read_gray()[y0:y1, x0:x1]), size)
+        fg = a if scale != 1.0 else scaled(np.ascontiguousarray(frame.image.read_rgb()[y0:y1, x0:x1]), size)
         return Layer(fg, a, round(self.x * scale), round(self.y * scale))
 
 
