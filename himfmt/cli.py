@@ -11,25 +11,29 @@ import sys
 
 from . import console
 from .commands import COMMANDS, load
+from .config import PATH_KEYS, checked
 from .errors import HimfmtError
+from .overrides import precheck
 
 # First bare argument of these commands is taken as this key.
 BARE_KEY = {"convert": "src", "fill": "dataset"}
 DEFAULT_BARE_KEY = "root"
-# Values of these keys are paths: quote them so spaces and brackets survive Hydra's grammar.
-PATH_KEYS = {
-    "root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source",
-    "pairs", "skip_list", "archive", "dataset", "dataset_file",
-}
-SAFE_VALUE = re.compile(r"^[\w./~:+@,=-]*$")
 
 
 def quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """``value`` as a literal in Hydra's override grammar: quoted, no interpolation, no sweep.
+
+    Inside quotes, Hydra treats ``,`` ``=`` ``~`` and spaces as text; a quote
+    and the backslashes right before a quote are escaped, and ``${`` is
+    escaped so that neither Hydra nor OmegaConf interpolates it.
+    """
+    escaped = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
+    escaped = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, escaped)
+    return "'" + escaped.replace("${", "\\${") + "'"
 
 
 def normalize(command: str, args: list[str]) -> list[str]:
-    """Bare first path -> ``root=``; path values quoted; ``-m`` moved to the front;
+    """Bare first path -> ``root=``; path values made literal; ``-m`` moved to the front;
     ``fill dataset=FILE.yaml`` -> ``dataset_file=``."""
     flags = [a for a in args if a in ("-m", "--multirun")]
     rest = [a for a in args if a not in ("-m", "--multirun")]
@@ -39,9 +43,9 @@ def normalize(command: str, args: list[str]) -> list[str]:
             a = f"{BARE_KEY.get(command, DEFAULT_BARE_KEY)}={a}"
         key, eq, value = a.partition("=")
         if command == "fill" and key == "dataset" and value.endswith((".yaml", ".yml")):
-            key, a = "dataset_file", f"dataset_file={value}"  # a user's file, not a conf/dataset/ name
-        if eq and key in PATH_KEYS and value and not SAFE_VALUE.match(value) and value[0] not in "'\"":
-            a = f"{key}={quote(value)}"
+            key = "dataset_file"  # a user's file, not a conf/dataset/ name
+        if eq and key in PATH_KEYS:
+            a = f"{key}={quote(value)}" if value else f"{key}="
         out.append(a)
     return flags + out
 
@@ -69,6 +73,7 @@ def run_command(command: str, args: list[str]) -> int:
     def app(cfg: DictConfig) -> int:
         """One job; its exit code is also its return value, which launchers hand back."""
         try:
+            checked(command, cfg)
             code = int(module.run(cfg))
         except HimfmtError as exc:
             console.error(str(exc))
@@ -84,6 +89,10 @@ def run_command(command: str, args: list[str]) -> int:
         return code
 
     argv = normalize(command, args)
+    problem = precheck(command, [a for a in argv if a not in ("-m", "--multirun") and not a.startswith("-")])
+    if problem:
+        console.error(problem)
+        return 2
     sys.argv = [f"himfmt {command}", *argv]
     sweep = bool(argv) and argv[0] in ("-m", "--multirun")
     shards.SWEEP_EXIT.clear()

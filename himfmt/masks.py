@@ -38,7 +38,7 @@ def trimap(alpha: np.ndarray, kernel: int = 3, iterations: int = 5) -> np.ndarra
 
 @dataclass
 class MaskParams:
-    """Ranges the degradations are drawn from (``conf/masks/<preset>.yaml``)."""
+    """Ranges the degradations are drawn from; the defaults are the ``detector`` preset."""
 
     threshold: tuple[float, float] = (0.1, 0.95)  # mask = alpha > t * 255
     kernel: tuple[int, int] = (1, 29)  # elliptic dilation/erosion kernel size
@@ -47,6 +47,11 @@ class MaskParams:
     drop_small: float = 0.0  # drop connected parts smaller than this share of the mask
     temporal: bool = False  # clips: one draw per instance, drifting slowly along the clip
     drift: float = 0.03  # temporal: largest per-frame step, as a share of each range
+
+    @classmethod
+    def xmem(cls) -> "MaskParams":
+        """The ``xmem`` preset: a propagated mask, closer to the matte and drifting along the clip."""
+        return cls(threshold=(0.3, 0.7), kernel=(1, 9), coarse=(1.0, 2.0), temporal=True)
 
 
 class Degradation(NamedTuple):

@@ -76,7 +76,7 @@ def test_file_as_root(run_cli, tmp_path):
 
 def test_unknown_layout(run_cli, tmp_path):
     code, _, err = run_cli("detect", str(tmp_path), "layout=nope")
-    assert code == 2 and "unknown layout 'nope'" in err
+    assert code == 2 and "layout=nope is not a layout" in err
 
 
 def test_bad_override_is_exit_2(run_cli, tmp_path):

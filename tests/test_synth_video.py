@@ -81,7 +81,7 @@ def test_medium_occlusion_rule(overlap, medium_ok):
     """Two 20-px-wide people side by side: 0 px overlap (nobody >= 5% occluded) and
     20 px (the back one 100% hidden, > 30%) break medium's rule; 4 px (20%) meets it."""
     medium = Level(4, 1.5, 0.5, 0.3, 0.05)
-    recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", medium))
+    recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", {"medium": medium}))
     people = [Person(_clip(20, 40, 2), 0, (0, 0, 20, 40), 20, 40, 0, 0), Person(_clip(20, 40, 2), 0, (0, 0, 20, 40), 20, 40, 20 - overlap, 0)]
     assert recipe._meets_rule(people, 2, 64, 40) is medium_ok
 

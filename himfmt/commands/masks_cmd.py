@@ -17,9 +17,8 @@ SUMMARY = "add a guidance mask set or trimaps to a tree: root=DIR source=NAME [m
 
 def spec_from(cfg: DictConfig, source: str | None, mask: DictConfig, kind: str = "mask") -> Spec:
     """A derived-data spec from a ``mask`` preset section (shared with ``himfmt fill``)."""
-    m = OmegaConf.to_container(mask)
-    params = MaskParams(tuple(m["threshold"]), tuple(m["kernel"]), tuple(m["ops"]), tuple(m["coarse"]),
-                        float(m["drop_small"]), bool(m["temporal"]), float(m["drift"]))
+    params = OmegaConf.to_object(mask)
+    assert isinstance(params, MaskParams)
     return Spec(kind, source or "", params, int(cfg.seed), params.drop_small, tuple(cfg.get("trimap") or (3, 5)))
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,7 +18,6 @@ from ..layouts.dvm_pairs import parse_pairs
 from ..model import Dataset, FileRef
 from ..synth import dvm, image_him, people_walk, video_him
 from ..synth.backgrounds import Background, load_backgrounds
-from ..synth.motion import WalkParams
 from ..synth.runner import RECORD_DIR, Plan, Recipe, Result, run as run_plan
 
 SUMMARY = "make samples with a published recipe: recipe=image_him|video_him|dvm|people_walk out=DIR [n=N] [seed=S]"
@@ -34,14 +32,9 @@ def _one(path: str | None, layout: str, what: str) -> Dataset:
     return found[0]
 
 
-def _params(cls: type, section: Any, **extra: Any) -> Any:
-    """A recipe's parameter dataclass from its config section (unknown keys are the config's own)."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in OmegaConf.to_container(section).items() if k in names and k not in extra}, **extra)
-
-
-def _walk(r: DictConfig) -> WalkParams:
-    return _params(WalkParams, r.walk)
+def _recipe(cfg: DictConfig) -> Any:
+    """The recipe's config object (its dataclass, checked) from the ``recipe`` section."""
+    return OmegaConf.to_object(cfg.recipe)
 
 
 def _people(cfg: DictConfig) -> list[tuple[FileRef, FileRef]]:
@@ -70,17 +63,13 @@ def _backgrounds(cfg: DictConfig) -> list[Background]:
 def image_him_recipe(cfg: DictConfig) -> image_him.ImageHim:
     bgs = _one(cfg.bg, "bg_images", "bg")
     backgrounds = [f.image for s in sorted(bgs.samples, key=lambda s: (s.split, s.id)) for f in s.frames if f.image is not None]
-    return image_him.ImageHim(_people(cfg), backgrounds, _params(image_him.Params, cfg.recipe))
+    return image_him.ImageHim(_people(cfg), backgrounds, _recipe(cfg))
 
 
 def video_him_recipe(cfg: DictConfig) -> video_him.VideoHim:
-    r = cfg.recipe
-    if r.difficulty not in r.levels:
-        raise HimfmtError(f"recipe.difficulty must be one of {', '.join(r.levels)}, not {r.difficulty!r}")
-    level = _params(video_him.Level, r.levels[r.difficulty])
     clips = _one(cfg.clips, "video_matte", "clips")
     ordered = sorted(clips.samples, key=lambda s: (s.split, s.id))
-    return video_him.VideoHim(ordered, _backgrounds(cfg), _params(video_him.Params, r, level=level))
+    return video_him.VideoHim(ordered, _backgrounds(cfg), _recipe(cfg))
 
 
 def dvm_recipe(cfg: DictConfig) -> dvm.Dvm:
@@ -97,11 +86,11 @@ def dvm_recipe(cfg: DictConfig) -> dvm.Dvm:
         if len(named) != 1:
             raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair lists ({', '.join(sorted(lists)) or 'none'})", source.tree.display(source.path))
         pairs = lists[named[0]]
-    return dvm.Dvm(dvm.jobs_from(source, pairs, phase), _params(dvm.Params, cfg.recipe, walk=_walk(cfg.recipe)))
+    return dvm.Dvm(dvm.jobs_from(source, pairs, phase), _recipe(cfg))
 
 
 def people_walk_recipe(cfg: DictConfig) -> people_walk.PeopleWalk:
-    return people_walk.PeopleWalk(_people(cfg), _backgrounds(cfg), _params(people_walk.Params, cfg.recipe, walk=_walk(cfg.recipe)))
+    return people_walk.PeopleWalk(_people(cfg), _backgrounds(cfg), _recipe(cfg))
 
 
 RECIPES: dict[str, Callable[[DictConfig], Recipe]] = {
@@ -114,14 +103,11 @@ RECIPES: dict[str, Callable[[DictConfig], Recipe]] = {
 
 def _count(cfg: DictConfig, recipe: Recipe) -> int:
     """n=, else the recipe's default (per difficulty for video_him; every pair for dvm)."""
-    n = cfg.n if cfg.n is not None else cfg.recipe.get("n")
-    if isinstance(n, DictConfig):
-        n = n.get(str(cfg.recipe.get("difficulty")))
-    if n is None:
-        n = len(getattr(recipe, "jobs", []))
-    if int(n) < 0:
-        raise HimfmtError(f"n must be >= 0, not {n}")
-    return int(n)
+    if cfg.n is not None:
+        return int(cfg.n)
+    r = _recipe(cfg)
+    n = r.count() if hasattr(r, "count") else r.n
+    return int(n) if n is not None else len(getattr(recipe, "jobs", []))
 
 
 def _split(cfg: DictConfig) -> str:

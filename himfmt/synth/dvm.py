@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
@@ -26,6 +26,7 @@ from ..layouts.dvm_pairs import Pair
 from ..model import Dataset, Sample
 from .clip import Layer, LayerClip
 from .motion import WalkParams, alpha_box, posed, random_walk
+from .runner import RecipeConfig
 
 NAME = "dvm"
 
@@ -39,6 +40,17 @@ class Params:
     blur: bool = False  # Gaussian blur of every bg frame (published: off)
     blur_kernel: int = 9
     walk: WalkParams = field(default_factory=WalkParams)
+
+
+@dataclass
+class Config(RecipeConfig, Params):
+    """``recipe=dvm``: DVM's composite generator over a pair list (n: every pair)."""
+
+    name: str = NAME
+    layout: str = "dvm_composed"
+    attempts: int = 1
+    png_alpha: bool = True  # also keep a lossless PNG copy of the JPEG alpha (a_png/)
+    trimap: Optional[tuple[int, int]] = None  # also write trimaps: [kernel, iterations] (DVM: [3, 5])
 
 
 @dataclass

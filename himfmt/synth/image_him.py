@@ -14,6 +14,7 @@ generator, so nothing depends on listing order, workers or start method.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, FileRef, Frame, Instance, Sample
 from .composite import Canvas, clip_box, scaled
 from .motion import alpha_box
+from .runner import RecipeConfig
 
 NAME = "image_him"
 
@@ -36,10 +38,30 @@ class Placement:
     tries: int = 3  # placements tried per person
     min_visible: float = 0.7  # no placed person may keep less of its area visible
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.people_min <= self.people_max:
+            raise HimfmtError(f"recipe.people_min/people_max must satisfy 1 <= min <= max, not {self.people_min}/{self.people_max}")
+        if not 0 < self.height_min <= self.height_max <= 1:
+            raise HimfmtError("recipe.height_min/height_max are fractions of the background height: "
+                              f"0 < min <= max <= 1, not {self.height_min:g}/{self.height_max:g}")
+        if self.tries < 1 or not 0 <= self.min_visible <= 1:
+            raise HimfmtError(f"recipe.tries must be >= 1 and recipe.min_visible in 0..1, not {self.tries}/{self.min_visible:g}")
+
 
 @dataclass
 class Params(Placement):
     layers: bool = False  # also write each person's true foreground layer and the clean background
+
+
+@dataclass
+class Config(RecipeConfig, Params):
+    """``recipe=image_him``: the published I-HIM50K run."""
+
+    name: str = NAME
+    layout: str = "maggie_image_train"
+    split: Optional[str] = "I-HIM50K"
+    n: Optional[int] = 50000
+    attempts: int = 10
 
 
 def crop_person(image: np.ndarray, matte: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +88,6 @@ class ImageHim:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         if not backgrounds:
             raise HimfmtError("the background folder has no images")
-        if params.people_min < 1 or params.people_max < params.people_min:
-            raise HimfmtError(f"people range {params.people_min}-{params.people_max} is empty")
         self.people, self.backgrounds, self.p = people, backgrounds, params
 
     def _person(self, k: int, target_h: int, max_w: int) -> tuple[np.ndarray, np.ndarray] | None:

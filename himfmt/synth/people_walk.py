@@ -13,6 +13,7 @@ fits is redrawn. The rule is measured on frames shrunk to ``rule_width``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ from .clip import LayerClip
 from .composite import Canvas, scaled
 from .image_him import Placement, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
+from .runner import RecipeConfig
 
 NAME = "people_walk"
 
@@ -35,14 +37,23 @@ class Params(Placement):
     walk: WalkParams = field(default_factory=WalkParams)
 
 
+@dataclass
+class Config(RecipeConfig, Params):
+    """``recipe=people_walk``: hhm people walking over background clips."""
+
+    name: str = NAME
+    layout: str = "maggie_video"
+    split: Optional[str] = "people_walk"
+    n: Optional[int] = 1000
+    attempts: int = 10
+
+
 class PeopleWalk:
     name = NAME
 
     def __init__(self, people: list[tuple[FileRef, FileRef]], backgrounds: list[Background], params: Params) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
-        if params.people_min < 1 or params.people_max < params.people_min:
-            raise HimfmtError(f"people range {params.people_min}-{params.people_max} is empty")
         self.people, self.backgrounds, self.p = people, backgrounds, params
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:

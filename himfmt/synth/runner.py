@@ -17,7 +17,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 
 import numpy as np
 
@@ -36,6 +36,17 @@ RECORD_DIR = ".himfmt"
 def rng_for(seed: int, recipe: str, i: int, attempt: int = 0) -> np.random.Generator:
     """The only source of randomness of sample ``i``."""
     return np.random.default_rng([int(seed), zlib.crc32(recipe.encode()), int(i), int(attempt)])
+
+
+@dataclass
+class RecipeConfig:
+    """What every recipe's config holds besides its own parameters (each recipe sets its defaults)."""
+
+    name: str = ""
+    layout: str = ""  # the layout the recipe writes
+    split: Optional[str] = None  # the split it writes (None: the recipe decides)
+    n: Optional[int] = None  # samples when n= is not given (None: the recipe decides)
+    attempts: int = 10  # draws per id before it is recorded as rejected
 
 
 class Recipe(Protocol):

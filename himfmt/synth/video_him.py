@@ -17,6 +17,7 @@ folder of portrait stills cannot hang the run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -26,31 +27,62 @@ from .backgrounds import Background
 from .clip import Layer, LayerClip
 from .composite import clip_box, scaled
 from .motion import alpha_box
+from .runner import RecipeConfig
 
 NAME = "video_him"
 
 
 @dataclass
 class Level:
-    """What one difficulty changes (published values in ``conf/recipe/video_him.yaml``)."""
+    """What one difficulty changes."""
 
     people_max: int = 4
     scale_max: float = 1.0  # each person's size times U(1, scale_max)
     shift: float = 0.0  # x shifted by up to shift x its width either way
-    max_occluded: float | None = None  # reject if someone is ever more occluded than this
-    min_occluded: float | None = None  # reject if nobody is ever at least this occluded
+    max_occluded: Optional[float] = None  # reject if someone is ever more occluded than this
+    min_occluded: Optional[float] = None  # reject if nobody is ever at least this occluded
+    n: int = 0  # samples of this level when n= is not given
+
+
+def published_levels() -> dict[str, Level]:
+    """The published easy/medium/hard settings and V-HIM2K5 counts."""
+    return {"easy": Level(3, 1.0, 0.0, None, None, 500),
+            "medium": Level(4, 1.5, 0.5, 0.3, 0.05, 7000),
+            "hard": Level(4, 2.0, 0.5, 0.85, 0.5, 2000)}
 
 
 @dataclass
 class Params:
     difficulty: str = "easy"
-    level: Level = field(default_factory=Level)
+    levels: dict[str, Level] = field(default_factory=published_levels)
     people_min: int = 2
     frames: int = 30
     still: float = 0.5  # probability of a still background (landscape stills only)
     tall_min: float = 0.8  # a person taller than the bg is scaled to its height x U(tall_min, 1)
     min_solid: float = 0.001  # each visible matte keeps alpha > 127 on more than this share of the frame
     rule_width: int = 480  # the occlusion rule is measured on frames shrunk to at most this width
+
+    def __post_init__(self) -> None:
+        if self.difficulty not in self.levels:
+            raise HimfmtError(f"recipe.difficulty must be one of {', '.join(self.levels)}, not {self.difficulty!r}")
+        if self.people_min < 1 or self.frames < 1:
+            raise HimfmtError(f"recipe.people_min and recipe.frames must be >= 1, not {self.people_min}/{self.frames}")
+
+    @property
+    def level(self) -> Level:
+        return self.levels[self.difficulty]
+
+
+@dataclass
+class Config(RecipeConfig, Params):
+    """``recipe=video_him``: one difficulty of V-HIM2K5/V-HIM60, written as ``comp_<difficulty>``."""
+
+    name: str = NAME
+    layout: str = "maggie_video"
+    attempts: int = 100
+
+    def count(self) -> int:
+        return self.n if self.n is not None else self.level.n
 
 
 Clip = Sample  # a video_matte clip: frames with an image and one instance matte

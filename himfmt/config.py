@@ -1,0 +1,332 @@
+"""The typed schema of every command's options: one dataclass per command.
+
+Each primary config (``conf/<command>.yaml``) starts from its schema here, so
+OmegaConf's typed nodes do the parsing: ``overwrite=no`` is ``False``,
+``deep=maybe`` and ``n=abc`` are refused when the config is composed, and a
+choice (``mode=``, ``output=``, ``fail_on=``...) is an enum. Every default is
+written here once; the YAML files only carry Hydra's own settings (help
+text, sweep folders). Ranges and cross-field rules are checked in
+``__post_init__``, which runs when the CLI turns the composed config into
+these objects (:func:`checked`), before any work starts.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+from .errors import HimfmtError
+from .masks import MaskParams
+from .synth import dvm, image_him, people_walk, video_him
+
+
+class Mode(StrEnum):
+    copy = "copy"
+    hardlink = "hardlink"
+    symlink = "symlink"
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class Kind(StrEnum):
+    mask = "mask"
+    trimap = "trimap"
+
+
+class Phase(StrEnum):
+    train = "train"
+    test = "test"
+
+
+def at_least(name: str, value: float | None, low: float) -> None:
+    if value is not None and value < low:
+        raise HimfmtError(f"{name} must be >= {low:g}, not {value:g}")
+
+
+def layout_name(key: str, value: str | None, auto: bool = False) -> None:
+    """Refuse an unknown layout name, suggesting the closest one."""
+    from .layouts import LAYOUTS
+
+    if value is None or value in LAYOUTS or (auto and value == "auto"):
+        return
+    known = [*LAYOUTS, *(["auto"] if auto else [])]
+    close = difflib.get_close_matches(value, known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise HimfmtError(f"{key}={value} is not a layout{hint} (known: {', '.join(known)})")
+
+
+def keyword_field(cls: type, name: str) -> type:
+    """Rename the field ``name_`` of dataclass ``cls`` to the Python keyword ``name``.
+
+    ``from=`` is the natural option name for a conversion's source layout, but
+    a dataclass field cannot be called ``from``. The field is declared as
+    ``from_`` with ``init=False``; renaming it here lets OmegaConf read and set
+    it under its real name (it sets non-init fields with ``setattr``).
+    """
+    f = cls.__dataclass_fields__.pop(name + "_")  # type: ignore[attr-defined]
+    f.name = name
+    cls.__dataclass_fields__[name] = f  # type: ignore[attr-defined]
+    cls.__annotations__[name] = cls.__annotations__.pop(name + "_")
+    return cls
+
+
+@dataclass
+class Shard:
+    """Shard ``index`` of ``count`` does every ``count``-th item of the sorted work."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        at_least("shard.count", self.count, 1)
+        if not 0 <= self.index < self.count:
+            raise HimfmtError(f"shard.index must be in 0..{self.count - 1}, not {self.index}")
+
+
+@dataclass
+class Parallel:
+    """Worker processes (0 = one per core); the output never depends on it."""
+
+    workers: int = 0
+    shard: Shard = field(default_factory=Shard)
+
+    def __post_init__(self) -> None:
+        at_least("workers", self.workers, 0)
+
+
+@dataclass
+class LayoutsConfig:
+    pass
+
+
+@dataclass
+class DemoConfig:
+    out: str = "himfmt-demo"  # the demo data root
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        at_least("seed", self.seed, 0)
+
+
+@dataclass
+class DetectConfig:
+    root: str = MISSING
+    layout: str = "auto"  # auto-detect, or read root as this layout
+    output: Output = Output.text
+    max_depth: int = 4  # how deep below root to look for datasets
+
+    def __post_init__(self) -> None:
+        layout_name("layout", self.layout, auto=True)
+        at_least("max_depth", self.max_depth, 0)
+
+
+@dataclass
+class ValidateConfig(Parallel):
+    root: str = MISSING
+    layout: str = "auto"
+    deep: bool = False  # also decode every file
+    report: Optional[str] = None  # write the JSON report here
+    html: Optional[str] = None  # write a standalone HTML report here
+    fail_on: FailOn = FailOn.error  # exit 1 when a finding is at least this severe
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        layout_name("layout", self.layout, auto=True)
+
+
+@dataclass
+class ConvertConfig(Parallel):
+    src: str = MISSING  # the dataset to read (never written to)
+    dst: str = MISSING  # where the target tree goes
+    to: str = MISSING  # target layout (see `himfmt layouts`)
+    from_: str = field(default="auto", init=False)  # source layout: auto, or a layout name
+    mode: Mode = Mode.copy  # how unchanged files are brought over
+    frame_step: int = 1  # video -> image: every k-th frame becomes an image sample
+    png_alpha: bool = False  # dvm_composed target: also keep a lossless PNG alpha (a_png/)
+    trimap: Optional[tuple[int, int]] = None  # also write trimaps (DVM recipe): [kernel, iterations]
+    dry_run: bool = False  # print the plan and write nothing
+    overwrite: bool = False  # write into a non-empty dst that is not a resume of this same conversion
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        layout_name("to", self.to)
+        layout_name("from", getattr(self, "from", "auto"), auto=True)
+        at_least("frame_step", self.frame_step, 1)
+
+
+keyword_field(ConvertConfig, "from")
+
+
+@dataclass
+class Inputs:
+    """Where a recipe reads from; which ones a recipe needs is its own business."""
+
+    hhm: Optional[str] = None  # image_him, people_walk
+    bg: Optional[str] = None  # image_him (stills); video_him, people_walk (stills, frame folders, videos)
+    skip_list: Optional[str] = None  # image_hm: names of people to leave out, one a line
+    clips: Optional[str] = None  # video_him
+    source: Optional[str] = None  # dvm
+    pairs: Optional[str] = None  # dvm: the pair list (default: the one in source)
+    phase: Phase = Phase.train  # dvm
+
+
+@dataclass
+class SynthConfig(Parallel, Inputs):
+    out: str = MISSING  # output root (the recipe's layout is written inside it)
+    recipe: Any = MISSING  # the recipe group (recipe=NAME)
+    n: Optional[int] = None  # samples to make (null = the recipe's default)
+    first: int = 0  # ids run first .. first+n-1 and name the outputs
+    seed: int = 0
+    layout: Optional[str] = None  # override the recipe's output layout
+    split: Optional[str] = None  # override the recipe's split name
+    attempts: Optional[int] = None  # draws per id before it is recorded as rejected (null = the recipe's)
+    overwrite: bool = False
+    runs: list[Any] = field(default_factory=list)  # a schedule: each entry overrides keys of this config
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("n", "first", "seed"):
+            at_least(name, getattr(self, name), 0)
+        at_least("attempts", self.attempts, 1)
+        layout_name("layout", self.layout)
+
+
+@dataclass
+class MasksConfig(Parallel):
+    root: str = MISSING
+    mask: MaskParams = MISSING  # the preset group (mask=detector|xmem)
+    kind: Kind = Kind.mask  # mask: a guidance mask set; trimap: trimaps where the layout has a place
+    source: Optional[str] = None  # the mask dir to add (e.g. masks_matched_r50_fpn_3x, xmem)
+    layout: Optional[str] = None
+    split: Optional[str] = None
+    seed: int = 0
+    overwrite: bool = False
+    trimap: tuple[int, int] = (3, 5)  # kind=trimap: [kernel, iterations] of DVM's recipe
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least("seed", self.seed, 0)
+        layout_name("layout", self.layout)
+
+
+@dataclass
+class FillConfig(Parallel):
+    dataset: Any = MISSING  # the dataset group (dataset=NAME) or a YAML file (dataset=FILE.yaml)
+    out: Optional[str] = None  # the dataset root (default: the dataset config's root)
+    dataset_file: Optional[str] = None  # set by `dataset=FILE.yaml`
+    dry_run: bool = False
+    deep: bool = False  # inspect existing splits with deep validation
+
+
+@dataclass
+class MergeConfig:
+    root: str = MISSING
+    deep: bool = False
+    report: Optional[str] = None
+
+
+@dataclass
+class PreviewConfig:
+    root: str = MISSING
+    out: str = "preview.png"
+    n: int = 16  # samples drawn
+    seed: int = 0
+    split: Optional[str] = None
+    sample: Optional[str] = None
+    layout: Optional[str] = None
+    width: int = 240  # of one panel, in pixels
+
+    def __post_init__(self) -> None:
+        at_least("n", self.n, 1)
+        at_least("seed", self.seed, 0)
+        at_least("width", self.width, 16)
+        layout_name("layout", self.layout)
+
+
+@dataclass
+class StatsConfig:
+    root: str = MISSING
+    output: Output = Output.text
+    n: int = 64  # frames decoded for the matte figures
+    seed: int = 0
+    layout: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        at_least("n", self.n, 1)
+        at_least("seed", self.seed, 0)
+        layout_name("layout", self.layout)
+
+
+@dataclass
+class UnpackConfig:
+    archive: str = MISSING
+    out: str = MISSING
+    overwrite: bool = False
+    max_ratio: float = 1000.0  # uncompressed / compressed per member
+    max_member_gb: float = 16.0
+    max_total_gb: float = 4096.0
+    validate: bool = True  # validate what was unpacked
+    deep: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("max_ratio", "max_member_gb", "max_total_gb"):
+            if getattr(self, name) <= 0:
+                raise HimfmtError(f"{name} must be > 0, not {getattr(self, name):g}")
+
+
+SCHEMAS: dict[str, type] = {
+    "layouts": LayoutsConfig, "demo": DemoConfig, "detect": DetectConfig, "validate": ValidateConfig,
+    "convert": ConvertConfig, "synth": SynthConfig, "masks": MasksConfig, "fill": FillConfig,
+    "merge": MergeConfig, "preview": PreviewConfig, "stats": StatsConfig, "unpack": UnpackConfig,
+}
+# Keys whose values are paths: taken literally (see cli.normalize).
+PATH_KEYS = frozenset({"root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source",
+                       "pairs", "skip_list", "archive", "dataset_file"})
+# Keys that must not be empty when given.
+REQUIRED_PATHS = ("root", "src", "dst", "out", "archive")
+
+RECIPES = {m.NAME: m.Config for m in (image_him, video_him, dvm, people_walk)}
+MASK_PRESETS = {"detector": MaskParams(), "xmem": MaskParams.xmem()}
+
+
+def register() -> None:
+    """Put every schema and group option into Hydra's ConfigStore (idempotent)."""
+    cs = ConfigStore.instance()
+    for command, schema in SCHEMAS.items():
+        cs.store(name=f"{command}_schema", node=schema)
+    for name, cls in RECIPES.items():
+        cs.store(group="recipe", name=name, node=cls)
+    for name, params in MASK_PRESETS.items():
+        cs.store(group="mask", name=name, node=params)
+
+
+def checked(command: str, cfg: DictConfig) -> Any:
+    """The composed config as its schema's objects: runs every range check; paths must not be empty.
+
+    Untyped sections (a fill's dataset config) are the command's own to check:
+    they may hold values that are filled in later (``root: ???``).
+    """
+    for key in REQUIRED_PATHS:
+        if key in cfg and not OmegaConf.is_missing(cfg, key) and cfg[key] is not None and str(cfg[key]) == "":
+            raise HimfmtError(f"{key}= is required (it was given empty)")
+    typed = cfg.copy()
+    for key in cfg:
+        node = cfg._get_node(key)
+        if isinstance(node, DictConfig) and OmegaConf.get_type(node) is dict:
+            typed[key] = {}
+    return OmegaConf.to_object(typed)
+
+
+register()

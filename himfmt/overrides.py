@@ -1,0 +1,118 @@
+"""Check a command's ``key=value`` arguments before Hydra runs it: one line per mistake.
+
+Hydra would print a multi-line error for a typed value it cannot convert,
+and for an unknown key it advises ``+key=value``, which adds a key nobody
+reads (``+dryrun=true`` then ran a real conversion). Here every argument is
+composed against the command's schema first; an unknown key gets the closest
+valid name, a bad value the reason, and new keys (``+key``) are refused.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import ConfigCompositionException, HydraException, OverrideParseException
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+
+def keys_of(cfg: Any, prefix: str = "") -> list[str]:
+    """Every dotted key of a config; a list's items are ``KEY.*``."""
+    out = []
+    if isinstance(cfg, DictConfig):
+        for key in cfg.keys():
+            full = f"{prefix}{key}"
+            out.append(full)
+            if not OmegaConf.is_missing(cfg, str(key)):
+                out += keys_of(cfg._get_node(key), full + ".")
+    elif isinstance(cfg, ListConfig):
+        out.append(prefix + "*")
+    return out
+
+
+def is_known(key: str, known: list[str]) -> bool:
+    parts = key.split(".")
+    return key in known or any(".".join(parts[:i]) + ".*" in known for i in range(1, len(parts)))
+
+
+GROUPS = ("recipe", "mask", "schedule", "dataset")
+
+
+def _compose(command: str, overrides: list[str]) -> DictConfig:
+    if GlobalHydra.instance().is_initialized():
+        return compose(command, overrides)
+    with initialize_config_module("himfmt.conf", version_base="1.3"):
+        return compose(command, overrides)
+
+
+def group_options(group: str) -> list[str]:
+    """The names ``group=`` takes (config files and stored schemas alike)."""
+    if not GlobalHydra.instance().is_initialized():
+        with initialize_config_module("himfmt.conf", version_base="1.3"):
+            return group_options(group)
+    return sorted(GlobalHydra.instance().config_loader().get_group_options(group))
+
+
+def unknown_choice(group: str, value: str) -> str | None:
+    options = group_options(group)
+    if value in options or value in ("null", "None"):
+        return None
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{group}={value} is not a known {group}{hint} (known: {', '.join(options)})"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+def unknown_key(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}=?" if close else ""
+    return f"{key} is not an option of this command{hint} (--help lists them)"
+
+
+def precheck(command: str, args: list[str]) -> str | None:
+    """The first problem with ``args`` (``key=value`` overrides) as one line, or None."""
+    args = [a for a in args if "=" in a or a.startswith("~")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(args)
+    except OverrideParseException as exc:
+        return f"cannot read the arguments: {str(exc).splitlines()[0]}"
+    own = [o for o in parsed if not o.key_or_group.startswith("hydra")]
+    groups = [o.input_line for o in own if o.key_or_group in GROUPS and not o.is_sweep_override()]
+    for o in own:
+        if o.key_or_group in GROUPS and not o.is_sweep_override() and (bad := unknown_choice(o.key_or_group, str(o.value()))):
+            return bad
+    try:
+        known = keys_of(_compose(command, groups))
+    except (HydraException, OmegaConfBaseException) as exc:
+        return _say(exc)
+    for o in own:
+        key = o.key_or_group
+        if key in GROUPS:
+            continue
+        if o.is_add() or o.is_force_add() or not is_known(key, known):
+            return unknown_key(key, known)
+    try:
+        _compose(command, [o.input_line for o in own if not o.is_sweep_override()])
+    except (HydraException, OmegaConfBaseException) as exc:
+        return _say(exc)
+    return None
+
+
+def _say(exc: BaseException) -> str:
+    """One line for a composition error: which argument, and why."""
+    cause = _root_cause(exc)
+    where = str(exc).splitlines()[0]
+    why = str(cause).splitlines()[0]
+    if isinstance(exc, ConfigCompositionException) and where.startswith("Error merging override "):
+        return f"{where[len('Error merging override '):]}: {why}"
+    if "In 'hydra/config'" in where or "Could not load" in where or "Could not find" in where:
+        return why if why != where else where
+    return why if where == why else f"{where}: {why}"
