@@ -25,7 +25,7 @@ def _panning(rng: np.random.Generator, path: Path, n: int, gray_alpha: np.ndarra
 
     path.parent.mkdir(parents=True, exist_ok=True)
     still = kit.background(rng, W + n, H) if gray_alpha is None else None
-    with VideoWriter(path, W, H, alpha=gray_alpha is not None) as vw:
+    with VideoWriter.at_path(path, W, H, alpha=gray_alpha is not None) as vw:
         for i in range(n):
             vw.write(np.roll(gray_alpha, 2 * i, axis=1) if gray_alpha is not None else np.ascontiguousarray(still[:, i:i + W]))
 

@@ -27,7 +27,7 @@ def make_source(root: Path, n: int) -> Path:
     if (clip / "a.mp4").exists():
         return root
     yy, xx = np.mgrid[0:H, 0:W]
-    with VideoWriter(clip / "f.mp4", W, H) as fv, VideoWriter(clip / "a.mp4", W, H, alpha=True) as av_:
+    with VideoWriter.at_path(clip / "f.mp4", W, H) as fv, VideoWriter.at_path(clip / "a.mp4", W, H, alpha=True) as av_:
         for i in range(n):
             cx = 600 + 2 * i
             d = np.hypot((yy - 540) / 1.6, xx - cx)

@@ -22,18 +22,17 @@ import numpy as np
 from .convert_route import HOLDS, Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
-from .io.files import check_output_dir, files_intact, remove_tmp_files, safe_join, write_error
+from .io.files import MODES, RECORD_DIR, OutDir, check_output_dir, files_intact, remove_tmp_files, write_error
 from .io.memory import tune_malloc
 from .io.pool import spawn_pool
 from .io.archive import open_tree
 from .io.tree import Tree
-from .layouts import LAYOUTS, OutFile, OutStream, Planned, WriteOptions, get_layout
+from .layouts import LAYOUTS, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .layouts.dvm_source import PHASES
 from .model import Dataset, FileRef, Sample
 from .shards import shard_slice
-from .write import can_place, write_item_at
+from .write import can_place, write_item
 
-RECORD_DIR = ".himfmt"
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings
 
 
@@ -50,10 +49,16 @@ class Job:
     shard_index: int = 0  # shard k of K converts the sorted samples i with i % K == k
     shard_count: int = 1
 
-    def key(self) -> dict[str, Any]:
-        """What makes two runs the same conversion (workers do not change the output)."""
-        return {"src": self.src, "to": self.to, "mode": self.mode, "frame_step": self.frame_step,
-                "png_alpha": self.png_alpha, "trimap": list(self.trimap) if self.trimap else None}
+    def key(self, plan_digest: str) -> dict[str, Any]:
+        """What makes two runs the same conversion: the options that change the output, and the plan.
+
+        The plan's digest covers every output path and the source file it
+        comes from, relative to the source root: the same dataset moved
+        elsewhere is the same job, another dataset at the same path is not.
+        Workers and shards do not change the output.
+        """
+        return {"to": self.to, "mode": self.mode, "frame_step": self.frame_step, "png_alpha": self.png_alpha,
+                "trimap": list(self.trimap) if self.trimap else None, "plan": plan_digest}
 
 
 @dataclass
@@ -67,6 +72,8 @@ class Summary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (sample, message)
     matte_error: tuple[float, int] | None = None  # mean and max abs difference
     fallback_to_copy: int = 0
+    renamed: int = 0  # samples named <split>_<id> because their splits share one namespace in the target
+    replaced: int = 0  # files of a different earlier conversion removed (overwrite=true)
 
 
 def pick_dataset(src: str, layout: str | None) -> Dataset:
@@ -93,11 +100,98 @@ def split_paths(ds: Dataset, to: str) -> dict[str, str]:
     return out
 
 
+def shared_namespace(ds: Dataset, to: str, paths: dict[str, str]) -> set[str]:
+    """Source splits whose samples land in one namespace of the target together with another split's.
+
+    Their samples are written as ``<split>_<id>``, so that ids repeated
+    across splits (V-HIM60's comp_easy|medium|hard all hold 00000) never
+    meet on one path.
+    """
+    named = get_layout(to).named_splits
+    groups: dict[str, list[str]] = {}
+    for split in ds.splits:
+        groups.setdefault(paths[split] if named else "", []).append(split)
+    return {s for members in groups.values() if len(members) > 1 for s in members}
+
+
 def size_and_sha256(path: str) -> tuple[int, str]:
     """One read gives both (a stat per file cost 3% of a 200,000-file hard-link run)."""
     with open(path, "rb") as f:
         digest = hashlib.file_digest(f, "sha256")
         return f.tell(), digest.hexdigest()
+
+
+def describe(media: Any) -> str:
+    """Where a planned picture comes from, relative to its tree (for the plan digest)."""
+    if isinstance(media, FileRef):
+        return f"{media.path}|{media.frame}|{media.channel}"
+    inputs = getattr(media, "inputs", None)
+    if inputs is not None:
+        return f"{getattr(media.fn, '__name__', 'fn')}(" + ",".join(describe(m) for m in inputs) + ")"
+    return type(media).__name__
+
+
+def item_source(item: Planned) -> str:
+    if isinstance(item, OutStream):
+        return ";".join(describe(m) for m in item.frames)
+    if isinstance(item, OutText):
+        return hashlib.sha256(item.text.encode()).hexdigest()
+    return describe(item.media) + ("|g3" if item.gray3 else "|g" if item.gray else "")
+
+
+@dataclass
+class Plan:
+    """Every output of the whole job (all shards), checked for collisions before anything is written."""
+
+    route: Route
+    samples: list[tuple[str, list[Planned]]]  # key ('<split>/<id>') -> its files, in sorted sample order
+    shard: list[int]  # which of ``samples`` this shard writes
+    digest: str
+    renamed: int = 0
+
+    def paths(self) -> set[str]:
+        return {item.path for _, items in self.samples for item in items}
+
+    def mine(self) -> list[tuple[str, list[Planned]]]:
+        return [self.samples[i] for i in self.shard]
+
+
+def plan(job: Job, ds: Dataset) -> Plan:
+    """The whole write plan; HimfmtError when there is no route or two outputs would share a path."""
+    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs))
+    lay = get_layout(job.to)
+    opts = WriteOptions(alpha_dir=ds.alpha_dir if HOLDS[job.to].multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas"),
+                        png_alpha=job.png_alpha, trimap=job.trimap)
+    paths = split_paths(ds, job.to)
+    prefixed = shared_namespace(ds, job.to, paths)
+    ordered = sorted(ds.samples, key=lambda s: (s.split, s.id))
+    mine = set(shard_slice(list(range(len(ordered))), job.shard_index, job.shard_count))
+    samples: list[tuple[str, list[Planned]]] = []
+    shard: list[int] = []
+    renamed = 0
+    for i, sample in enumerate(ordered):
+        for out in r.apply(sample):
+            if sample.split in prefixed:
+                out.id = f"{sample.split}_{out.id}"
+                renamed += 1
+            if i in mine:
+                shard.append(len(samples))
+            samples.append((f"{sample.split}/{out.id}", lay.plan(out, paths[out.split], opts)))
+    extra = lay.plan_extra(ds, paths) if ds.layout == job.to else []
+    if extra:
+        if job.shard_index == 0:
+            shard.append(len(samples))
+        samples.append(("<dataset>", extra))
+    digest = hashlib.sha256()
+    owner: dict[str, str] = {}
+    for key, items in samples:
+        for item in items:
+            other = owner.setdefault(item.path, key)
+            if other != key:
+                raise HimfmtError(f"two outputs map to one path, {item.path}: from {other} and from {key}; "
+                                  "nothing was written")
+            digest.update(f"{item.path}<{item_source(item)}\n".encode())
+    return Plan(r, samples, shard, digest.hexdigest(), renamed)
 
 
 class Record:
@@ -106,29 +200,31 @@ class Record:
     Each shard appends to its own file (``convert-shardKofN.jsonl``; one
     unsharded run: ``convert.jsonl``) and reads every shard's, so shards share
     an output and a rerun with any shard split resumes from all of them.
+    A record of a different conversion is refused, or with ``overwrite``
+    replaced: its files that the new plan does not write are removed (only
+    files it recorded, with their recorded size), then its record.
     """
 
-    def __init__(self, dst: Path, job: Job) -> None:
+    def __init__(self, out: OutDir, job: Job, plan: Plan, overwrite: bool, summary: Summary) -> None:
+        dst = Path(out.root)
         folder = dst / RECORD_DIR
         name = "convert.jsonl" if job.shard_count == 1 else f"convert-shard{job.shard_index}of{job.shard_count}.jsonl"
-        self.path = folder / name
+        self.rel = f"{RECORD_DIR}/{name}"
         self.done: dict[str, list[list[Any]]] = {}
-        header = {"job": job.key()}
-        for rec in sorted(folder.glob("convert*.jsonl")):
-            lines = rec.read_text().splitlines()
-            first = json.loads(lines[0]) if lines else None
-            if first is not None and first != header:
-                raise HimfmtError(f"holds a different conversion ({rec.name} says {first}); choose another dst= or overwrite=true", str(dst))
-            for line in lines[1:]:
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a kill: that sample is redone
+        key = job.key(plan.digest)
+        for rec in sorted(folder.glob("convert*.jsonl")) if folder.is_dir() else []:
+            first, entries = read_record(rec)
+            if first != key:
+                if not overwrite:
+                    why = "is damaged (its first line is not a job)" if first is None else "is of a different conversion"
+                    raise HimfmtError(f"holds another job's files: {RECORD_DIR}/{rec.name} {why}; "
+                                      "choose another dst= or pass overwrite=true to replace it", str(dst))
+                summary.replaced += remove_stale(dst, entries, plan.paths())
+                rec.unlink()
+                continue
+            for entry in entries:
                 self.done[entry["sample"]] = entry["files"]
-        if not self.path.exists() or not self.path.read_text():
-            folder.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(header) + "\n")
-        self.file = open(self.path, "a")
+        self.file = out.open_append(self.rel, json.dumps({"job": key, "src": str(Path(job.src).resolve())}) + "\n")
 
     def complete(self, dst: Path, key: str) -> bool:
         files = self.done.get(key)
@@ -142,46 +238,60 @@ class Record:
         self.file.close()
 
 
-def _write_sample(args: tuple[Path, list[Planned], str]) -> tuple[list[list[Any]], Counter, str | None]:
+def read_record(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The job of a record (None when its first line is damaged) and its sample entries."""
+    lines = path.read_text(errors="replace").splitlines()
+    first: dict[str, Any] | None = None
+    try:
+        head = json.loads(lines[0]) if lines else None
+        first = head.get("job") if isinstance(head, dict) else None
+    except json.JSONDecodeError:
+        pass
+    entries = []
+    for line in lines[1:]:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by a kill: that sample is redone
+        if isinstance(entry, dict) and "sample" in entry and "files" in entry:
+            entries.append(entry)
+    return first, entries
+
+
+def remove_stale(dst: Path, entries: list[dict[str, Any]], keep: set[str]) -> int:
+    """Remove the files an earlier conversion recorded that the new plan does not write; returns how many."""
+    n = 0
+    for entry in entries:
+        for rel, size, *_ in entry["files"]:
+            if rel in keep:
+                continue
+            path = dst / rel
+            try:
+                if not path.is_symlink() and path.stat().st_size != size:
+                    continue  # not what that run wrote any more: someone else's now
+                path.unlink()
+                n += 1
+            except OSError:
+                continue
+    return n
+
+
+def _write_sample(args: tuple[str, list[Planned], str]) -> tuple[list[list[Any]], Counter, str | None]:
     """Write one sample's files (worker entry point); returns their record entries."""
     dst, items, mode = args
+    out = OutDir.at(dst)
     how: Counter = Counter()
     files: list[list[Any]] = []
     try:
-        root = str(dst)
         for item in items:
-            out = safe_join(root, item.path)
-            used = write_item_at(out, item, mode)
+            used = write_item(out, item, mode)
             how[used] += 1
-            files.append([item.path, *size_and_sha256(out)])
+            files.append([item.path, *size_and_sha256(out.display(item.path))])
             if mode == "hardlink" and used == "copy" and isinstance(item, OutFile) and can_place(item):
                 how["fallback"] += 1
     except BadInputError as exc:
         return files, how, str(exc)
     return files, how, None
-
-
-def plan(job: Job, ds: Dataset) -> tuple[Route, Iterator[tuple[str, list[Planned]]]]:
-    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs))
-    lay = get_layout(job.to)
-    opts = WriteOptions(alpha_dir=ds.alpha_dir if HOLDS[job.to].multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas"),
-                        png_alpha=job.png_alpha, trimap=job.trimap)
-    paths = split_paths(ds, job.to)
-
-    def items() -> Iterator[tuple[str, list[Planned]]]:
-        for sample in shard_samples(ds, job):
-            for out in r.apply(sample):
-                yield f"{out.split}/{out.id}", lay.plan(out, paths[out.split], opts)
-        extra = lay.plan_extra(ds, paths) if ds.layout == job.to and job.shard_index == 0 else []
-        if extra:
-            yield "<dataset>", extra
-
-    return r, items()
-
-
-def shard_samples(ds: Dataset, job: Job) -> list[Sample]:
-    """This shard's samples: every ``shard_count``-th of the samples sorted by split and id."""
-    return shard_slice(sorted(ds.samples, key=lambda s: (s.split, s.id)), job.shard_index, job.shard_count)
 
 
 def _bytes_of(item: Planned) -> int:
@@ -212,35 +322,35 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring."""
     if job.to not in LAYOUTS:
         get_layout(job.to)  # raises the clear 'unknown layout' error
-    if job.mode not in ("copy", "hardlink", "symlink"):
+    if job.mode not in MODES:
         raise HimfmtError(f"mode must be copy, hardlink or symlink, not {job.mode!r}")
     ds = pick_dataset(job.src, from_layout)
     if ds.tree.is_archive and job.mode != "copy":
         raise HimfmtError(f"mode={job.mode} is impossible from an archive (there is no file on disk to link to); use mode=copy", job.src)
     dst = Path(job.dst).resolve()
     src_root = str(Path(job.src).resolve())
-    resuming = any((dst / RECORD_DIR).glob("convert*.jsonl"))
+    resuming = any((dst / RECORD_DIR).glob("convert*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
     check_output_dir(dst, overwrite or resuming, [src_root])
-    r, items = plan(job, ds)  # raises before anything is written when there is no route
-    summary = Summary(r, ds)
+    p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
+    summary = Summary(p.route, ds, renamed=p.renamed)
+    todo = p.mine()
     if dry_run:
-        for _, planned in items:
+        for _, planned in todo:
             summary.samples += 1
             for item in planned:
                 summary.files["stream" if isinstance(item, OutStream) else ("place" if isinstance(item, OutFile) and can_place(item) else "encode")] += 1
                 summary.bytes += _bytes_of(item)
         return summary
+    out = OutDir.at(dst)
     try:
-        dst.mkdir(parents=True, exist_ok=True)
         remove_tmp_files(dst)
-        record = Record(dst, job)
     except OSError as exc:
-        raise write_error(exc, dst / RECORD_DIR) from None
+        raise write_error(exc, dst) from None
+    record = Record(out, job, p, overwrite, summary)
     lossy_mattes: list[tuple[Any, str]] = []
 
     def pending() -> Iterator[tuple[str, list[Planned]]]:
-        """Samples still to write, planned lazily so workers start while planning goes on."""
-        for key, planned in items:
+        for key, planned in todo:
             summary.samples += 1
             if record.complete(dst, key):
                 summary.skipped += 1
@@ -250,14 +360,11 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
                                     if isinstance(i, OutFile) and i.gray and not can_place(i) and i.path.endswith(".jpg"))
             yield key, planned
 
-    todo = pending()
-    total = len(shard_samples(ds, job))
-    advance = progress(total)
+    advance = progress(len(todo))
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         tune_malloc()
-        results = _run(todo, dst, job, total)
-        for key, (files, how, error) in results:
+        for key, (files, how, error) in _run(pending(), str(dst), job, len(todo)):
             summary.files.update(how)
             summary.bytes += sum(f[1] for f in files)
             if error:
@@ -278,13 +385,13 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temporary files
 
 
-def _keyed(args: tuple[str, Path, list[Planned], str]) -> tuple[str, tuple[list, Counter, str | None]]:
+def _keyed(args: tuple[str, str, list[Planned], str]) -> tuple[str, tuple[list, Counter, str | None]]:
     key, dst, planned, mode = args
     return key, _write_sample((dst, planned, mode))
 
 
 def _run(
-    todo: Iterator[tuple[str, list[Planned]]], dst: Path, job: Job, n: int
+    todo: Iterator[tuple[str, list[Planned]]], dst: str, job: Job, n: int
 ) -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:
     """Write samples as they are planned; results come back in order, with their keys."""
     jobs = ((key, dst, planned, job.mode) for key, planned in todo)

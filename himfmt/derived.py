@@ -17,7 +17,7 @@ import cv2
 from .convert_route import HOLDS
 from .errors import BadInputError, HimfmtError
 from .io import images
-from .io.files import atomic_write
+from .io.files import OutDir
 from .io.pool import spawn_pool
 from .layouts.base import ALPHA_DIR_NAMES, TRIMAP_DIR, mask_path
 from .masks import Degradation, MaskParams, degrade, mask_rng, series, trimap
@@ -132,7 +132,7 @@ def _make(args: tuple[list[Item], Spec, bool]) -> Result:
             else:
                 t = trimap(matte, *spec.trimap)
                 data = images.encode_jpeg(cv2.cvtColor(t, cv2.COLOR_GRAY2RGB)) if item.gray3_jpeg else images.encode_png(t)
-            atomic_write(dst, data)
+            OutDir.at(item.matte.tree.root).write_bytes(item.dst, data)
             res.written += 1
         except BadInputError as exc:
             res.failed.append((item.matte.where, str(exc)))

@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 
 from . import console
 from .errors import HimfmtError
-from .io.files import atomic_write
+from .io.files import RECORD_DIR, atomic_write
 
-RECORD_DIR = ".himfmt"
 # Set by ShardCallback.on_multirun_end in the launching process: the sweep's exit code.
 SWEEP_EXIT: list[int] = []
 
@@ -83,7 +82,7 @@ def merge_records(out: Path) -> Merged:
             entries = _jsonl(f)
             if entries and "job" in entries[0]:  # convert records start with the job line
                 header = header or entries[0]
-                if entries[0] != header:
+                if entries[0].get("job") != header.get("job"):
                     raise HimfmtError("shard records of different conversions in one output; not merged", str(f))
                 entries = entries[1:]
             lines += entries

@@ -7,22 +7,30 @@ an archive whose total is over the limit. Members are then streamed to a
 temporary name and renamed into place. A member that inflates past its
 declared size (a bomb that lies in its header) is cut off there: zipfile's
 stream stops at the declared size, whose CRC then fails, and the bytes are
-counted here as well. Every member's CRC is checked at the end of its stream. A rerun keeps the files already
-there with their declared size and unpacks the rest.
+counted here as well. Every member's CRC is checked at the end of its stream.
+``<out>/.himfmt/unpack.json`` names the archive: a rerun into that folder is
+a resume, which keeps a file only when its size and CRC-32 match the member
+(so a newer release with a changed member of the same size is not left
+stale) and unpacks the rest. A non-empty folder without that record is
+refused unless ``overwrite=true``.
 """
 from __future__ import annotations
 
+import json
 import os
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .errors import HimfmtError
 from .io.archive import ZipTree
-from .io.files import ensure_parent, safe_join, tmp_name, write_error
+from .io.files import RECORD_DIR, OutDir, check_rel, write_error
 
 CHUNK = 1 << 20
+RECORD = f"{RECORD_DIR}/unpack.json"  # which archive was unpacked here: a rerun is a resume
 
 
 @dataclass
@@ -58,31 +66,53 @@ def check(tree: ZipTree, limits: Limits) -> list[str]:
     return problems
 
 
-def _extract(tree: ZipTree, rel: str, info: zipfile.ZipInfo, dst: str) -> int:
-    """Stream one member to ``dst`` through a temporary name; returns its size."""
-    ensure_parent(dst)
-    tmp = tmp_name(dst)
+def _extract(tree: ZipTree, rel: str, info: zipfile.ZipInfo, out: OutDir) -> int:
+    """Stream one member to ``rel`` of ``out`` through a temporary name; returns its size."""
+    pending = out.open_pending(rel)
     n = 0
     try:
-        with tree.open(rel) as src, open(tmp, "wb") as out:
+        with tree.open(rel) as src:
             while chunk := src.read(CHUNK):
                 n += len(chunk)
                 if n > info.file_size:
                     raise HimfmtError(f"inflates past its declared {info.file_size:,} bytes (a zip bomb); cut off", tree.abspath(rel))
-                out.write(chunk)
+                pending.file.write(chunk)
         if n != info.file_size:
             raise HimfmtError(f"holds {n:,} bytes, its header declares {info.file_size:,}", tree.abspath(rel))
-        os.replace(tmp, dst)
     except zipfile.BadZipFile as exc:  # the CRC check at the end of the stream, or a damaged member
-        tmp.unlink(missing_ok=True)
+        pending.abort()
         raise HimfmtError(f"member is corrupt ({exc})", tree.abspath(rel)) from None
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise write_error(exc, dst) from None
+        pending.abort()
+        raise write_error(exc, out.display(rel)) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        pending.abort()
         raise
+    pending.commit()
     return n
+
+
+def matches_member(path: str, info: zipfile.ZipInfo) -> bool:
+    """The file at ``path`` is a regular file with the member's size and CRC-32 (what a resume may keep)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != info.file_size:
+            return False
+        crc = 0
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                crc = zlib.crc32(chunk, crc)
+        return crc == info.CRC
+    except OSError:
+        return False
+
+
+def unpacked_before(out: Path, archive: Path) -> bool:
+    """``out`` holds the record of unpacking an archive of this name (so a run there is a resume)."""
+    try:
+        return json.loads((out / RECORD).read_text()).get("archive") == archive.name
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def unpack(tree: ZipTree, out: Path, limits: Limits,
@@ -93,15 +123,17 @@ def unpack(tree: ZipTree, out: Path, limits: Limits,
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise HimfmtError("refusing to unpack, nothing was written:\n  " + "\n  ".join(problems[:20]) + more, str(tree.archive))
     members = tree.members()
+    target = OutDir.at(out)
+    target.write_bytes(RECORD, json.dumps({"archive": Path(tree.archive).name}).encode())
     advance = progress(sum(info.file_size for _, info in members))
     result = Unpacked()
     for rel, info in members:
-        dst = safe_join(str(out), rel)  # the names were checked; this refuses anything else escaping
+        check_rel(rel)  # the names were checked; this refuses anything else escaping
         try:
-            if os.path.exists(dst) and os.path.getsize(dst) == info.file_size:
+            if matches_member(target.display(rel), info):
                 result.kept += 1
             else:
-                result.bytes += _extract(tree, rel, info, dst)
+                result.bytes += _extract(tree, rel, info, target)
                 result.written += 1
         except HimfmtError as exc:
             result.failed.append((rel, str(exc)))

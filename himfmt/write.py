@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .io import images
-from .io.files import atomic_write, safe_join
+from .io.files import OutDir
 from .io.video import StreamInfo, VideoWriter
 from .layouts import OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .model import Dataset, FileRef, Sample
@@ -54,17 +54,17 @@ def encode_media(f: OutFile, quality: int = 95) -> bytes:
     return images.encode(arr, _suffix(f.path), quality)
 
 
-def write_stream(dst: Path, s: OutStream, mode: str) -> str:
+def write_stream(out: OutDir, s: OutStream, mode: str) -> str:
     if can_place_stream(s):
         first = s.frames[0]
         assert isinstance(first, FileRef)
-        return first.tree.copy_to(first.path, dst, mode)
+        return first.tree.copy_to(first.path, out, s.path, mode)
     writer: VideoWriter | None = None
     try:
         for m in s.frames:
             arr = m.read_gray() if s.gray else m.read_rgb()
             if writer is None:
-                writer = VideoWriter(dst, arr.shape[1], arr.shape[0], s.fps, alpha=s.gray)
+                writer = VideoWriter(out, s.path, arr.shape[1], arr.shape[0], s.fps, alpha=s.gray)
             writer.write(arr)
     except BaseException:
         if writer is not None:
@@ -75,23 +75,18 @@ def write_stream(dst: Path, s: OutStream, mode: str) -> str:
     return "encode"
 
 
-def write_item(out: str | Path, item: Planned, mode: str = "copy", quality: int = 95) -> str:
-    """Write one planned file or stream; returns how ('copy', 'hardlink', 'symlink', 'encode')."""
-    return write_item_at(safe_join(out, item.path), item, mode, quality)
-
-
-def write_item_at(dst: str, item: Planned, mode: str = "copy", quality: int = 95) -> str:
-    """``write_item`` with the output path already joined (the conversion hot path)."""
+def write_item(out: OutDir, item: Planned, mode: str = "copy", quality: int = 95) -> str:
+    """Write one planned file or stream below ``out``; returns how ('copy', 'hardlink', 'symlink', 'encode')."""
     if isinstance(item, OutStream):
-        return write_stream(Path(dst), item, mode)
+        return write_stream(out, item, mode)
     if isinstance(item, OutText):
-        atomic_write(dst, item.text.encode())
+        out.write_bytes(item.path, item.text.encode())
         return "encode"
     if can_place(item):
         m = item.media
         assert isinstance(m, FileRef)
-        return m.tree.copy_to(m.path, dst, mode)
-    atomic_write(dst, encode_media(item, quality))
+        return m.tree.copy_to(m.path, out, item.path, mode)
+    out.write_bytes(item.path, encode_media(item, quality))
     return "encode"
 
 
@@ -106,7 +101,7 @@ def write_samples(
     """Write ``samples`` into ``out`` as ``layout``; returns the number of files written."""
     lay = get_layout(layout)
     opts = opts or WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas")
-    root = Path(out)
+    root = OutDir.at(out)
     n = 0
     for sample in samples:
         split_path = (split_paths or {}).get(sample.split, sample.split)
@@ -123,6 +118,6 @@ def write_dataset(
     """Write a whole dataset: its samples, then what belongs to the dataset itself."""
     n = write_samples(layout, dataset.samples, out, opts, split_paths, mode)
     for item in get_layout(layout).plan_extra(dataset, split_paths or {}):
-        write_item(Path(out), item, mode)
+        write_item(OutDir.at(out), item, mode)
         n += 1
     return n

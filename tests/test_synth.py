@@ -127,20 +127,3 @@ def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int
 def test_killed_run_resumes_to_identical_output(inputs, tmp_path):
     hhm, bg = inputs
     kill_and_resume([f"hhm={hhm}", f"bg={bg}", "n=300"], tmp_path, 300, 20)
-
-
-def test_tmp_cleanup_spares_live_writers(tmp_path):
-    import subprocess
-
-    from himfmt.io.files import HOST, remove_tmp_files, tmp_name
-
-    live = tmp_name(tmp_path / "a.png")  # this process: alive
-    live.write_bytes(b"x")
-    dead_proc = subprocess.Popen(["true"])
-    dead_proc.wait()
-    dead = tmp_path / f".b.png.himfmt-{HOST}-{dead_proc.pid}-deadbeef.tmp"
-    dead.write_bytes(b"x")
-    other_host = tmp_path / f".c.png.himfmt-elsewhere-{dead_proc.pid}-deadbeef.tmp"
-    other_host.write_bytes(b"x")
-    assert remove_tmp_files(tmp_path) == 1
-    assert live.exists() and not dead.exists() and other_host.exists()

@@ -117,7 +117,7 @@ def alphas(n: int, w: int = 64, h: int = 48) -> list[np.ndarray]:
 
 def write_mp4(path: Path, frames: list[np.ndarray], gray: bool) -> Path:
     h, w = frames[0].shape[:2]
-    with VideoWriter(path, w, h, alpha=gray) as vw:
+    with VideoWriter.at_path(path, w, h, alpha=gray) as vw:
         for f in frames:
             vw.write(f)
     return path

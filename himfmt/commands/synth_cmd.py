@@ -18,7 +18,8 @@ from ..layouts.dvm_pairs import parse_pairs
 from ..model import Dataset, FileRef
 from ..synth import dvm, image_him, people_walk, video_him
 from ..synth.backgrounds import Background, load_backgrounds
-from ..synth.runner import RECORD_DIR, Plan, Recipe, Result, run as run_plan
+from ..io.files import RECORD_DIR
+from ..synth.runner import Plan, Recipe, Result, run as run_plan
 
 SUMMARY = "make samples with a published recipe: recipe=image_him|video_him|dvm|people_walk out=DIR [n=N] [seed=S]"
 

@@ -10,7 +10,7 @@ from .. import console
 from ..errors import HimfmtError
 from ..io.archive import ZipTree, is_archive
 from ..io.files import check_output_dir, remove_tmp_files
-from ..unpack import Limits, unpack
+from ..unpack import Limits, unpack, unpacked_before
 from ..validate import validate
 from ..validate.report import render
 
@@ -24,7 +24,7 @@ def run(cfg: DictConfig) -> int:
         raise HimfmtError("not a .zip archive (or a .zNN part of one)", str(archive))
     tree = ZipTree(archive)
     out = Path(str(cfg.out)).resolve()
-    resuming = out.is_dir() and any(out.iterdir())
+    resuming = unpacked_before(out, archive)
     check_output_dir(out, bool(cfg.overwrite) or resuming, [str(p) for p in tree.parts])
     if resuming:
         remove_tmp_files(out)

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import BadInputError, HimfmtError
-from .files import atomic_write
+from .files import OutDir
 from .tree import Entry, Tree
 
 SEP = "!/"  # archive path ! member, in messages
@@ -247,10 +247,10 @@ class ZipTree(Tree):
         """Every member that may be used, by its path under the root."""
         return sorted(self._members.items())
 
-    def copy_to(self, rel: str, dst: str | os.PathLike[str], mode: str = "copy") -> str:
+    def copy_to(self, rel: str, out: OutDir, dst: str, mode: str = "copy") -> str:
         if mode != "copy":
             raise HimfmtError(f"mode={mode} is impossible from an archive (nothing to link to); use mode=copy", self.abspath(rel))
-        atomic_write(dst, self.read_bytes(rel))
+        out.write_bytes(dst, self.read_bytes(rel))
         return "copy"
 
 

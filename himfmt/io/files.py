@@ -1,141 +1,58 @@
-"""Safe writing: every file appears under its final name complete or not at all."""
+"""Safe writing: every file appears under its final name complete or not at all, and only inside its output.
+
+Everything himfmt writes below an output root goes through :class:`OutDir`:
+
+- Folders are opened one component at a time relative to their parent's
+  descriptor with ``O_NOFOLLOW``, and files are created and renamed relative
+  to that descriptor, so a link anywhere inside the output (``dst/images ->
+  elsewhere``) is never followed: the write stops with one line naming it.
+  A link at a file's final name is replaced, never written through.
+- Each file is written under a short temporary name in its own folder
+  (``.hf-<writer>-<n>.tmp``, about 25 bytes, so a final name near the
+  255-byte limit still fits) and renamed into place.
+- Each writing process holds an ``flock`` on its own file in
+  ``<root>/.himfmt/writers/``. The kernel drops it when the process dies
+  (a zombie holds no lock), so :func:`remove_tmp_files` can tell the
+  temporary files of a killed run from those of a live writer on any host
+  that shares the file system's locks.
+- A hard link whose final name already is the same file is left alone: a
+  rename between two links of one inode does nothing, and would leave the
+  temporary name behind.
+"""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
-import shutil
-import socket
-import uuid
+import re
+import secrets
+import stat
+from collections import OrderedDict
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
-from ..errors import HimfmtError
+from ..errors import BadInputError, HimfmtError
+
+RECORD_DIR = ".himfmt"  # himfmt's own folder in an output: job records, writer locks, sweep logs
+WRITERS = RECORD_DIR + "/writers"
+TMP = re.compile(r"\.hf-([0-9a-f]{10})-\d+\.tmp")
+MODES = ("copy", "hardlink", "symlink")
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_DIRS = 64  # folder descriptors kept open per output
 
 
 def safe_join(root: str | os.PathLike[str], rel: str) -> str:
     """``root/rel``, refusing relative paths that would leave ``root``."""
+    check_rel(rel)
+    return os.path.join(root, rel)
+
+
+def check_rel(rel: str) -> None:
     if not rel or rel[0] in "/\\" or (len(rel) > 1 and rel[1] == ":"):
         raise HimfmtError("absolute or empty path is not allowed here", rel)
     if ".." in rel.replace("\\", "/").split("/"):
         raise HimfmtError("path escapes its root ('..')", rel)
-    return os.path.join(root, rel)
-
-
-_made_dirs: set[str] = set()
-
-
-def ensure_parent(path: str, fresh: bool = False) -> None:
-    """Create the parent folder once per process (writing 200,000 files, mkdir was 10%)."""
-    parent = os.path.dirname(path)
-    if fresh or parent not in _made_dirs:
-        os.makedirs(parent, exist_ok=True)
-        _made_dirs.add(parent)
-
-
-HOST = socket.gethostname().replace("-", "_")
-
-
-def tmp_name(dst: str | Path) -> Path:
-    """A hidden sibling name that says which host and process is writing it."""
-    dst = Path(dst)
-    return dst.with_name(f".{dst.name}.himfmt-{HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-
-
-def _writer_gone(name: str) -> bool:
-    """True when the temporary file's writer ran on this host and is no longer alive."""
-    try:
-        host, pid, _ = name[: -len(".tmp")].rsplit(".himfmt-", 1)[1].rsplit("-", 2)
-        if host != HOST:
-            return False  # another machine's (e.g. another shard on a cluster): not ours to judge
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, PermissionError, IndexError):
-        return False
-    return False
-
-
-def is_tmp_name(name: str) -> bool:
-    return name.startswith(".") and name.endswith(".tmp") and ".himfmt-" in name
-
-
-def remove_tmp_files(root: str | Path) -> int:
-    """Delete temporary files that killed runs on this host left under ``root``.
-
-    Files of live writers (another shard writing into the same output) are kept.
-    """
-    n = 0
-    for folder, _, names in os.walk(root):
-        for name in names:
-            if is_tmp_name(name) and _writer_gone(name):
-                os.unlink(os.path.join(folder, name))
-                n += 1
-    return n
-
-
-def atomic_write(dst: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``dst`` through a temporary name and a rename."""
-    dst = str(dst)
-    ensure_parent(dst, fresh=True)
-    tmp = tmp_name(dst)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dst)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise write_error(exc, dst) from None
-    except BaseException:  # interrupted: leave no temporary file behind
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def place(src: str, dst: str | Path, mode: str = "copy") -> str:
-    """Put the file ``src`` at ``dst`` by copy, hard link or symlink; atomic.
-
-    A link is created under its final name directly (creating a link is atomic);
-    only when that name exists already does it go through a temporary name and
-    a rename. Returns the mode actually used: a hard link across file systems
-    falls back to a copy (and the caller reports it).
-    """
-    dst = str(dst)
-    if mode not in ("copy", "hardlink", "symlink"):
-        raise HimfmtError(f"unknown mode {mode!r} (copy, hardlink or symlink)")
-    for attempt in (0, 1):
-        try:
-            ensure_parent(dst, fresh=attempt == 1)
-            if mode == "hardlink":
-                os.link(src, dst)
-            elif mode == "symlink":
-                os.symlink(os.path.abspath(src), dst)
-            else:
-                break
-            return mode
-        except FileExistsError:
-            break
-        except FileNotFoundError:
-            if attempt or not os.path.exists(src):
-                raise write_error(FileNotFoundError(errno.ENOENT, "source file vanished"), Path(src)) from None
-        except OSError as exc:
-            if mode == "hardlink" and exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                mode = "copy"
-                break
-            raise write_error(exc, Path(dst)) from None
-    tmp = tmp_name(dst)
-    try:
-        if mode == "hardlink":
-            os.link(src, tmp)
-        elif mode == "symlink":
-            os.symlink(os.path.abspath(src), tmp)
-        else:
-            shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise write_error(exc, Path(dst)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return mode
 
 
 def write_error(exc: OSError, dst: str | Path) -> HimfmtError:
@@ -146,8 +63,351 @@ def write_error(exc: OSError, dst: str | Path) -> HimfmtError:
         errno.EPERM: "operation not permitted (read-only or immutable destination?)",
         errno.EROFS: "read-only file system",
         errno.EFBIG: "file too large for this file system or limit (disk full?)",
+        errno.ENAMETOOLONG: "file name too long for this file system",
     }
     return HimfmtError(f"cannot write: {reasons.get(exc.errno or 0, exc.strerror or str(exc))}", str(dst))
+
+
+def open_regular(path: str) -> int:
+    """A read descriptor of ``path``, only if it is a regular file (a FIFO or device never blocks us)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise BadInputError(f"cannot read ({exc.strerror})", path) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BadInputError("not a regular file (a FIFO, socket or device is never read)", path)
+    return fd
+
+
+class Pending:
+    """A file being written under its temporary name: ``commit()`` renames it into place."""
+
+    def __init__(self, out: "OutDir", rel: str) -> None:
+        self.out, self.rel = out, rel
+        parent, _, self.name = rel.rpartition("/")
+        self.dfd = out.dir_fd(parent)
+        self.tmp = out.tmp_name()
+        try:
+            fd = os.open(self.tmp, _NEW_FILE, 0o666, dir_fd=self.dfd)
+        except OSError as exc:
+            raise write_error(exc, out.display(rel)) from None
+        self.file: BinaryIO = os.fdopen(fd, "w+b")
+
+    def commit(self) -> None:
+        try:
+            self.file.close()
+            self.out.rename(self.dfd, self.tmp, self.name, self.rel)
+        except OSError as exc:
+            self.abort()
+            raise write_error(exc, self.out.display(self.rel)) from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.tmp, dir_fd=self.dfd)
+        except OSError:
+            pass
+
+
+class OutDir:
+    """An output root; every write below it goes through folder descriptors (see the module docstring).
+
+    One instance per root and process (:meth:`at`); workers make their own.
+    ``register=False`` is for a single user-named file (a report): no writer
+    lock, so nothing is added beside it.
+    """
+
+    _cache: dict[tuple[str, int, bool], "OutDir"] = {}
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str], register: bool = True) -> "OutDir":
+        key = (os.path.abspath(root), os.getpid(), register)
+        hit = cls._cache.get(key)
+        if hit is None or not hit.alive():
+            hit = cls._cache[key] = cls(key[0], register)
+        return hit
+
+    def __init__(self, root: str, register: bool = True) -> None:
+        self.root, self.register = root, register
+        try:
+            os.makedirs(root, exist_ok=True)
+            self.fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise write_error(exc, root) from None
+        self._dirs: OrderedDict[str, int] = OrderedDict()
+        self.token: str | None = None
+        self._lock: int | None = None
+        self._n = 0
+
+    def alive(self) -> bool:
+        """False once the root folder was removed or replaced (a test or a user deleting the output)."""
+        try:
+            a, b = os.fstat(self.fd), os.stat(self.root)
+        except OSError:
+            return False
+        return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+    def display(self, rel: str) -> str:
+        return os.path.join(self.root, rel) if rel else self.root
+
+    def dir_fd(self, rel: str) -> int:
+        """The descriptor of folder ``rel``, made as needed; a link or a file in the way stops the write."""
+        if not rel:
+            return self.fd
+        hit = self._dirs.get(rel)
+        if hit is not None:
+            self._dirs.move_to_end(rel)
+            return hit
+        check_rel(rel)
+        parent, _, name = rel.rpartition("/")
+        fd = self._open_child(self.dir_fd(parent), name, rel)
+        self._dirs[rel] = fd
+        if len(self._dirs) > _OPEN_DIRS:
+            os.close(self._dirs.popitem(last=False)[1])
+        return fd
+
+    def _open_child(self, pfd: int, name: str, rel: str) -> int:
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=pfd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._in_the_way(pfd, name, rel, exc) from None
+        try:
+            os.mkdir(name, 0o777, dir_fd=pfd)
+        except FileExistsError:
+            pass  # another worker made it just now
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=pfd)
+        except OSError as exc:
+            raise self._in_the_way(pfd, name, rel, exc) from None
+
+    def _in_the_way(self, pfd: int, name: str, rel: str, exc: OSError) -> HimfmtError:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            try:
+                is_link = stat.S_ISLNK(os.stat(name, dir_fd=pfd, follow_symlinks=False).st_mode)
+            except OSError:
+                is_link = False
+            if is_link:
+                return HimfmtError("is a link inside the output; himfmt never writes through a link "
+                                   "(remove it, or choose another output)", self.display(rel))
+            return HimfmtError("is a file where a folder must go", self.display(rel))
+        return write_error(exc, self.display(rel))
+
+    def tmp_name(self) -> str:
+        if self.token is None:
+            self.token = secrets.token_hex(5)
+            if self.register:
+                self._hold_lock()
+        self._n += 1
+        return f".hf-{self.token}-{self._n}.tmp"
+
+    def _hold_lock(self) -> None:
+        """Create and lock this process's writer file; the lock lives as long as the process."""
+        assert self.token is not None
+        wfd = self.dir_fd(WRITERS)
+        try:
+            fd = os.open(self.token, _NEW_FILE, 0o644, dir_fd=wfd)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise write_error(exc, self.display(f"{WRITERS}/{self.token}")) from None
+        self._lock = fd
+
+    def rename(self, dfd: int, tmp: str, name: str, rel: str) -> None:
+        try:
+            os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except IsADirectoryError:
+            raise HimfmtError("is a folder where a file must go", self.display(rel)) from None
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        p = Pending(self, rel)
+        try:
+            p.file.write(data)
+        except OSError as exc:
+            p.abort()
+            raise write_error(exc, self.display(rel)) from None
+        except BaseException:
+            p.abort()
+            raise
+        p.commit()
+
+    def open_append(self, rel: str, header: str = "") -> TextIO:
+        """A record file to append lines to (``header`` starts a new one); never through a link."""
+        parent, _, name = rel.rpartition("/")
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                         dir_fd=self.dir_fd(parent))
+            f = os.fdopen(fd, "a")
+            if header and os.fstat(fd).st_size == 0:
+                f.write(header)
+                f.flush()
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+        return f
+
+    def open_pending(self, rel: str) -> Pending:
+        """A file object to stream into; call ``commit()`` when complete, ``abort()`` otherwise."""
+        return Pending(self, rel)
+
+    def place(self, src: str, rel: str, mode: str = "copy") -> str:
+        """Put the file ``src`` at ``rel`` by copy, hard link or symlink; returns the mode used.
+
+        A hard link across file systems falls back to a copy (the caller reports it).
+        """
+        if mode not in MODES:
+            raise HimfmtError(f"unknown mode {mode!r} (copy, hardlink or symlink)")
+        parent, _, name = rel.rpartition("/")
+        dfd = self.dir_fd(parent)
+        if mode == "hardlink" and not self._link(src, dfd, name, rel):
+            mode = "copy"
+        elif mode == "symlink":
+            self._symlink(src, dfd, name, rel)
+        if mode == "copy":
+            self._copy(src, rel)
+        return mode
+
+    def _link(self, src: str, dfd: int, name: str, rel: str) -> bool:
+        """Hard-link ``src``; False when links are impossible here (then the caller copies)."""
+        try:
+            s = os.stat(src)
+        except OSError as exc:
+            raise BadInputError(f"cannot read ({exc.strerror})", src) from None
+        if not stat.S_ISREG(s.st_mode):
+            raise BadInputError("not a regular file (a FIFO, socket or device is never read)", src)
+        try:
+            d = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if (d.st_dev, d.st_ino) == (s.st_dev, s.st_ino):
+                return True  # already this very file
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+        try:
+            os.link(src, name, dst_dir_fd=dfd)
+            return True
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                return False
+            raise write_error(exc, self.display(rel)) from None
+        tmp = self.tmp_name()
+        try:
+            os.link(src, tmp, dst_dir_fd=dfd)
+            self.rename(dfd, tmp, name, rel)
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+        finally:
+            try:  # still there when the final name became the same inode meanwhile (a concurrent run)
+                os.unlink(tmp, dir_fd=dfd)
+            except OSError:
+                pass
+        return True
+
+    def _symlink(self, src: str, dfd: int, name: str, rel: str) -> None:
+        target = os.path.abspath(src)
+        try:
+            os.symlink(target, name, dir_fd=dfd)
+            return
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+        tmp = self.tmp_name()
+        try:
+            os.symlink(target, tmp, dir_fd=dfd)
+            self.rename(dfd, tmp, name, rel)
+        except OSError as exc:
+            try:
+                os.unlink(tmp, dir_fd=dfd)
+            except OSError:
+                pass
+            raise write_error(exc, self.display(rel)) from None
+
+    def _copy(self, src: str, rel: str) -> None:
+        fd = open_regular(src)
+        try:
+            p = Pending(self, rel)
+            try:
+                out = p.file.fileno()
+                while os.sendfile(out, fd, None, 1 << 24):
+                    pass
+            except OSError as exc:
+                p.abort()
+                raise write_error(exc, self.display(rel)) from None
+            except BaseException:
+                p.abort()
+                raise
+            p.commit()
+        finally:
+            os.close(fd)
+
+
+def atomic_write(dst: str | Path, data: bytes) -> None:
+    """Write one user-named file (a report, a preview) through a temporary name and a rename."""
+    dst = os.path.abspath(dst)
+    OutDir.at(os.path.dirname(dst), register=False).write_bytes(os.path.basename(dst), data)
+
+
+def is_tmp_name(name: str) -> bool:
+    return TMP.fullmatch(name) is not None
+
+
+def _writer_alive(folder: str, token: str) -> bool:
+    """Whether the writer ``token`` still holds its lock; its file is in ``.himfmt/writers`` of an ancestor."""
+    here = folder
+    while True:
+        lock = os.path.join(here, WRITERS, token)
+        try:
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            up = os.path.dirname(here)
+            if up == here:
+                return False  # no writer file anywhere: nobody is writing it
+            here = up
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        try:
+            os.unlink(lock)  # its writer is gone
+        except OSError:
+            pass
+        return False
+
+
+def remove_tmp_files(root: str | Path) -> int:
+    """Delete the temporary files that dead writers left under ``root``; live writers' are kept."""
+    n = 0
+    verdict: dict[str, bool] = {}
+    for folder, dirs, names in os.walk(root):
+        for name in names + dirs:  # a temporary symlink to a folder is listed with the folders
+            m = TMP.fullmatch(name)
+            if not m:
+                continue
+            token = m.group(1)
+            if token not in verdict:
+                verdict[token] = _writer_alive(folder, token)
+            if not verdict[token]:
+                try:
+                    os.unlink(os.path.join(folder, name))
+                    n += 1
+                except OSError:
+                    pass
+        dirs[:] = [d for d in dirs if not TMP.fullmatch(d)]
+    return n
 
 
 def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: list[str] = ()) -> Path:
@@ -160,7 +420,7 @@ def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: list
     if path.exists() and not path.is_dir():
         raise HimfmtError("output exists and is not a directory", str(path))
     # himfmt's own folder (records, sweep logs) does not make an output "not empty".
-    if path.exists() and any(p.name != ".himfmt" for p in path.iterdir()) and not overwrite:
+    if path.exists() and any(p.name != RECORD_DIR for p in path.iterdir()) and not overwrite:
         raise HimfmtError("output directory is not empty (pass overwrite=true to write into it)", str(path))
     return path
 

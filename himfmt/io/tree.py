@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ..errors import HimfmtError
+
+if TYPE_CHECKING:
+    from .files import OutDir
 
 
 class Entry(NamedTuple):
@@ -129,8 +132,6 @@ class Tree:
     def file_size(self, rel: str) -> int:
         return os.stat(self.abspath(rel)).st_size
 
-    def copy_to(self, rel: str, dst: str | os.PathLike[str], mode: str = "copy") -> str:
-        """Put file ``rel`` at ``dst`` unchanged (copy, hard link or symlink); returns the mode used."""
-        from .files import place
-
-        return place(self.abspath(rel), dst, mode)
+    def copy_to(self, rel: str, out: "OutDir", dst: str, mode: str = "copy") -> str:
+        """Put file ``rel`` at ``dst`` of ``out`` unchanged (copy, hard link or symlink); returns the mode used."""
+        return out.place(self.abspath(rel), dst, mode)

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
-from .files import tmp_name, write_error
+from .files import OutDir, write_error
 from .images import ImageInfo, check_pixels
 
 if TYPE_CHECKING:
@@ -211,15 +211,16 @@ def planar_frame(planes: list[np.ndarray], fmt: str, width: int, height: int) ->
 class VideoWriter:
     """Encode frames one by one into ``dst``; the file appears only when complete."""
 
-    def __init__(self, dst: Path, width: int, height: int, fps: float = 25.0, alpha: bool = False, crf: int = 18) -> None:
-        self.dst, self.alpha = dst, alpha
+    def __init__(self, out: OutDir, rel: str, width: int, height: int, fps: float = 25.0, alpha: bool = False,
+                 crf: int = 18) -> None:
+        self.dst, self.alpha = out.display(rel), alpha
         self.size = (width, height)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = tmp_name(dst)  # the container format is given explicitly below
+        self.pending = out.open_pending(rel)  # the container format is given explicitly below
         try:
-            self.container = av.open(str(self.tmp), "w", format="mp4")
+            self.container = av.open(self.pending.file, "w", format="mp4")
         except (av.FFmpegError, OSError) as exc:
-            raise HimfmtError(f"cannot write video ({exc})", str(dst)) from None
+            self.pending.abort()
+            raise HimfmtError(f"cannot write video ({exc})", self.dst) from None
         s = self.container.add_stream("libx264", rate=round(fps))
         s.width, s.height = width, height
         odd = width % 2 or height % 2
@@ -238,6 +239,12 @@ class VideoWriter:
         self.stream = s
         self.count = 0
         self._chroma: np.ndarray | None = None
+
+    @classmethod
+    def at_path(cls, path: str | os.PathLike[str], width: int, height: int, fps: float = 25.0, alpha: bool = False) -> "VideoWriter":
+        """A writer for one user-named file (outside any output himfmt manages)."""
+        path = os.path.abspath(path)
+        return cls(OutDir.at(os.path.dirname(path), register=False), os.path.basename(path), width, height, fps, alpha)
 
     def write(self, arr: np.ndarray) -> None:
         h, w = arr.shape[:2]
@@ -272,15 +279,19 @@ class VideoWriter:
 
     def close(self) -> None:
         self._mux(None)
-        self.container.close()
-        os.replace(self.tmp, self.dst)
+        try:
+            self.container.close()
+        except OSError as exc:
+            self.pending.abort()
+            raise write_error(exc, self.dst) from None
+        self.pending.commit()
 
     def abort(self) -> None:
         try:
             self.container.close()
         except Exception:  # closing a half-written container may itself fail
             pass
-        self.tmp.unlink(missing_ok=True)
+        self.pending.abort()
 
     def __enter__(self) -> "VideoWriter":
         return self

@@ -106,6 +106,8 @@ class Layout(ABC):
     priority: ClassVar[int] = 10
     # Default folder names used when writing.
     default_alpha_dir: ClassVar[str | None] = "alphas"
+    # False when every split's samples share one namespace on disk (a split name is not part of the path).
+    named_splits: ClassVar[bool] = True
 
     @abstractmethod
     def detect(self, tree: Tree, rel: str) -> Match | None:

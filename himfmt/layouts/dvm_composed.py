@@ -21,6 +21,7 @@ class DvmComposed(Layout):
     kind = "video"
     description = "DVM composed sequences: {v,a,f,b[,t]}/<seq>/%05d.jpg (f premultiplied, alpha as JPEG)"
     default_alpha_dir = None
+    named_splits = False  # {v,a,f,b}/<seq>/: sequences of every split share one folder
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         top = tree.dirs(rel)

@@ -23,14 +23,13 @@ import numpy as np
 
 from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
-from ..io.files import files_intact, remove_tmp_files, safe_join
+from ..io.files import RECORD_DIR, OutDir, files_intact, remove_tmp_files
 from ..io.memory import tune_malloc
 from ..io.pool import spawn_pool
 from ..layouts import WriteOptions, get_layout
 from ..model import Sample
-from ..write import write_item_at
+from ..write import write_item
 
-RECORD_DIR = ".himfmt"
 
 
 def rng_for(seed: int, recipe: str, i: int, attempt: int = 0) -> np.random.Generator:
@@ -78,8 +77,8 @@ class Plan:
             raise HimfmtError(f"shard.index must be in 0..{self.shard_count - 1}, not {self.shard_index}")
         return [i for i in range(self.first, self.first + self.n) if i % self.shard_count == self.shard_index]
 
-    def record_path(self) -> Path:
-        return self.out / RECORD_DIR / f"synth-{self.recipe.name}-{self.split}-shard{self.shard_index}of{self.shard_count}.jsonl"
+    def record_rel(self) -> str:
+        return f"{RECORD_DIR}/synth-{self.recipe.name}-{self.split}-shard{self.shard_index}of{self.shard_count}.jsonl"
 
 
 @dataclass
@@ -133,11 +132,11 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
             continue
         sample.split = plan.split
         files = []
+        out = OutDir.at(plan.out)
         for one in plan.route.apply(sample) if plan.route else [sample]:
             for item in lay.plan(one, plan.split, plan.opts):
-                dst = safe_join(str(plan.out), item.path)
-                write_item_at(dst, item)
-                files.append([item.path, os.path.getsize(dst)])
+                write_item(out, item)
+                files.append([item.path, os.path.getsize(out.display(item.path))])
         return {"id": i, "status": "ok", "attempt": attempt, "files": files}
     return {"id": i, "status": "rejected", "attempts": plan.attempts}
 
@@ -149,11 +148,9 @@ def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n:
     done = done_ids(plan.out, plan.recipe.name, plan.split)
     todo = [i for i in plan.ids() if i not in done]
     result.skipped = len(plan.ids()) - len(todo)
-    rec_path = plan.record_path()
-    rec_path.parent.mkdir(parents=True, exist_ok=True)
     advance = progress(len(todo))
     tune_malloc()
-    with open(rec_path, "a") as rec:
+    with OutDir.at(plan.out).open_append(plan.record_rel()) as rec:
         for entry in _results(plan, todo):
             if entry["status"] == "failed":
                 result.failed.append((entry["id"], entry["message"]))
