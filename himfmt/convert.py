@@ -76,6 +76,11 @@ class Summary:
     replaced: int = 0  # files of a different earlier conversion removed (overwrite=true)
 
 
+def planned_paths(job: Job, from_layout: str | None = None) -> set[str]:
+    """Every file the conversion writes (all shards), relative to ``dst``: what a complete output holds."""
+    return plan(job, pick_dataset(job.src, from_layout)).paths()
+
+
 def pick_dataset(src: str, layout: str | None) -> Dataset:
     tree = open_tree(src)
     found = detect(tree, layout=layout)
@@ -171,12 +176,13 @@ def plan(job: Job, ds: Dataset) -> Plan:
     renamed = 0
     for i, sample in enumerate(ordered):
         for out in r.apply(sample):
+            key = f"{sample.split}/{out.id}"  # names the source sample, whatever the target calls it
             if sample.split in prefixed:
                 out.id = f"{sample.split}_{out.id}"
                 renamed += 1
             if i in mine:
                 shard.append(len(samples))
-            samples.append((f"{sample.split}/{out.id}", lay.plan(out, paths[out.split], opts)))
+            samples.append((key, lay.plan(out, paths[out.split], opts)))
     extra = lay.plan_extra(ds, paths) if ds.layout == job.to else []
     if extra:
         if job.shard_index == 0:
@@ -273,6 +279,13 @@ def remove_stale(dst: Path, entries: list[dict[str, Any]], keep: set[str]) -> in
                 n += 1
             except OSError:
                 continue
+            for parent in path.parents:  # folders it leaves empty go too (an empty sample folder is a sample)
+                if parent == dst or dst not in parent.parents:
+                    break
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
     return n
 
 
@@ -318,8 +331,13 @@ def measure_matte_error(summary: Summary, dst: Path, written: list[tuple[Any, st
 
 
 def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, dry_run: bool = False,
-            progress: Callable[[int], Callable[[int], None]] = lambda total: (lambda n: None)) -> Summary:
-    """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring."""
+            progress: Callable[[int], Callable[[int], None]] = lambda total: (lambda n: None),
+            redo: frozenset[str] = frozenset()) -> Summary:
+    """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring.
+
+    ``redo``: output files (relative to ``dst``) to write again although the record
+    says their sample is done (a repair replaces them; nothing is deleted first).
+    """
     if job.to not in LAYOUTS:
         get_layout(job.to)  # raises the clear 'unknown layout' error
     if job.mode not in MODES:
@@ -347,12 +365,13 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     except OSError as exc:
         raise write_error(exc, dst) from None
     record = Record(out, job, p, overwrite, summary)
+    out.forget_dirs()  # replacing an earlier conversion may have removed folders
     lossy_mattes: list[tuple[Any, str]] = []
 
     def pending() -> Iterator[tuple[str, list[Planned]]]:
         for key, planned in todo:
             summary.samples += 1
-            if record.complete(dst, key):
+            if record.complete(dst, key) and not any(i.path in redo for i in planned):
                 summary.skipped += 1
                 continue
             if len(lossy_mattes) < ERROR_SAMPLES:

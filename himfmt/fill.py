@@ -9,11 +9,12 @@ and overrides) and the derived data it needs (``masks``: mask dir -> preset,
 ``trimap``).
 
 Filling is plan, then actions. Each split is inspected with the validator
-(missing; incomplete: fewer samples than declared, errors, or a mask set not
-complete; or complete), splits are ordered so that a split comes after the
-splits it reads, and only what is not complete is made: a recipe or a
-conversion resumes from its record (files that failed validation are removed
-first, so they are made again), a kit tree is rebuilt, masks are added where
+(missing; incomplete: fewer samples than declared, a file of a converted
+source missing, errors, or a mask set not complete; or complete), splits are
+ordered so that a split comes after the splits it reads, and only what is not
+complete is made: a recipe or a conversion resumes from its record and makes
+again the files that failed validation (each replaced by its new version; a
+repair deletes nothing first), a kit tree is rebuilt, masks are added where
 they are missing. Existing trees are never written to, except for the mask
 sets declared on them.
 """
@@ -67,6 +68,7 @@ class State:
     have: int = 0
     reasons: list[str] = field(default_factory=list)
     bad_files: list[str] = field(default_factory=list)  # absolute paths of files with errors
+    missing_files: int = 0  # files its source holds that are not there
     masks_missing: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -134,11 +136,17 @@ def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:
     return None, []
 
 
-def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec]) -> State:
+def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec],
+            expected: set[str] | None = None) -> State:
+    """The split's state; ``expected``: files (relative to ``e.path``) a complete split holds, where known."""
     ds, samples = open_split(e)
     if ds is None:
         return State("missing")
     st = State("complete", have=len(samples))
+    missing = sorted(p for p in expected or () if not (e.path / p).is_file())
+    if missing:
+        st.reasons.append(f"{len(missing)} file(s) of its source missing, e.g. {missing[0]}")
+        st.missing_files = len(missing)
     own = replace(ds, samples=samples, splits={e.split: ds.splits[e.split]})
     rep = structure(own, lambda n: None)  # this split's samples only (ids repeat across splits)
     if deep:
@@ -170,23 +178,13 @@ def action(e: Entry, st: State) -> str:
         return "keep"
     if e.kind == "existing":
         return "add masks" if st.state == "incomplete" and st.masks_missing and not st.bad_files and \
-            (e.samples is None or st.have >= e.samples) else "stop: fix it by hand"
-    only_masks = st.state == "incomplete" and not st.bad_files and (e.samples is None or st.have >= e.samples)
+            not st.missing_files and (e.samples is None or st.have >= e.samples) else "stop: fix it by hand"
+    only_masks = st.state == "incomplete" and not st.bad_files and not st.missing_files and \
+        (e.samples is None or st.have >= e.samples)
     if only_masks:
         return "add masks"
     how = {"kit": "build", "convert": "convert", "recipe": "synthesize"}[e.kind]
     return how if st.state == "missing" else f"repair ({how})"
-
-
-def remove_bad_files(e: Entry, files: list[str]) -> int:
-    """Delete files that failed validation inside a split fill made, so it makes them again."""
-    n = 0
-    for f in files:
-        p = Path(f)
-        if e.path in p.parents and p.is_file():
-            p.unlink(missing_ok=True)  # another shard may have removed it first
-            n += 1
-    return n
 
 
 def preflight(items: list[Entry], states: dict[str, State], root: Path) -> None:

@@ -124,6 +124,7 @@ def unpack(tree: ZipTree, out: Path, limits: Limits,
         raise HimfmtError("refusing to unpack, nothing was written:\n  " + "\n  ".join(problems[:20]) + more, str(tree.archive))
     members = tree.members()
     target = OutDir.at(out)
+    target.forget_dirs()  # folders may have changed since an earlier job of this process
     target.write_bytes(RECORD, json.dumps({"archive": Path(tree.archive).name}).encode())
     advance = progress(sum(info.file_size for _, info in members))
     result = Unpacked()

@@ -45,3 +45,23 @@ def inputs(tmp_path):
         trees.save(hhm / "alphas" / f"p{i}.png", m)
     bg = trees.bg_tree(tmp_path / "BG", 3)
     return hhm, bg
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory):
+    """One fill of the demo config per test session; tests that change it use ``demo_copy``."""
+    from himfmt.cli import run_command
+
+    root = tmp_path_factory.mktemp("fill") / "demo"
+    assert run_command("fill", ["dataset=demo", f"out={root}", "workers=1"]) == 0
+    return root
+
+
+@pytest.fixture
+def demo_copy(demo_root, tmp_path):
+    """A copy of the session's demo root (links and mtimes kept), free to change."""
+    import shutil
+
+    dst = tmp_path / "demo"
+    shutil.copytree(demo_root, dst, symlinks=True)
+    return dst

@@ -240,10 +240,15 @@ def test_decompression_bomb_refused_without_decoding(train):
     assert found(train, deep=True) == [("file.too_large", "s/alphas/b/00.png")]
 
 
-def test_symlink_escaping_root(train, tmp_path):
-    outside = trees.save(tmp_path / "outside.png", trees.matte(0))
-    os.symlink(outside, train / "s/alphas/a/02.png")
-    assert found(train) == [("file.symlink_escape", "s/alphas/a/02.png")]
+def test_symlink_rule(train, tmp_path):
+    """Links to files are read wherever they point; a folder outside the root or nothing at all is a finding."""
+    outside = trees.save(tmp_path / "outside" / "x.png", trees.matte(0))
+    os.rename(train / "s/alphas/a/01.png", tmp_path / "outside" / "01.png")
+    os.symlink(tmp_path / "outside" / "01.png", train / "s/alphas/a/01.png")
+    assert found(train) == []
+    os.symlink(outside.parent, train / "s/alphas/c")
+    os.symlink(tmp_path / "nothing.png", train / "s/alphas/b/02.png")
+    assert found(train) == [("file.symlink_escape", "s/alphas/b/02.png"), ("file.symlink_escape", "s/alphas/c")]
 
 
 def test_instances_overlapping_as_opaque(train):

@@ -28,6 +28,11 @@ def show(summary: Summary, job: Job, dry_run: bool) -> None:
     if summary.failed:
         table.add_row("failed samples", str(len(summary.failed)))
     console.out.print(table)
+    if summary.renamed:
+        console.out.print(f"  renamed: {summary.renamed} samples are written as <split>_<id>: their splits share "
+                          f"one namespace in {r.dst}")
+    if summary.replaced:
+        console.warn(f"replaced an earlier, different conversion: removed {summary.replaced} of its files")
     if summary.fallback_to_copy:
         console.warn(f"{summary.fallback_to_copy} files were copied: hard links cannot cross file systems")
     for step in r.lossy:
@@ -44,7 +49,7 @@ def show(summary: Summary, job: Job, dry_run: bool) -> None:
 
 
 def run(cfg: DictConfig) -> int:
-    trimap = tuple(int(v) for v in cfg.trimap) if cfg.trimap else None
+    trimap = (int(cfg.trimap[0]), int(cfg.trimap[1])) if cfg.trimap else None
     job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), bool(cfg.png_alpha),
               trimap, int(cfg.workers) or (os.cpu_count() or 1), int(cfg.shard.index), int(cfg.shard.count))
     frm = None if cfg["from"] == "auto" else str(cfg["from"])

@@ -50,7 +50,7 @@ def report_problems(found: Detection) -> int:
     for a, b in found.ambiguous:
         console.warn(f"{tree.display(a.path)}: ambiguous, matches both {a.layout} and {b.layout}; reported as {a.layout}")
     for rel in tree.escapes:
-        console.error(f"{tree.display(rel)}: symlink points outside the root (or nowhere); not followed")
+        console.error(f"{tree.display(rel)}: symlink to a folder outside the root, or to nothing; not followed")
     for rel in tree.unreadable:
         console.error(f"{tree.display(rel)}: folder is not readable")
     return 2 if tree.escapes or tree.unreadable else 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -141,7 +142,12 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
 
 
 def _runs(cfg: DictConfig) -> list[DictConfig]:
-    """The config itself, or one config per entry of ``runs`` (a schedule)."""
+    """The config itself, or one config per entry of ``runs`` (a schedule).
+
+    ``n=`` given with a schedule is the count per split: the runs that write
+    one split take their ids in order (by ``first``) until ``n`` are
+    planned, the last one taking the rest; a run left with none is dropped.
+    """
     if not cfg.runs:
         return [cfg]
     out = []
@@ -150,13 +156,60 @@ def _runs(cfg: DictConfig) -> list[DictConfig]:
         for key, value in entry.items():
             OmegaConf.update(one, str(key), value, merge=False)
         out.append(one)
+    if cfg.n is None:
+        return out
+    by_split: dict[str, list[DictConfig]] = {}
+    for one in out:
+        by_split.setdefault(_split(one), []).append(one)
+    kept = []
+    for members in by_split.values():
+        left = int(cfg.n)
+        members.sort(key=lambda one: int(one.first))
+        for k, one in enumerate(members):
+            own = one.n if one.n is not None else left
+            take = left if k == len(members) - 1 else min(int(own), left)
+            if take > 0:
+                one.n = take
+                kept.append(one)
+            left -= take
+    return kept
+
+
+def planned_counts(cfg: DictConfig) -> list[tuple[str, int | None]]:
+    """(split, samples) of every run, without reading the inputs (None: the inputs decide, as dvm's pair list)."""
+    out = []
+    for one in _runs(cfg):
+        r = OmegaConf.to_object(one.recipe)
+        n = one.n if one.n is not None else (r.count() if hasattr(r, "count") else r.n)
+        out.append((_split(one), None if n is None else int(n)))
     return out
 
 
-def synthesize(cfg: DictConfig) -> list[tuple[Plan, Result]]:
-    """Every run of ``cfg`` (one, or a schedule's), inputs all checked before any work."""
+def check_namespaces(plans: list[Plan]) -> None:
+    """Name samples <split>_<id> where runs of several splits share one namespace, and refuse
+    runs whose ids would meet on one path, before anything is written."""
+    for plan in plans:
+        shared = {p.split for p in plans if p.layout == plan.layout}
+        plan.prefix_split = not get_layout(plan.layout).named_splits and len(shared) > 1
+    owner: dict[tuple[str, str, int], Plan] = {}
+    for plan in plans:
+        space = plan.split if get_layout(plan.layout).named_splits or plan.prefix_split else ""
+        for i in range(plan.first, plan.first + plan.n):
+            other = owner.setdefault((plan.layout, space, i), plan)
+            if other is not plan:
+                raise HimfmtError(f"two runs write id {i:05d} of {plan.layout} {space or 'samples'}: "
+                                  f"{other.recipe.name} (ids {other.first}-{other.first + other.n - 1}) and "
+                                  f"{plan.recipe.name} (ids {plan.first}-{plan.first + plan.n - 1}); nothing was written")
+
+
+def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset()) -> list[tuple[Plan, Result]]:
+    """Every run of ``cfg`` (one, or a schedule's), inputs all checked before any work.
+
+    ``redo``: output files (relative to ``out``) to make again although their ids are recorded as done.
+    """
     out = Path(str(cfg.out)).resolve()
-    plans = [_plan(one, out) for one in _runs(cfg)]
+    plans = [replace(_plan(one, out), redo=redo) for one in _runs(cfg)]
+    check_namespaces(plans)
     inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source) if p]
     resuming = (out / RECORD_DIR).is_dir()
     check_output_dir(out, bool(cfg.overwrite) or resuming, inputs)

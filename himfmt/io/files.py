@@ -154,6 +154,11 @@ class OutDir:
             return False
         return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
+    def forget_dirs(self) -> None:
+        """Close the cached folder descriptors: a new job starts from the tree as it is now."""
+        while self._dirs:
+            os.close(self._dirs.popitem()[1])
+
     def display(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
 

@@ -69,8 +69,11 @@ class Tree:
     def list(self, rel: str = "", cache: bool = True) -> list[Entry]:
         """Entries of a directory, sorted by name; [] if it is missing or unreadable.
 
-        Symlinks that leave the root (or dangle) are left out and recorded in
-        ``escapes``: a reader never follows them.
+        The rule for symlinks: a link to a regular file is read wherever it
+        points (a ``mode=symlink`` conversion points into its source); a link
+        to a folder outside the root, or a link that points nowhere, is left
+        out and recorded in ``escapes``, and a link to one of its own
+        ancestors in ``loops``: a reader never walks them.
         """
         hit = self._cache.get(rel)
         if hit is not None:
@@ -82,6 +85,9 @@ class Tree:
                 for e in it:
                     if e.is_symlink():
                         real = os.path.realpath(e.path)
+                        if os.path.isfile(real):
+                            out.append(Entry(e.name, False))
+                            continue
                         if not self._inside(real) or not os.path.exists(real):
                             self.escapes.append(join(rel, e.name))
                             continue

@@ -71,6 +71,10 @@ class Plan:
     opts: WriteOptions = field(default_factory=WriteOptions)
     # Steps from the recipe's own layout to ``layout`` when they differ (see convert_route).
     route: Route | None = None
+    # Output files (relative to ``out``) to make again although their ids are recorded as done (a repair).
+    redo: frozenset[str] = frozenset()
+    # Samples are named <split>_<id>: runs of several splits share one namespace in ``layout``.
+    prefix_split: bool = False
 
     def ids(self) -> list[int]:
         if not 0 <= self.shard_index < self.shard_count:
@@ -90,8 +94,8 @@ class Result:
     retries: int = 0
 
 
-def done_ids(out: Path, recipe: str, split: str) -> set[int]:
-    """Ids any shard of this recipe has finished: rejected, or written with every file still intact."""
+def done_ids(out: Path, recipe: str, split: str, redo: frozenset[str] = frozenset()) -> set[int]:
+    """Ids any shard of this recipe has finished: rejected, or written with every file intact and none in ``redo``."""
     latest: dict[int, dict[str, Any]] = {}
     folder = out / RECORD_DIR
     if not folder.is_dir():
@@ -104,7 +108,8 @@ def done_ids(out: Path, recipe: str, split: str) -> set[int]:
             except (json.JSONDecodeError, KeyError, ValueError, TypeError):
                 continue  # a line cut by a kill: that id is made again
     root = str(out)
-    return {i for i, e in latest.items() if e.get("status") == "rejected" or files_intact(root, e.get("files", []))}
+    return {i for i, e in latest.items() if e.get("status") == "rejected" or
+            (files_intact(root, e.get("files", [])) and not any(f[0] in redo for f in e.get("files", [])))}
 
 
 _PLAN: Plan | None = None  # set once per worker process: tasks then carry only an id
@@ -131,6 +136,8 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
         if sample is None:
             continue
         sample.split = plan.split
+        if plan.prefix_split:
+            sample.id = f"{plan.split}_{sample.id}"
         files = []
         out = OutDir.at(plan.out)
         for one in plan.route.apply(sample) if plan.route else [sample]:
@@ -145,12 +152,14 @@ def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n:
     result = Result()
     if plan.out.is_dir():
         remove_tmp_files(plan.out)  # left by a killed run; their ids are not recorded, so they are redone
-    done = done_ids(plan.out, plan.recipe.name, plan.split)
+    done = done_ids(plan.out, plan.recipe.name, plan.split, plan.redo)
     todo = [i for i in plan.ids() if i not in done]
     result.skipped = len(plan.ids()) - len(todo)
     advance = progress(len(todo))
     tune_malloc()
-    with OutDir.at(plan.out).open_append(plan.record_rel()) as rec:
+    out = OutDir.at(plan.out)
+    out.forget_dirs()  # folders may have changed since an earlier job of this process
+    with out.open_append(plan.record_rel()) as rec:
         for entry in _results(plan, todo):
             if entry["status"] == "failed":
                 result.failed.append((entry["id"], entry["message"]))

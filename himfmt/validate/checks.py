@@ -39,7 +39,7 @@ def tree_findings(tree: Tree) -> Iterator[Finding]:
     for name, why in tree.unsafe:
         yield finding("archive.unsafe_member", name, None, f"member {why}; not read")
     for rel in tree.escapes:
-        yield finding("file.symlink_escape", rel, None, "symlink points outside the root (or nowhere); not followed")
+        yield finding("file.symlink_escape", rel, None, "symlink to a folder outside the root, or to nothing; not followed")
     for rel in tree.loops:
         yield finding("file.symlink_loop", rel, None, "symlink to one of its own ancestors; not followed")
     for rel in tree.unreadable:
