@@ -77,7 +77,7 @@ class State:
 
 
 def resolve(root: Path, value: Any) -> Path:
-    p = Path(str(value)).expanduser()
+    p = Path(str(value))
     return p if p.is_absolute() else root / p
 
 

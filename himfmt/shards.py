@@ -142,7 +142,7 @@ def _fill_after_sweep(config: DictConfig) -> int:
     with open_dict(cfg):
         cfg.shard.index, cfg.shard.count, cfg.dry_run = 0, 1, True
     ds_cfg = dataset_config(cfg)
-    root = Path(str(ds_cfg.root)).expanduser().resolve()
+    root = Path(str(ds_cfg.root)).resolve()
     for path in sorted({e.path for e in entries(ds_cfg, root)}):
         for line in merge_records(path).records if path.is_dir() else []:
             console.out.print(f"merged {path.name}/.himfmt/{line}")

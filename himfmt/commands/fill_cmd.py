@@ -216,7 +216,7 @@ def make_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path) -
 def fill(cfg: DictConfig) -> tuple[int, int]:
     """Fill the configured dataset; returns (splits made, or to make in a dry run; failures)."""
     ds_cfg = dataset_config(cfg)
-    root = Path(str(ds_cfg.root)).expanduser().resolve()
+    root = Path(str(ds_cfg.root)).resolve()
     filler = Filler(cfg, ds_cfg, root)
     plan = make_plan(cfg, filler, ds_cfg, root)
     console.out.print(plan.table())
