@@ -322,10 +322,10 @@ def checked(command: str, cfg: DictConfig) -> Any:
         if key in cfg and not OmegaConf.is_missing(cfg, key) and cfg[key] is not None and str(cfg[key]) == "":
             raise HimfmtError(f"{key}= is required (it was given empty)")
     typed = cfg.copy()
-    for key in cfg:
-        node = cfg._get_node(key)
+    for name in cfg:
+        node = cfg._get_node(name)
         if isinstance(node, DictConfig) and OmegaConf.get_type(node) is dict:
-            typed[key] = {}
+            typed[name] = {}
     return OmegaConf.to_object(typed)
 
 

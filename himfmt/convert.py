@@ -34,6 +34,7 @@ from .shards import shard_slice
 from .write import can_place, write_item
 
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings
+DATASET = "<dataset>"  # the plan's key for files of the dataset itself (a pair list), not of a sample
 
 
 @dataclass
@@ -187,7 +188,7 @@ def plan(job: Job, ds: Dataset) -> Plan:
     if extra:
         if job.shard_index == 0:
             shard.append(len(samples))
-        samples.append(("<dataset>", extra))
+        samples.append((DATASET, extra))
     digest = hashlib.sha256()
     owner: dict[str, str] = {}
     for key, items in samples:
@@ -353,8 +354,8 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     summary = Summary(p.route, ds, renamed=p.renamed)
     todo = p.mine()
     if dry_run:
-        for _, planned in todo:
-            summary.samples += 1
+        for key, planned in todo:
+            summary.samples += key != DATASET
             for item in planned:
                 summary.files["stream" if isinstance(item, OutStream) else ("place" if isinstance(item, OutFile) and can_place(item) else "encode")] += 1
                 summary.bytes += _bytes_of(item)
@@ -370,9 +371,9 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
 
     def pending() -> Iterator[tuple[str, list[Planned]]]:
         for key, planned in todo:
-            summary.samples += 1
+            summary.samples += key != DATASET
             if record.complete(dst, key) and not any(i.path in redo for i in planned):
-                summary.skipped += 1
+                summary.skipped += key != DATASET
                 continue
             if len(lossy_mattes) < ERROR_SAMPLES:
                 lossy_mattes.extend((i.media, i.path) for i in planned

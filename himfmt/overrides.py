@@ -24,7 +24,7 @@ def keys_of(cfg: Any, prefix: str = "") -> list[str]:
     out = []
     if isinstance(cfg, DictConfig):
         for key in cfg.keys():
-            full = f"{prefix}{key}"
+            full = f"{prefix}{key!s}"
             out.append(full)
             if not OmegaConf.is_missing(cfg, str(key)):
                 out += keys_of(cfg._get_node(key), full + ".")
@@ -85,7 +85,7 @@ def precheck(command: str, args: list[str]) -> str | None:
     except OverrideParseException as exc:
         return f"cannot read the arguments: {str(exc).splitlines()[0]}"
     own = [o for o in parsed if not o.key_or_group.startswith("hydra")]
-    groups = [o.input_line for o in own if o.key_or_group in GROUPS and not o.is_sweep_override()]
+    groups = [str(o.input_line) for o in own if o.key_or_group in GROUPS and not o.is_sweep_override()]
     for o in own:
         if o.key_or_group in GROUPS and not o.is_sweep_override() and (bad := unknown_choice(o.key_or_group, str(o.value()))):
             return bad
@@ -100,7 +100,7 @@ def precheck(command: str, args: list[str]) -> str | None:
         if o.is_add() or o.is_force_add() or not is_known(key, known):
             return unknown_key(key, known)
     try:
-        _compose(command, [o.input_line for o in own if not o.is_sweep_override()])
+        _compose(command, [str(o.input_line) for o in own if not o.is_sweep_override()])
     except (HydraException, OmegaConfBaseException) as exc:
         return _say(exc)
     return None

@@ -48,13 +48,33 @@ def multi_split_source(root: Path, layout: str) -> Path:
             trees.train_tree(root, split, stems=("a", "b"))
     elif layout == "maggie_image_val":
         trees.val_tree(root, splits=("natural", "comp", "extra"))
-    else:
+    elif layout == "maggie_video":
         for split in ("comp_easy", "comp_medium", "comp_hard"):
             trees.video_tree(root, split, videos=("00000", "00001"), n_frames=2)
+    elif layout == "hhm":
+        for split in ("train", "test"):
+            trees.hhm_tree(root / split, stems=("p0", "p1"))
+    elif layout == "video_matte":
+        for split in ("train", "test"):
+            trees.video_matte_tree(root / split, clips=("0000", "0001"), n_frames=2)
+    elif layout == "bg_images":
+        for split in ("a", "b"):
+            trees.bg_tree(root / split, 2)
+    else:  # dvm_source: the same fg names in both phases
+        trees.dvm_source_tree(root, n_frames=3)
+        for kind in ("fg/image", "fg/video", "bg"):
+            shutil.copytree(root / kind / "test", root / kind / "train")
+        (root / "train_pairs.txt").write_text((root / "test_pairs.txt").read_text())
     return root
 
 
-PAIRS = [(s, d) for s in ("maggie_image_train", "maggie_image_val", "maggie_video") for d in LAYOUTS if refusal(s, d) is None]
+SOURCES = ("maggie_image_train", "maggie_image_val", "maggie_video", "hhm", "video_matte", "bg_images", "dvm_source")
+PAIRS = [(s, d) for s in SOURCES for d in LAYOUTS if refusal(s, d) is None]
+
+
+def test_every_layout_that_holds_splits_is_a_source_here():
+    """A new layout must be added to ``multi_split_source`` (dvm_composed keeps one namespace: no splits)."""
+    assert set(SOURCES) == set(LAYOUTS) - {"dvm_composed"}
 
 
 @pytest.mark.parametrize("src_layout, dst_layout", PAIRS)
@@ -313,6 +333,7 @@ def test_temporary_files_of_a_killed_writer_go_even_before_it_is_reaped(tmp_path
         live.wait()
         killed.wait()
     assert remove_tmp_files(tmp_path) == 1 and tmp_files(tmp_path) == []
+    assert os.listdir(tmp_path / ".himfmt" / "writers") == []  # dead writers' lock files go too
 
 
 def test_symlink_mode_output_validates_and_takes_masks(run_cli, tmp_path):

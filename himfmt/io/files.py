@@ -412,10 +412,14 @@ def remove_tmp_files(root: str | Path) -> int:
                 except OSError:
                     pass
         dirs[:] = [d for d in dirs if not TMP.fullmatch(d)]
+    writers = os.path.join(root, WRITERS)
+    for token in os.listdir(writers) if os.path.isdir(writers) else []:
+        if token not in verdict:
+            _writer_alive(str(root), token)  # removes the file of a writer that is gone
     return n
 
 
-def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: list[str] = ()) -> Path:
+def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: tuple[str, ...] | list[str] = ()) -> Path:
     """Refuse an output that overlaps a source tree, or is non-empty unless ``overwrite``."""
     path = Path(out).resolve()
     for src in sources:
