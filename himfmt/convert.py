@@ -164,7 +164,10 @@ class Plan:
 
 def plan(job: Job, ds: Dataset) -> Plan:
     """The whole write plan; HimfmtError when there is no route or two outputs would share a path."""
-    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs))
+    has_layers = any(f.bg is not None or f.fg is not None or any(i.fg is not None for i in f.instances)
+                     for sample in ds.samples for f in sample.frames)
+    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=has_layers,
+              premultiplied=ds.fg_premultiplied)
     lay = get_layout(job.to)
     opts = WriteOptions(alpha_dir=ds.alpha_dir if HOLDS[job.to].multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas"),
                         png_alpha=job.png_alpha, trimap=job.trimap)

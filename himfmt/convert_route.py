@@ -26,17 +26,20 @@ class Holds(NamedTuple):
     video: bool  # samples are clips (frames over time)
     masks: bool  # can store guidance masks
     either: bool = False  # holds image and video samples alike (dvm_source)
+    layers: bool = False  # keeps foreground/background layers beside the composite (fg/, bg/; DVM's f/, b/)
+    foregrounds: bool = False  # its pictures are people on their own (a source of people, not composites)
+    backgrounds: bool = False  # keeps background clips of its own (DVM's bg/): a clip's bg layer goes there
 
 
 HOLDS = {
-    "maggie_image_train": Holds(True, True, True, False, True),
+    "maggie_image_train": Holds(True, True, True, False, True, layers=True),
     "maggie_image_val": Holds(True, True, True, False, True),
     "maggie_video": Holds(True, True, True, True, True),
-    "dvm_composed": Holds(True, True, False, True, False),
-    "dvm_source": Holds(False, True, False, True, False, either=True),
-    "hhm": Holds(True, True, False, False, False),
+    "dvm_composed": Holds(True, True, False, True, False, layers=True),
+    "dvm_source": Holds(False, True, False, True, False, either=True, foregrounds=True, backgrounds=True),
+    "hhm": Holds(True, True, False, False, False, foregrounds=True),
     "bg_images": Holds(True, False, False, False, False),
-    "video_matte": Holds(False, True, False, True, False),
+    "video_matte": Holds(False, True, False, True, False, foregrounds=True),
 }
 assert set(HOLDS) == set(LAYOUTS)
 
@@ -105,6 +108,32 @@ def drop_instances(sample: Sample) -> list[Sample]:
     return [Sample(sample.id, sample.split, [Frame(f.name, f.image) for f in sample.frames], sample.is_clip)]
 
 
+def backgrounds_only(sample: Sample) -> list[Sample]:
+    """The clean background layer of each frame, as the picture (no person in it)."""
+    frames = [Frame(f.name, f.bg) for f in sample.frames if f.bg is not None]
+    if len(frames) != len(sample.frames):
+        raise HimfmtError(f"sample {sample.split}/{sample.id} has no clean background layer; bg_images needs "
+                          "backgrounds without people, and its composite has people in it")
+    return [Sample(sample.id, sample.split, frames, sample.is_clip)]
+
+
+def unpremultiply(fg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """F = f * 255 / a from a premultiplied foreground (black where alpha is 0), rounded."""
+    a = alpha.astype(np.float32)[:, :, None]
+    out = np.where(a > 0, fg.astype(np.float32) * 255.0 / np.maximum(a, 1.0), 0.0)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def foreground_from_layer(sample: Sample) -> list[Sample]:
+    """The person's own colours as the picture: DVM's premultiplied f/ divided by the alpha (not the composite v/)."""
+    frames = []
+    for f in sample.frames:
+        matte = f.instances[0].matte if f.instances else None
+        image = DerivedRef(unpremultiply, (f.fg, matte), (False, True)) if f.fg is not None and matte is not None else f.image
+        frames.append(Frame(f.name, image, f.instances, None, f.bg, f.trimap))
+    return [Sample(sample.id, sample.split, frames, sample.is_clip)]
+
+
 def drop_layers(sample: Sample) -> list[Sample]:
     for f in sample.frames:
         f.fg = f.bg = None
@@ -125,20 +154,32 @@ class Route:
         return samples
 
 
-def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False) -> Route:
-    """The steps from ``src`` to ``dst`` and what they lose; HimfmtError if impossible."""
+def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False, has_layers: bool = False,
+          premultiplied: bool = False) -> Route:
+    """The steps from ``src`` to ``dst`` and what they lose; HimfmtError if impossible.
+
+    ``has_layers``: the source's samples keep fg/bg layers; ``premultiplied``:
+    its fg layer is stored multiplied by alpha (DVM's f/).
+    """
     why = refusal(src, dst)
     if why:
         raise HimfmtError(f"cannot convert {src} to {dst}: {why}")
     s, d = HOLDS[src], HOLDS[dst]
+    if not d.instances and s.instances and not has_layers:
+        raise HimfmtError(f"cannot convert {src} to {dst}: {dst} holds clean backgrounds, and this {src} tree has no "
+                          "background layer (bg/, DVM's b/); its images have people in them")
     r = Route(src, dst)
     if s.video and not d.video and not d.either:
         r.steps.append(partial(frames_to_images, max(1, frame_step)))
         which = "every frame" if frame_step <= 1 else f"every {frame_step}th frame"
         r.lossy.append(f"clips become images: {which} is a sample, temporal order is lost")
+    if premultiplied and d.foregrounds:
+        r.steps.append(foreground_from_layer)
+        r.lossy.append("foregrounds are f/ divided by alpha (DVM stores them premultiplied): exact where alpha is "
+                       "high, noisier where it is low (JPEG); the composite v/ is not used")
     if not d.instances and s.instances:
-        r.steps.append(drop_instances)
-        r.lossy.append("mattes dropped: the target holds images only")
+        r.steps.append(backgrounds_only)
+        r.lossy.append("people dropped: each sample's clean background layer is the image")
     elif s.multi and not d.multi:
         if dst == "dvm_composed":
             r.steps.append(union_instances)
@@ -153,9 +194,16 @@ def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False) -> R
     if dst == "maggie_image_val" and not has_masks:
         r.lossy.append("the source has no guidance masks: the val tree has no mask dirs, which MaGGIe's val "
                        "loader needs (it derives alpha > 127 masks only when no mask dir is configured)")
-    if src == "dvm_composed" and dst != "dvm_composed":
+    if has_layers and d.instances and d.backgrounds:
+        r.lossy.append(f"each clip's background layer becomes {dst}'s bg/<phase>/<id>.mp4 (H.264, lossy); "
+                       "image samples' background layers are dropped")
+    elif has_layers and d.instances and not d.layers:
         r.steps.append(drop_layers)
-        r.lossy.append("f/ (premultiplied foreground) and b/ (background) streams dropped: the target has no place for them")
+        if premultiplied and d.foregrounds:  # f/ became the foreground above
+            r.lossy.append(f"b/ (each frame's background) dropped: {dst} has no place for it")
+        else:
+            r.lossy.append(f"fg and bg layers dropped ({'f/ and b/' if premultiplied else 'fg/ and bg/'}): "
+                           f"{dst} has no place for them")
     if dst == "dvm_composed" and src != dst:
         r.lossy.append("alpha written as 3-channel JPEG, as DVM's loader reads it (png_alpha=true keeps a lossless copy)")
     if src == "dvm_composed":

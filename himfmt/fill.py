@@ -52,6 +52,7 @@ class Entry:
     masks: dict[str, Any] = field(default_factory=dict)  # mask dir -> preset name or parameters
     trimap: tuple[int, int] | None = None
     needs: list[str] = field(default_factory=list)  # names of the splits this one reads
+    role: str | None = None  # train | test: test splits must not be made from training splits' sources
 
     def inputs(self, root: Path) -> list[Path]:
         """Folders this split reads from (the recipe's inputs, a conversion's source path)."""
@@ -97,9 +98,12 @@ def entries(cfg: DictConfig, root: Path) -> list[Entry]:
             raise HimfmtError(f"split {name}: 'from' must have exactly one of {', '.join(KINDS)}, has {sorted(src) or 'nothing'}")
         get_layout(str(s.layout))
         trimap = s.get("trimap")
+        role = s.get("role")
+        if role not in (None, "train", "test"):
+            raise HimfmtError(f"split {name}: role must be train or test, not {role!r}")
         out.append(Entry(str(name), str(s.layout), resolve(root, s.get("path", "")), str(s.get("split") or name),
                          None if s.get("samples") is None else int(s.samples), kinds[0], src,
-                         _plain(s.get("masks")), tuple(trimap) if trimap else None))
+                         _plain(s.get("masks")), tuple(trimap) if trimap else None, role=role))
     by_name = {e.name: e for e in out}
     for e in out:
         if e.kind == "convert" and str(e.source["convert"]) in by_name:
@@ -123,6 +127,18 @@ def _ordered(items: list[Entry]) -> list[Entry]:
         done.append(ready)
         names.add(ready.name)
     return done
+
+
+def shared_sources(items: list[Entry], root: Path) -> list[str]:
+    """Warnings for test splits made from a training split's sources (their samples would share people)."""
+    out = []
+    for test in (e for e in items if e.role == "test" and e.kind == "recipe"):
+        for train in (e for e in items if e.role == "train" and e.kind == "recipe"):
+            shared = sorted(str(p) for p in set(test.inputs(root)) & set(train.inputs(root)))
+            if shared:
+                out.append(f"test split {test.name} is made from the sources of training split {train.name} "
+                           f"({', '.join(shared)}): its people are in the training data; give it its own sources")
+    return out
 
 
 def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:

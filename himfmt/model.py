@@ -162,6 +162,9 @@ class Frame:
     fg: Media | None = None
     bg: Media | None = None
     trimap: Media | None = None
+    # Files of this frame a loader reads that the model does not use otherwise (DVM's JPEG a/ when the
+    # lossless a_png/ is the matte): deep validation decodes them too.
+    extra: list[Media] = field(default_factory=list)
 
 
 @dataclass(slots=True)

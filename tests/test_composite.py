@@ -44,3 +44,35 @@ def test_canvas_occlusion_keeps_visible_mattes():
         assert np.abs(m - v * 255).max() <= 0.5 + 3 * 0.5 / 255 + 1e-9
     total = np.sum(np.stack(canvas.mattes).astype(int), axis=0)
     assert total.max() <= 255 + len(layers)
+
+
+def opaque(h: int = 100, w: int = 100) -> np.ndarray:
+    return np.full((h, w), 255, np.uint8)
+
+
+def colour(a: np.ndarray) -> np.ndarray:
+    return np.dstack([a, a, a])
+
+
+def test_occlusion_rule_on_exact_overlaps():
+    """Two opaque 100 x 100 people: a paste covering 10% of the first is accepted, 40% refused."""
+    canvas = Canvas(np.zeros((100, 400, 3), np.uint8))
+    canvas.paste(colour(opaque()), opaque(), 0, 0)
+    assert canvas.keeps_visible(opaque(), 90, 0, 0.7)  # covers columns 90-99: 10%
+    assert not canvas.keeps_visible(opaque(), 60, 0, 0.7)  # 40%
+    assert canvas.keeps_visible(opaque(), 60, 0, 0.0)  # min_visible 0 accepts anything
+    assert canvas.keeps_visible(opaque(), 200, 0, 1.0)  # no overlap: nothing covered
+
+
+def test_published_rule_is_step_by_step_and_strict_rule_is_not():
+    """A third paste takes the first person from 80% to 60% of its area: 75% of its current
+    visible area (published rule: accepted), 60% of its original area (strict rule: refused)."""
+    canvas = Canvas(np.zeros((100, 400, 3), np.uint8))
+    canvas.paste(colour(opaque()), opaque(), 0, 0)
+    assert canvas.keeps_visible(opaque(), 80, 0, 0.7)
+    canvas.paste(colour(opaque()), opaque(), 80, 0)  # the first person keeps columns 0-79: 80%
+    third = opaque(100, 20)
+    assert canvas.keeps_visible(third, 60, 0, 0.7)  # 60 of 80 visible columns stay: 0.75 >= 0.7
+    assert not canvas.keeps_visible(third, 60, 0, 0.7, of_original=True)  # 60 of 100: 0.6 < 0.7
+    canvas.paste(colour(third), third, 60, 0)
+    assert round(canvas.visible_area(0) / canvas.areas[0], 3) == 0.6

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import trees
+from trees import composed_samples
 from himfmt.detect import detect
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
@@ -144,19 +145,6 @@ def test_rgba_fg_without_alpha_file(tmp_path):
     ds = read_one(root)
     s = next(s for s in ds.samples if s.id == "rgba")
     assert np.array_equal(s.frames[0].instances[0].matte.read_gray(), trees.matte(5))
-
-
-def composed_samples(n_frames: int = 4) -> list[Sample]:
-    out = []
-    for k, seq in enumerate(["image_retriever-348572_1920 (1)_0000", "video_0000_0001"]):
-        frames = []
-        for i in range(n_frames):
-            a = trees.matte(k * 10 + i)
-            fg = trees.rgb(k * 10 + i)
-            pre = (fg.astype(np.uint16) * a[..., None] // 255).astype(np.uint8)
-            frames.append(Frame(f"{i:05d}", ArrayRef(trees.rgb(50 + i)), [Instance("00", ArrayRef(a))], fg=ArrayRef(pre), bg=ArrayRef(trees.rgb(90 + i))))
-        out.append(Sample(seq, "all", frames, is_clip=True))
-    return out
 
 
 def test_composed_write_and_read(tmp_path):

@@ -86,6 +86,36 @@ def test_medium_occlusion_rule(overlap, medium_ok):
     assert recipe._meets_rule(people, 2, 64, 40) is medium_ok
 
 
+def test_step_measure_is_published_and_total_is_stricter():
+    """A (40 px) is pasted, then B takes 8 px of it (20%), then C another 8 px of its
+    original width: 8 of the 32 px still visible (25% step by step, within medium's 30%),
+    but 16 of 40 px in all (40%, over it)."""
+    medium = Level(4, 1.5, 0.5, 0.3, 0.05)
+    people = [Person(_clip(40, 20, 1), 0, (0, 0, 40, 20), 40, 20, 0, 0),
+              Person(_clip(8, 20, 1), 0, (0, 0, 8, 20), 8, 20, 32, 0),
+              Person(_clip(8, 20, 1), 0, (0, 0, 8, 20), 8, 20, 24, 0)]
+    step = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", {"medium": medium}))
+    total = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", {"medium": medium}, occlusion="total"))
+    assert step._meets_rule(people, 1, 64, 40) is True
+    assert total._meets_rule(people, 1, 64, 40) is False
+
+
+def test_published_shift_is_a_share_of_the_background_width():
+    """Medium/hard move people by up to half the background's width, not half their own."""
+    def offsets(shift_of: str) -> float:
+        recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("hard", shift_of=shift_of))
+        most = 0.0
+        for seed in range(40):
+            people = [Person(_clip(10, 40, 1), 0, (0, 0, 10, 40)) for _ in range(3)]
+            recipe._size_and_place(people, 1000, 400, np.random.default_rng(seed))
+            laid = np.cumsum([0] + [q.w for q in people[:-1]])
+            most = max(most, max(abs(q.x - x) / q.w for q, x in zip(people, laid)))
+        return most
+
+    assert offsets("background") > 1.0  # farther than a person's own width
+    assert offsets("person") <= 0.5 + 1e-9
+
+
 def load_backgrounds_stub():
     from himfmt.synth.backgrounds import Background
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import trees
-from test_dvm import composed_samples
+from trees import composed_samples
 from himfmt.validate import validate
 from himfmt.write import write_samples
 

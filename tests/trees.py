@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from himfmt.io.video import VideoWriter
+from himfmt.model import ArrayRef, Frame, Instance, Sample
 
 W, H = 48, 32
 
@@ -42,12 +43,14 @@ def save(path: Path, arr: np.ndarray, **kw: object) -> Path:
 
 def train_tree(
     root: Path, split: str = "I-HIM50K", stems: tuple[str, ...] = ("a", "b"), n_inst: int = 2,
-    alpha_dir: str = "alphas", names: list[str] | None = None, masks: tuple[str, ...] = (),
+    alpha_dir: str = "alphas", names: list[str] | None = None, masks: tuple[str, ...] = (), layers: bool = False,
 ) -> Path:
-    """``root/<split>/images/<stem>.jpg`` + ``<alpha_dir>/<stem>/NN.png`` (+ mask dirs)."""
+    """``root/<split>/images/<stem>.jpg`` + ``<alpha_dir>/<stem>/NN.png`` (+ mask dirs, + ``bg/<stem>.jpg`` layers)."""
     names = names or [f"{k:02d}.png" for k in range(n_inst)]
     for i, s in enumerate(stems):
         save(root / split / "images" / f"{s}.jpg", rgb(i))
+        if layers:
+            save(root / split / "bg" / f"{s}.jpg", rgb(100 + i))
         for k, n in enumerate(names):
             a = instance_matte(k, len(names), i)
             save(root / split / alpha_dir / s / n, a)
@@ -135,3 +138,16 @@ def dvm_source_tree(root: Path, fg_names=("retriever-348572_1920 (1).png", "plai
         write_mp4(root / "bg" / "test" / f"{b:04d}.mp4", [rgb(10 + i, 64, 48) for i in range(n_frames)], False)
     (root / "test_pairs.txt").write_text(f"image+{fg_names[0]}+0000.mp4\nvideo+0000+0001.mp4\n")
     return root
+
+
+def composed_samples(n_frames: int = 4) -> list[Sample]:
+    out = []
+    for k, seq in enumerate(["image_retriever-348572_1920 (1)_0000", "video_0000_0001"]):
+        frames = []
+        for i in range(n_frames):
+            a = matte(k * 10 + i)
+            fg = rgb(k * 10 + i)
+            pre = (fg.astype(np.uint16) * a[..., None] // 255).astype(np.uint8)
+            frames.append(Frame(f"{i:05d}", ArrayRef(rgb(50 + i)), [Instance("00", ArrayRef(a))], fg=ArrayRef(pre), bg=ArrayRef(rgb(90 + i))))
+        out.append(Sample(seq, "all", frames, is_clip=True))
+    return out

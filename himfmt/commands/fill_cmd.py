@@ -14,7 +14,7 @@ from ..cli import normalize
 from ..convert import Job, convert, planned_paths
 from ..demo.build import KIT
 from ..errors import HimfmtError
-from ..fill import Entry, State, action, entries, inspect, open_split, preflight, resolve
+from ..fill import Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
 from .masks_cmd import spec_from
 from .synth_cmd import planned_counts, synthesize
 
@@ -220,6 +220,9 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
     filler = Filler(cfg, ds_cfg, root)
     plan = make_plan(cfg, filler, ds_cfg, root)
     console.out.print(plan.table())
+    if not ds_cfg.get("allow_shared_sources", False):
+        for warning in shared_sources(plan.items, root):
+            console.warn(warning)
     todo = plan.todo
     if not todo:
         console.out.print(f"nothing to do: all {len(plan.items)} splits are complete")

@@ -33,7 +33,7 @@ def run(cfg: DictConfig) -> int:
             if refusal(src, dst):
                 cells.append("[red]no[/]")
             else:
-                cells.append("[yellow]lossy[/]" if route(src, dst, has_masks=HOLDS[src].masks).lossy else "[green]yes[/]")
+                cells.append("[yellow]lossy[/]" if route(src, dst, has_masks=HOLDS[src].masks, has_layers=True).lossy else "[green]yes[/]")
         matrix.add_row(f"{i + 1} {src}", *cells)
     console.out.print(matrix)
     for src in names:

@@ -138,7 +138,8 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=bool(cfg.recipe.get("png_alpha", False)),
                         trimap=tuple(trimap) if trimap else None)
     return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
-                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts, steps)
+                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts, steps,
+                jpeg_quality=int(cfg.recipe.jpeg_quality))
 
 
 def _runs(cfg: DictConfig) -> list[DictConfig]:

@@ -56,9 +56,11 @@ class DvmComposed(Layout):
 
             frames = []
             for f in names:
-                matte = ref(PNG_ALPHA, f) or ref("a", f, 0)
+                png, jpeg = ref(PNG_ALPHA, f), ref("a", f, 0)
+                matte = png or jpeg
                 frames.append(Frame(f, ref("v", f), [Instance("00", matte)] if matte else [],
-                                    fg=ref("f", f), bg=ref("b", f), trimap=ref("t", f, 0)))
+                                    fg=ref("f", f), bg=ref("b", f), trimap=ref("t", f, 0),
+                                    extra=[jpeg] if png is not None and jpeg is not None else []))
             ds.samples.append(Sample(seq, "all", frames, is_clip=True))
         return ds
 

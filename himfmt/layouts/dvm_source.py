@@ -143,10 +143,14 @@ class DvmSource(Layout):
         if sample.is_clip:
             base = join("fg", "video", phase, sample.id)
             mattes = [f.instances[0].matte for f in sample.frames if f.instances and f.instances[0].matte is not None]
-            return [
+            streams: list[Planned] = [
                 OutStream(join(base, "f.mp4"), [f.image for f in sample.frames if f.image is not None], False),
                 OutStream(join(base, "a.mp4"), mattes, True),
             ]
+            bgs = [f.bg for f in sample.frames if f.bg is not None]
+            if bgs and len(bgs) == len(sample.frames):  # a composed clip's own background (DVM's b/)
+                streams.append(OutStream(join("bg", phase, sample.id + ".mp4"), bgs, False))
+            return streams
         frame = sample.frames[0]
         base = join("fg", "image", phase)
         name = sample.id + ".png"

@@ -9,8 +9,11 @@ most one grey level of rounding per instance).
 """
 from __future__ import annotations
 
+from enum import StrEnum
+
 import cv2
 import numpy as np
+from PIL import Image
 
 
 def div255(x: np.ndarray) -> np.ndarray:
@@ -28,11 +31,24 @@ def round255(x: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(x, alpha=1 / 255)
 
 
-def scaled(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A person layer at ``size`` (w, h): area averaging when it shrinks (no aliasing), bilinear when it grows."""
+class Resample(StrEnum):
+    """How person layers are resized."""
+
+    bicubic = "bicubic"  # Pillow's resize default, antialiased when shrinking (MaGGIe's image synthesizer)
+    bilinear = "bilinear"  # Pillow, antialiased when shrinking (MaGGIe's video synthesizer)
+    area = "area"  # OpenCV: area averaging when shrinking, bilinear when growing (faster, softer edges)
+
+
+PILLOW_FILTERS = {Resample.bicubic: Image.Resampling.BICUBIC, Resample.bilinear: Image.Resampling.BILINEAR}
+
+
+def scaled(arr: np.ndarray, size: tuple[int, int], resample: Resample = Resample.area) -> np.ndarray:
+    """A person layer (h x w grey or h x w x 3 colour, uint8) at ``size`` (w, h)."""
     if (arr.shape[1], arr.shape[0]) == size:
         return arr
-    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if size[1] < arr.shape[0] else cv2.INTER_LINEAR)
+    if resample == Resample.area:
+        return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if size[1] < arr.shape[0] else cv2.INTER_LINEAR)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(arr)).resize(size, PILLOW_FILTERS[resample]))
 
 
 def gray3(a: np.ndarray) -> np.ndarray:
@@ -99,12 +115,25 @@ class Canvas:
         region = self._mattes[k][ry, rx].astype(np.float32)
         return float((region * alpha[ly, lx].astype(np.float32)).sum()) / (255.0 * 255.0)
 
-    def keeps_visible(self, alpha: np.ndarray, x: int, y: int, min_visible: float) -> bool:
-        """Would pasting ``alpha`` at (x, y) leave every pasted instance >= min_visible of its area?"""
-        return all(
-            self.visible_area(k) - self.covered(k, alpha, x, y) * 255.0 >= min_visible * area
-            for k, area in enumerate(self.areas)
-        )
+    def keeps_visible(self, alpha: np.ndarray, x: int, y: int, min_visible: float, of_original: bool = False) -> bool:
+        """Would pasting ``alpha`` at (x, y) keep every pasted instance visible enough?
+
+        The published rule (MaGGIe): each instance keeps at least ``min_visible``
+        of its *current* visible area, step by step, so several pastes can take
+        it well below ``min_visible`` of what it had at first. ``of_original``:
+        the stricter rule, at least ``min_visible`` of its area as pasted.
+        """
+        h, w = alpha.shape[:2]
+        for k, area in enumerate(self.areas):
+            x0, y0, x1, y1 = self.boxes[k]
+            if x >= x1 or y >= y1 or x + w <= x0 or y + h <= y0:
+                continue  # no overlap: nothing of it is covered
+            visible = self.visible_area(k)
+            if visible <= 0:
+                continue
+            if visible - self.covered(k, alpha, x, y) < min_visible * (area if of_original else visible):
+                return False
+        return True
 
     def _overlaps(self, box: tuple[slice, slice]) -> list[tuple[slice, slice]]:
         """Parts of ``box`` (rows, cols) that earlier pastes covered."""

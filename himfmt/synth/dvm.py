@@ -49,6 +49,7 @@ class Config(RecipeConfig, Params):
     name: str = NAME
     layout: str = "dvm_composed"
     attempts: int = 1
+    jpeg_quality: int = 95  # DVM's generator writes quality 95
     png_alpha: bool = True  # also keep a lossless PNG copy of the JPEG alpha (a_png/)
     trimap: Optional[tuple[int, int]] = None  # also write trimaps: [kernel, iterations] (DVM: [3, 5])
 

@@ -5,8 +5,10 @@ Per sample: 2-4 distinct people from an ``hhm`` tree (the published
 the range), each cropped to its ``alpha > 0`` box and scaled to U(0.5, 0.9)
 of the background height; one background at its own size; people placed one
 by one at uniform positions that keep them inside, up to 3 tries each,
-refusing a try that leaves any placed person less than 70% of its visible
-area. Compositing is exact integer arithmetic inside each person's box
+refusing a try that leaves any placed person less than 70% of the visible
+area it had just before (the published step-by-step rule, so people can end
+well below 70% of their original area; ``min_visible_of=original`` is the
+stricter rule). Compositing is exact integer arithmetic inside each person's box
 (:mod:`himfmt.synth.composite`); mattes are the visible ones, rounded.
 Inputs are sorted by name and all randomness comes from the sample's own
 generator, so nothing depends on listing order, workers or start method.
@@ -14,17 +16,25 @@ generator, so nothing depends on listing order, workers or start method.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Optional
 
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, FileRef, Frame, Instance, Sample
-from .composite import Canvas, clip_box, scaled
+from .composite import Canvas, Resample, clip_box, scaled
 from .motion import alpha_box
 from .runner import RecipeConfig
 
 NAME = "image_him"
+
+
+class VisibleOf(StrEnum):
+    """What ``min_visible`` is a share of when a paste is tried."""
+
+    current = "current"  # published: each person's visible area just before the paste (step by step)
+    original = "original"  # stricter: each person's area as pasted, so nobody ends below min_visible
 
 
 @dataclass
@@ -36,7 +46,9 @@ class Placement:
     height_min: float = 0.5  # person height as a fraction of the background height
     height_max: float = 0.9
     tries: int = 3  # placements tried per person
-    min_visible: float = 0.7  # no placed person may keep less of its area visible
+    min_visible: float = 0.7  # a paste is refused when a placed person would keep less than this visible
+    min_visible_of: VisibleOf = VisibleOf.current  # ... of its current visible area (published) or its original
+    resample: Resample = Resample.bicubic  # how people are resized (published: Pillow's bicubic)
 
     def __post_init__(self) -> None:
         if not 1 <= self.people_min <= self.people_max:
@@ -97,7 +109,7 @@ class ImageHim:
         w = max(1, round(a.shape[1] * scale))
         if w > max_w:
             return None  # wider than the background: it fits nowhere
-        return scaled(fg, (w, target_h)), scaled(a, (w, target_h))
+        return scaled(fg, (w, target_h), self.p.resample), scaled(a, (w, target_h), self.p.resample)
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
         p = self.p
@@ -119,7 +131,7 @@ class ImageHim:
             h, w = a.shape
             for _ in range(p.tries):
                 x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
-                if canvas.keeps_visible(a, x, y, p.min_visible):
+                if canvas.keeps_visible(a, x, y, p.min_visible, p.min_visible_of == VisibleOf.original):
                     canvas.paste(fg, a, x, y)
                     layers.append((fg, x, y))
                     break

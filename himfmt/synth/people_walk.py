@@ -23,7 +23,7 @@ from ..model import FileRef, Sample
 from .backgrounds import Background
 from .clip import LayerClip
 from .composite import Canvas, scaled
-from .image_him import Placement, crop_person
+from .image_him import Placement, VisibleOf, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
 from .runner import RecipeConfig
 
@@ -74,7 +74,7 @@ class PeopleWalk:
                 return None  # a bad source person: this draw is rejected, the next attempt draws again
             h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
             w = max(1, round(a.shape[1] * h / a.shape[0]))
-            fg, a = scaled(fg, (w, h)), scaled(a, (w, h))
+            fg, a = scaled(fg, (w, h), p.resample), scaled(a, (w, h), p.resample)
             a_small = cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
             for _ in range(p.tries):
                 start = (rng.uniform(p.walk.box, 1 - p.walk.box) * (W - 1), rng.uniform(p.walk.box, 1 - p.walk.box) * (H - 1))
@@ -98,7 +98,8 @@ class PeopleWalk:
         """Place the walk on the canvases shrunk by ``s`` if every frame keeps everyone visible enough."""
         box = (0, 0, a.shape[1], a.shape[0])
         layers = [posed(a, a, box, pose._replace(x=pose.x * s, y=pose.y * s)) for pose in poses]
-        if not all(c.keeps_visible(lay.alpha, lay.x, lay.y, self.p.min_visible) for c, lay in zip(small, layers)):
+        strict = self.p.min_visible_of == VisibleOf.original
+        if not all(c.keeps_visible(lay.alpha, lay.x, lay.y, self.p.min_visible, strict) for c, lay in zip(small, layers)):
             return False
         for c, lay in zip(small, layers):
             c.paste(lay.alpha, lay.alpha, lay.x, lay.y)

@@ -6,8 +6,8 @@ Per video: 2-4 fg clips (easy at most 3) over a landscape still (probability
 alpha boxes over the clip) and one size and place: widths shared out in
 proportion to the boxes' aspects so they fill the bg width, times U(1, 1.5)
 for medium and U(1, 2) for hard, shrunk to U(0.8, 1) of the bg height if
-taller; laid left to right (medium and hard shifted by up to half a width),
-standing on the bottom edge. Medium and hard reject a video whose occlusion
+taller; laid left to right (medium and hard shifted by up to half the
+background's width either way, as published), standing on the bottom edge. Medium and hard reject a video whose occlusion
 breaks their rule; every level rejects one where a person's visible matte
 would be too small for MaGGIe's loader to keep. Each difficulty is its own
 split (``comp_<level>``) with its own random stream, so levels never
@@ -17,6 +17,7 @@ folder of portrait stills cannot hang the run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Optional
 
 import numpy as np
@@ -25,7 +26,7 @@ from ..errors import HimfmtError
 from ..model import Sample
 from .backgrounds import Background
 from .clip import Layer, LayerClip
-from .composite import clip_box, scaled
+from .composite import Resample, clip_box, scaled
 from .motion import alpha_box
 from .runner import RecipeConfig
 
@@ -38,7 +39,7 @@ class Level:
 
     people_max: int = 4
     scale_max: float = 1.0  # each person's size times U(1, scale_max)
-    shift: float = 0.0  # x shifted by up to shift x its width either way
+    shift: float = 0.0  # x shifted by up to shift x the background's width either way (see shift_of)
     max_occluded: Optional[float] = None  # reject if someone is ever more occluded than this
     min_occluded: Optional[float] = None  # reject if nobody is ever at least this occluded
     n: int = 0  # samples of this level when n= is not given
@@ -51,6 +52,16 @@ def published_levels() -> dict[str, Level]:
             "hard": Level(4, 2.0, 0.5, 0.85, 0.5, 2000)}
 
 
+class ShiftOf(StrEnum):
+    background = "background"  # published: randint(0, W // 2) with W the background width
+    person = "person"  # up to half the person's own width: much less overlap
+
+
+class Occlusion(StrEnum):
+    step = "step"  # published: what each newly pasted person takes of an earlier one's current visible area
+    total = "total"  # each person's visible share of its whole matte with everyone in front of it
+
+
 @dataclass
 class Params:
     difficulty: str = "easy"
@@ -60,13 +71,19 @@ class Params:
     still: float = 0.5  # probability of a still background (landscape stills only)
     tall_min: float = 0.8  # a person taller than the bg is scaled to its height x U(tall_min, 1)
     min_solid: float = 0.001  # each visible matte keeps alpha > 127 on more than this share of the frame
-    rule_width: int = 480  # the occlusion rule is measured on frames shrunk to at most this width
+    # Where the occlusion rule is measured: None = full resolution (published), or frames shrunk to this width.
+    rule_width: Optional[int] = None
+    shift_of: ShiftOf = ShiftOf.background  # what the level's shift is a share of
+    occlusion: Occlusion = Occlusion.step  # how "occluded" is measured for the level's rule
+    resample: Resample = Resample.bilinear  # how frames are resized (published: Pillow's bilinear)
 
     def __post_init__(self) -> None:
         if self.difficulty not in self.levels:
             raise HimfmtError(f"recipe.difficulty must be one of {', '.join(self.levels)}, not {self.difficulty!r}")
         if self.people_min < 1 or self.frames < 1:
             raise HimfmtError(f"recipe.people_min and recipe.frames must be >= 1, not {self.people_min}/{self.frames}")
+        if self.rule_width is not None and self.rule_width < 16:
+            raise HimfmtError(f"recipe.rule_width must be >= 16 or null (full resolution), not {self.rule_width}")
 
     @property
     def level(self) -> Level:
@@ -97,13 +114,15 @@ class Person:
     h: int = 0
     x: int = 0
     y: int = 0
+    resample: Resample = Resample.bilinear
 
-    def layer(self, t: int, scale: float = 1.0) -> Layer:
+    def layer(self, t: int, scale: float = 1.0, colour: bool = True) -> Layer:
+        """Frame ``t`` of this person, placed; ``colour=False``: the matte only (for the occlusion rule)."""
         frame = self.clip.frames[self.start + t]
         x0, y0, x1, y1 = self.box
         size = (max(1, round(self.w * scale)), max(1, round(self.h * scale)))
-        a = scaled(np.ascontiguousarray(frame.instances[0].matte.read_gray()[y0:y1, x0:x1]), size)
-        fg = a if scale != 1.0 else scaled(np.ascontiguousarray(frame.image.read_rgb()[y0:y1, x0:x1]), size)
+        a = scaled(np.ascontiguousarray(frame.instances[0].matte.read_gray()[y0:y1, x0:x1]), size, self.resample)
+        fg = scaled(np.ascontiguousarray(frame.image.read_rgb()[y0:y1, x0:x1]), size, self.resample) if colour else a
         return Layer(fg, a, round(self.x * scale), round(self.y * scale))
 
 
@@ -138,7 +157,7 @@ class VideoHim:
             box = self._union_box(c, start, length)
             if box is None:
                 return None  # nobody visible in this stretch of the clip: draw again
-            people.append(Person(c, start, box))
+            people.append(Person(c, start, box, resample=p.resample))
         self._size_and_place(people, W, H, rng)
         if not self._meets_rule(people, length, W, H):
             return None
@@ -169,7 +188,12 @@ class VideoHim:
                 h = H * rng.uniform(self.p.tall_min, 1.0)
                 w = h * aspect
             q.w, q.h = max(1, round(w)), max(1, round(h))
-            left = x + (rng.uniform(-lv.shift, lv.shift) * q.w if lv.shift else 0.0)
+            if not lv.shift:
+                left = x
+            elif self.p.shift_of == ShiftOf.background:  # randint(0, W // 2) * choice([-1, 1]), as published
+                left = x + int(rng.integers(0, int(W * lv.shift) + 1)) * (1 if rng.random() < 0.5 else -1)
+            else:
+                left = x + rng.uniform(-lv.shift, lv.shift) * q.w
             q.x = int(round(min(max(left, 0.0), max(W - q.w, 0))))
             q.y = H - q.h
             x += q.w
@@ -178,29 +202,52 @@ class VideoHim:
         """The level's occlusion rule, plus: every person keeps a solid part in every frame.
 
         Medium/hard: nobody ever occluded beyond ``max_occluded``, someone at some
-        time at least ``min_occluded``. All levels: a visible matte with
-        ``alpha > 127`` on at most ``min_solid`` of the frame would be dropped by
-        MaGGIe's training loader (and flagged ``matte.tiny``), losing the
-        person mid-clip, so such a video is redrawn.
+        time at least ``min_occluded``. ``occlusion=step`` (published) measures,
+        for each newly pasted person, the share it takes of each earlier
+        person's current visible area; ``total``, each person's hidden share
+        of its whole matte. All levels: a visible matte with ``alpha > 127`` on
+        at most ``min_solid`` of the frame would be dropped by MaGGIe's training
+        loader (and flagged ``matte.tiny``), losing the person mid-clip, so such
+        a video is redrawn.
         """
-        lv, s = self.p.level, min(1.0, self.p.rule_width / W)
+        lv = self.p.level
+        s = 1.0 if self.p.rule_width is None else min(1.0, self.p.rule_width / W)
         w, h = max(1, round(W * s)), max(1, round(H * s))
         most = 0.0
         for t in range(length):
-            cover = np.zeros((h, w), np.float32)  # 1 - prod(1 - a) of the people in front
-            for q in reversed(people):  # later people are in front
-                layer = q.layer(t, s)
-                box = clip_box(layer.x, layer.y, layer.alpha.shape[1], layer.alpha.shape[0], w, h)
-                if box is None:
-                    return False
-                ry, rx, ly, lx = box
-                a = layer.alpha[ly, lx].astype(np.float32) / 255.0
-                visible = a * (1.0 - cover[ry, rx])
-                if np.count_nonzero(visible > 0.5) <= self.p.min_solid * w * h:
-                    return False
-                occluded = 1.0 - float(visible.sum()) / float(a.sum())
-                if lv.max_occluded is not None and occluded > lv.max_occluded:
-                    return False
-                most = max(most, occluded)
-                cover[ry, rx] = 1.0 - (1.0 - cover[ry, rx]) * (1.0 - a)
+            found = self._frame_occlusion([q.layer(t, s, colour=False) for q in people], w, h)
+            if found is None:
+                return False
+            if lv.max_occluded is not None and found > lv.max_occluded:
+                return False
+            most = max(most, found)
         return lv.min_occluded is None or most >= lv.min_occluded
+
+    def _frame_occlusion(self, layers: list[Layer], w: int, h: int) -> float | None:
+        """The largest occlusion in one frame (by the chosen measure), or None when someone is not solid enough."""
+        visible: list[tuple[tuple[slice, slice], np.ndarray, float]] = []  # box, visible alpha in it, alpha as pasted
+        most = 0.0
+        for layer in layers:  # in paste order: each later person is in front
+            box = clip_box(layer.x, layer.y, layer.alpha.shape[1], layer.alpha.shape[0], w, h)
+            if box is None:
+                return None
+            ry, rx, ly, lx = box
+            a = layer.alpha[ly, lx].astype(np.float32) / 255.0
+            for (ky, kx), vis, _ in visible:
+                iy = slice(max(ry.start, ky.start), min(ry.stop, ky.stop))
+                ix = slice(max(rx.start, kx.start), min(rx.stop, kx.stop))
+                if iy.start >= iy.stop or ix.start >= ix.stop:
+                    continue
+                mine = vis[iy.start - ky.start:iy.stop - ky.start, ix.start - kx.start:ix.stop - kx.start]
+                before = float(vis.sum())
+                taken = float((mine * a[iy.start - ry.start:iy.stop - ry.start, ix.start - rx.start:ix.stop - rx.start]).sum())
+                mine -= mine * a[iy.start - ry.start:iy.stop - ry.start, ix.start - rx.start:ix.stop - rx.start]
+                if self.p.occlusion == Occlusion.step and before > 0:
+                    most = max(most, taken / before)
+            visible.append(((ry, rx), a.copy(), float(a.sum())))
+        for _, vis, _ in visible:
+            if np.count_nonzero(vis > 0.5) <= self.p.min_solid * w * h:
+                return None
+        if self.p.occlusion == Occlusion.total:
+            most = max((1.0 - float(vis.sum()) / full for _, vis, full in visible if full > 0), default=0.0)
+        return most

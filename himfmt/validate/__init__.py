@@ -12,6 +12,7 @@ from ..model import Dataset, Sample
 from ..shards import shard_slice
 from . import checks
 from .catalog import Finding, finding
+from .leakage import shared_pictures
 from .manifest import schema_findings
 from .report import DatasetReport, Report
 
@@ -75,12 +76,17 @@ def validate(
         report.datasets.append(rep)
         return report
     workers = workers or (os.cpu_count() or 1)
-    for ds in found.datasets():
+    datasets = found.datasets()
+    for ds in datasets:
         total = len(shard_slice([*ds.samples, *ds.backgrounds], *shard))
         rep = structure(ds, progress(f"structure {ds.path or '.'} ({ds.layout})", total), shard)
         if deep_pass:
             deep(ds, rep, workers, progress(f"decoding {ds.path or '.'} ({ds.layout})", total), shard)
         report.datasets.append(rep)
+    if shard[0] == 0:
+        reports = {id(ds): rep for ds, rep in zip(datasets, report.datasets)}
+        for ds, f in shared_pictures(datasets):
+            reports[id(ds)].findings.append(f)
     # Problems met while listing (symlinks, permissions) go to the dataset that holds them.
     for f in checks.tree_findings(tree) if shard[0] == 0 else []:
         owner = max(

@@ -184,10 +184,18 @@ def deep_frame_findings(sample: Sample, frame: Frame, premultiplied: bool) -> li
     total: np.ndarray | None = None
     mattes = []
     for tri in [frame.trimap, *(i.trimap for i in frame.instances)]:
-        if isinstance(tri, FileRef) and tri.suffix == ".png":  # JPEG trimaps (DVM's t/) are noisy by nature
-            arr = _decode(tri, True, sample.id, out)
-            if arr is not None and np.count_nonzero((arr != 0) & (arr != 128) & (arr != 255)):
-                out.append(finding("trimap.bad_values", tri.path, sample.id, "values other than 0, 128 and 255"))
+        if tri is None:
+            continue
+        arr = _decode(tri, True, sample.id, out)
+        # JPEG trimaps (DVM's t/) are noisy by nature: decoded, not value-checked.
+        if isinstance(tri, FileRef) and tri.suffix == ".png" and arr is not None and \
+                np.count_nonzero((arr != 0) & (arr != 128) & (arr != 255)):
+            out.append(finding("trimap.bad_values", tri.path, sample.id, "values other than 0, 128 and 255"))
+    # Layers and the other files loaders read: decoded so a truncated one is found.
+    for layer in [frame.bg, *frame.extra, *(i.fg for i in frame.instances),
+                  *([frame.fg] if not (premultiplied and image is not None) else [])]:
+        if layer is not None:
+            _decode(layer, False, sample.id, out, verify_only=True)
     for inst in frame.instances:
         for m in inst.masks.values():
             arr = _decode(m, True, sample.id, out)
@@ -216,12 +224,24 @@ def deep_frame_findings(sample: Sample, frame: Frame, premultiplied: bool) -> li
     if premultiplied and frame.fg is not None and image is not None and mattes:
         fg = _decode(frame.fg, False, sample.id, out)
         if fg is not None and fg.shape == image.shape:
-            zero = mattes[0] == 0
-            brighter = (fg.max(axis=2).astype(np.int16) - image.max(axis=2)) > 24
-            if np.count_nonzero(brighter & zero) > 0.01 * max(1, np.count_nonzero(zero)):
-                out.append(finding("dvm.fg_not_premultiplied", frame.fg.path, sample.id,  # type: ignore[union-attr]
-                                   "f/ is brighter than v/ where alpha is 0"))
+            why = premultiplied_problem(fg, image, mattes[0])
+            if why:
+                out.append(finding("dvm.fg_not_premultiplied", getattr(frame.fg, "path", ""), sample.id, why))
     return out
+
+
+def premultiplied_problem(fg: np.ndarray, image: np.ndarray, alpha: np.ndarray) -> str | None:
+    """Why ``fg`` is not a premultiplied foreground (None when it is): it must be black where alpha is 0."""
+    zero = alpha == 0
+    n = np.count_nonzero(zero)
+    if n < 16:
+        return None  # nowhere to tell
+    lit = np.count_nonzero((fg.max(axis=2) > 32) & zero)
+    if lit <= 0.01 * n:
+        return None
+    if float(np.abs(fg.astype(np.int16) - image).mean()) < 3.0:
+        return "f/ equals v/: the composite, not the foreground"
+    return f"f/ is not black where alpha is 0 ({lit} of {n} pixels lit): a straight foreground, not premultiplied"
 
 
 def deep_sample_findings(args: tuple[Sample, bool]) -> tuple[list[Finding], int]:
@@ -231,6 +251,7 @@ def deep_sample_findings(args: tuple[Sample, bool]) -> tuple[list[Finding], int]
     n = 0
     for frame in sample.frames:
         out += deep_frame_findings(sample, frame, premultiplied)
-        n += (frame.image is not None) + sum(1 + len(i.masks) + (i.trimap is not None) for i in frame.instances) \
-            + (frame.fg is not None) + (frame.trimap is not None and frame.trimap.suffix == ".png")
+        n += (frame.image is not None) + sum(1 + len(i.masks) + (i.trimap is not None) + (i.fg is not None)
+                                             for i in frame.instances) \
+            + (frame.fg is not None) + (frame.bg is not None) + (frame.trimap is not None) + len(frame.extra)
     return out, n
