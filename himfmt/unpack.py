@@ -27,7 +27,7 @@ from typing import Callable
 
 from .errors import HimfmtError
 from .io.archive import ZipTree
-from .io.files import RECORD_DIR, OutDir, check_rel, write_error
+from .io.files import RECORD_DIR, OutDir, check_rel
 
 CHUNK = 1 << 20
 RECORD = f"{RECORD_DIR}/unpack.json"  # which archive was unpacked here: a rerun is a resume
@@ -68,27 +68,18 @@ def check(tree: ZipTree, limits: Limits) -> list[str]:
 
 def _extract(tree: ZipTree, rel: str, info: zipfile.ZipInfo, out: OutDir) -> int:
     """Stream one member to ``rel`` of ``out`` through a temporary name; returns its size."""
-    pending = out.open_pending(rel)
     n = 0
     try:
-        with tree.open(rel) as src:
+        with out.open_pending(rel) as f, tree.open(rel) as src:
             while chunk := src.read(CHUNK):
                 n += len(chunk)
                 if n > info.file_size:
                     raise HimfmtError(f"inflates past its declared {info.file_size:,} bytes (a zip bomb); cut off", tree.abspath(rel))
-                pending.file.write(chunk)
-        if n != info.file_size:
-            raise HimfmtError(f"holds {n:,} bytes, its header declares {info.file_size:,}", tree.abspath(rel))
+                f.write(chunk)
+            if n != info.file_size:
+                raise HimfmtError(f"holds {n:,} bytes, its header declares {info.file_size:,}", tree.abspath(rel))
     except zipfile.BadZipFile as exc:  # the CRC check at the end of the stream, or a damaged member
-        pending.abort()
         raise HimfmtError(f"member is corrupt ({exc})", tree.abspath(rel)) from None
-    except OSError as exc:
-        pending.abort()
-        raise write_error(exc, out.display(rel)) from None
-    except BaseException:
-        pending.abort()
-        raise
-    pending.commit()
     return n
 
 

@@ -81,7 +81,12 @@ def open_regular(path: str) -> int:
 
 
 class Pending:
-    """A file being written under its temporary name: ``commit()`` renames it into place."""
+    """A file being written under its temporary name: ``commit()`` renames it into place.
+
+    As a context manager it yields the file object, commits when the block
+    ends normally and removes the temporary file otherwise (an ``OSError``
+    becomes one line naming the destination).
+    """
 
     def __init__(self, out: "OutDir", rel: str) -> None:
         self.out, self.rel = out, rel
@@ -114,6 +119,17 @@ class Pending:
             os.unlink(self.tmp, dir_fd=self.dfd)
         except OSError:
             pass
+
+    def __enter__(self) -> BinaryIO:
+        return self.file
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            self.commit()
+            return
+        self.abort()
+        if isinstance(exc, OSError):
+            raise write_error(exc, self.out.display(self.rel)) from None
 
 
 class OutDir:
@@ -234,16 +250,8 @@ class OutDir:
             raise HimfmtError("is a folder where a file must go", self.display(rel)) from None
 
     def write_bytes(self, rel: str, data: bytes) -> None:
-        p = Pending(self, rel)
-        try:
-            p.file.write(data)
-        except OSError as exc:
-            p.abort()
-            raise write_error(exc, self.display(rel)) from None
-        except BaseException:
-            p.abort()
-            raise
-        p.commit()
+        with Pending(self, rel) as f:
+            f.write(data)
 
     def open_append(self, rel: str, header: str = "") -> TextIO:
         """A record file to append lines to (``header`` starts a new one); never through a link."""
@@ -341,18 +349,9 @@ class OutDir:
     def _copy(self, src: str, rel: str) -> None:
         fd = open_regular(src)
         try:
-            p = Pending(self, rel)
-            try:
-                out = p.file.fileno()
-                while os.sendfile(out, fd, None, 1 << 24):
+            with Pending(self, rel) as f:
+                while os.sendfile(f.fileno(), fd, None, 1 << 24):
                     pass
-            except OSError as exc:
-                p.abort()
-                raise write_error(exc, self.display(rel)) from None
-            except BaseException:
-                p.abort()
-                raise
-            p.commit()
         finally:
             os.close(fd)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -92,6 +92,12 @@ def crop_person(image: np.ndarray, matte: np.ndarray, where: str) -> tuple[np.nd
     return image[y0:y1, x0:x1], matte[y0:y1, x0:x1]
 
 
+class Composed(NamedTuple):
+    sample: Sample | None  # None: this draw is rejected
+    drawn: int  # people drawn for it
+    canvas: Canvas  # who was placed, their areas as pasted and as visible
+
+
 class ImageHim:
     name = NAME
 
@@ -112,6 +118,10 @@ class ImageHim:
         return scaled(fg, (w, target_h), self.p.resample), scaled(a, (w, target_h), self.p.resample)
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
+        return self.compose(i, rng).sample
+
+    def compose(self, i: int, rng: np.random.Generator) -> Composed:
+        """Sample ``i`` and how it was made (the canvas, how many people were drawn): what statistics need."""
         p = self.p
         n = int(rng.integers(p.people_min, p.people_max + 1))
         chosen = rng.choice(len(self.people), size=min(n, len(self.people)), replace=False)
@@ -124,7 +134,7 @@ class ImageHim:
             try:
                 person = self._person(int(k), target_h, W)
             except BadInputError:
-                return None  # a bad source person: this draw is rejected, the next attempt draws again
+                return Composed(None, len(chosen), canvas)  # a bad source person: the next attempt draws again
             if person is None:
                 continue
             fg, a = person
@@ -136,7 +146,7 @@ class ImageHim:
                     layers.append((fg, x, y))
                     break
         if not layers:
-            return None
+            return Composed(None, len(chosen), canvas)
         instances = []
         for k, m in enumerate(canvas.mattes):
             layer = None
@@ -152,4 +162,4 @@ class ImageHim:
             instances.append(Instance(f"{k:02d}", ArrayRef(m), fg=layer))
         sid = f"{i:05d}"
         frame = Frame(sid, ArrayRef(canvas.image), instances, bg=ArrayRef(bg) if p.layers else None)
-        return Sample(sid, "", [frame])
+        return Composed(Sample(sid, "", [frame]), len(chosen), canvas)

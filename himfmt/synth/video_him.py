@@ -139,6 +139,21 @@ class VideoHim:
         self.p = params
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
+        draft = self.draft(rng)
+        if draft is None:
+            return None
+        people, bg, bg_start, length = draft
+        W, H = bg.size()
+        if bg.still:
+            still = bg.read(0)
+            background = lambda t: still  # noqa: E731 (one decode for the whole clip)
+        else:
+            background = lambda t: bg.read(bg_start + t)  # noqa: E731
+        clip = LayerClip(length, W, H, len(people), background, lambda t: [q.layer(t) for q in people])
+        return clip.sample(f"{i:05d}")
+
+    def draft(self, rng: np.random.Generator) -> tuple[list[Person], Background, int, int] | None:
+        """People sized and placed on a background, or None when the level's rule rejects the draw."""
         p, lv = self.p, self.p.level
         n = int(rng.integers(p.people_min, max(p.people_min, lv.people_max) + 1))
         chosen = rng.choice(len(self.clips), size=min(n, len(self.clips)), replace=False)
@@ -161,13 +176,7 @@ class VideoHim:
         self._size_and_place(people, W, H, rng)
         if not self._meets_rule(people, length, W, H):
             return None
-        if use_still:
-            still = bg.read(0)
-            background = lambda t: still  # noqa: E731 (one decode for the whole clip)
-        else:
-            background = lambda t: bg.read(bg_start + t)  # noqa: E731
-        clip = LayerClip(length, W, H, len(people), background, lambda t: [q.layer(t) for q in people])
-        return clip.sample(f"{i:05d}")
+        return people, bg, bg_start, length
 
     @staticmethod
     def _union_box(clip: Clip, start: int, length: int) -> tuple[int, int, int, int] | None:
@@ -196,7 +205,7 @@ class VideoHim:
                 left = x + rng.uniform(-lv.shift, lv.shift) * q.w
             q.x = int(round(min(max(left, 0.0), max(W - q.w, 0))))
             q.y = H - q.h
-            x += q.w
+            x = q.x + q.w  # the next person follows this one where it landed (published)
 
     def _meets_rule(self, people: list[Person], length: int, W: int, H: int) -> bool:
         """The level's occlusion rule, plus: every person keeps a solid part in every frame.
