@@ -6,6 +6,7 @@ sweeps, launcher plugins and ``hydra.searchpath`` work as everywhere in Hydra.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -84,6 +85,16 @@ def run_command(command: str, args: list[str]) -> int:
             code = 2
         except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
             console.error(f"bad configuration: {str(exc).splitlines()[0]}")
+            code = 2
+        except OSError as exc:  # the boundary: a file problem no layer turned into a message yet
+            where = f"{exc.filename}: " if exc.filename else ""
+            console.error(f"{where}{exc.strerror or exc}")
+            code = 2
+        except Exception as exc:  # never a traceback for a user; HIMFMT_DEBUG=1 shows it
+            if os.environ.get("HIMFMT_DEBUG"):
+                raise
+            console.error(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                          "please report it, with HIMFMT_DEBUG=1 for the details")
             code = 2
         codes.append(code)
         return code

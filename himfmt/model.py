@@ -67,14 +67,14 @@ class FileRef(NamedTuple):
             from .io import video
 
             return video.read_frame(self, gray=False)
-        return images.decode_rgb(self.tree.read_bytes(self.path), self.where)
+        return images.decode_rgb(self.tree.read_image(self.path), self.where)
 
     def read_gray(self) -> np.ndarray:
         if self.frame is not None:
             from .io import video
 
             return video.read_frame(self, gray=True)
-        return images.decode_gray(self.tree.read_bytes(self.path), self.where, self.channel)
+        return images.decode_gray(self.tree.read_image(self.path), self.where, self.channel)
 
 
 class ArrayRef(NamedTuple):

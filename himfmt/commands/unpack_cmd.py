@@ -22,13 +22,13 @@ def run(cfg: DictConfig) -> int:
     archive = Path(str(cfg.archive))
     if not is_archive(archive):
         raise HimfmtError("not a .zip archive (or a .zNN part of one)", str(archive))
-    tree = ZipTree(archive)
+    limits = Limits(float(cfg.max_ratio), int(float(cfg.max_member_gb) * GB), int(float(cfg.max_total_gb) * GB))
+    tree = ZipTree(archive, limits.max_ratio, limits.max_member)
     out = Path(str(cfg.out)).resolve()
     resuming = unpacked_before(out, archive)
     check_output_dir(out, bool(cfg.overwrite) or resuming, [str(p) for p in tree.parts])
     if resuming:
         remove_tmp_files(out)
-    limits = Limits(float(cfg.max_ratio), int(float(cfg.max_member_gb) * GB), int(float(cfg.max_total_gb) * GB))
     with console.progress(f"unpacking {archive.name}") as bar:
         result = unpack(tree, out, limits, bar)
     table = Table(title=f"himfmt unpack {archive} -> {out}" + (f" ({len(tree.parts)} parts)" if len(tree.parts) > 1 else ""),

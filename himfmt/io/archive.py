@@ -19,11 +19,14 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import BadInputError, HimfmtError
+from . import images
 from .files import OutDir
+from .images import MAX_READ, TooLargeError
 from .tree import Entry, Tree
 
 SEP = "!/"  # archive path ! member, in messages
@@ -61,6 +64,61 @@ def unsafe_name(name: str) -> str | None:
 
 def is_symlink(info: zipfile.ZipInfo) -> bool:
     return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+MAX_RATIO = 1000.0  # uncompressed / compressed per member (deflate tops out near 1032)
+MAX_MEMBER = 16 << 30  # bytes: no image or video member is this large
+
+
+def member_problem(info: zipfile.ZipInfo, max_ratio: float = MAX_RATIO, max_member: int = MAX_MEMBER) -> str | None:
+    """Why a member must never be inflated (a bomb, encrypted), or None."""
+    if info.flag_bits & 0x1:
+        return "is encrypted (himfmt reads no passwords)"
+    if info.file_size > max_member:
+        return f"declares {info.file_size:,} bytes, over the {max_member:,}-byte member limit"
+    if info.compress_size and info.file_size / info.compress_size > max_ratio:
+        return (f"would inflate {info.file_size / info.compress_size:,.0f}x "
+                f"({info.compress_size:,} -> {info.file_size:,} bytes), over the {max_ratio:,.0f}x limit (a zip bomb)")
+    if info.compress_size == 0 and info.file_size > 0:
+        return f"declares {info.file_size:,} bytes from nothing"
+    return None
+
+
+class SafeMember(io.RawIOBase):
+    """A member's stream whose read errors (bad CRC, data past its size, truncated part) are BadInputError."""
+
+    def __init__(self, raw: BinaryIO, where: str) -> None:
+        self.raw, self.where = raw, where
+
+    def _guard(self, fn, *args):  # type: ignore[no-untyped-def]
+        try:
+            return fn(*args)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+            raise BadInputError(f"member is corrupt ({exc})", self.where) from None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        return self._guard(self.raw.read, n)
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def,override]
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._guard(self.raw.seek, offset, whence)
+
+    def tell(self) -> int:
+        return self._guard(self.raw.tell)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 class JoinedParts(io.RawIOBase):
@@ -138,7 +196,9 @@ class ZipTree(Tree):
 
     is_archive = True
 
-    def __init__(self, archive: str | os.PathLike[str]) -> None:  # noqa: D107 (no Tree.__init__: nothing on disk to scan)
+    def __init__(self, archive: str | os.PathLike[str], max_ratio: float = MAX_RATIO,  # noqa: D107 (no Tree.__init__)
+                 max_member: int = MAX_MEMBER) -> None:
+        self.max_ratio, self.max_member = max_ratio, max_member
         path = Path(archive).resolve()
         if not path.is_file():
             raise HimfmtError("no such archive", str(archive))
@@ -151,6 +211,7 @@ class ZipTree(Tree):
         self.unreadable: list[str] = []
         self.loops: list[str] = []
         self.unsafe: list[tuple[str, str]] = []
+        self.special: list[str] = []  # an archive holds no FIFOs: members are only files and folders
         self._fp = JoinedParts(self.parts)
         try:
             if len(self.parts) > 1:
@@ -182,9 +243,13 @@ class ZipTree(Tree):
 
     def _index(self) -> None:
         dirs: dict[str, dict[str, bool]] = {"": {}}
+        seen: set[str] = set()
         for info in self._zip.infolist():
             name = info.filename
-            why = unsafe_name(name) or ("is a symlink" if is_symlink(info) else None)
+            why = unsafe_name(name) or ("is a symlink" if is_symlink(info) else None) or \
+                ("appears twice in the archive (which copy is meant?)" if name in seen else None) or \
+                (None if info.is_dir() else member_problem(info, self.max_ratio, self.max_member))
+            seen.add(name)
             if why:
                 self.unsafe.append((name, why))
                 continue
@@ -202,10 +267,14 @@ class ZipTree(Tree):
             else:
                 dirs.setdefault("/".join(parts[:-1]), {}).setdefault(parts[-1], False)
                 self._members[rel] = info
-        self._cache = {d: sorted(Entry(n, is_dir) for n, is_dir in children.items()) for d, children in dirs.items()}
+        for rel in [r for r in self._members if r in dirs]:  # a file 'x' and members 'x/...': neither can be both
+            self.unsafe.append((self._members.pop(rel).filename, "is a file and a folder at once in this archive"))
+        self._cache = {d: sorted(Entry(n, is_dir) for n, is_dir in children.items() if n and
+                                 not (not is_dir and f"{d}/{n}".lstrip("/") not in self._members))
+                       for d, children in dirs.items()}
 
     def __reduce__(self) -> tuple:
-        return (ZipTree, (self._root_str,))
+        return (ZipTree, (self._root_str, self.max_ratio, self.max_member))
 
     def __repr__(self) -> str:
         return f"ZipTree({self._root_str!r})"
@@ -230,15 +299,21 @@ class ZipTree(Tree):
 
     def open(self, rel: str) -> BinaryIO:
         try:
-            return self._zip.open(self._info(rel))  # type: ignore[return-value]
-        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+            raw = self._zip.open(self._info(rel))
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
             raise BadInputError(f"cannot read the member ({exc})", self.abspath(rel)) from None
+        return io.BufferedReader(SafeMember(raw, self.abspath(rel)))  # type: ignore[arg-type,return-value]
 
-    def read_bytes(self, rel: str) -> bytes:
-        try:
-            return self._zip.read(self._info(rel))  # checks the member's CRC
-        except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
-            raise BadInputError(f"member is corrupt ({exc})", self.abspath(rel)) from None
+    def read_bytes(self, rel: str, limit: int = MAX_READ) -> bytes:
+        size = self._info(rel).file_size
+        if size > limit:
+            raise TooLargeError(f"is {size:,} bytes, more than the {limit:,} a picture of this kind can need", self.abspath(rel))
+        with self.open(rel) as f:
+            return f.read()  # the stream checks the member's CRC at its end
+
+    def read_image(self, rel: str) -> bytes:
+        with self.open(rel) as f:
+            return images.read_image_bytes(f, self._info(rel).file_size, self.abspath(rel))
 
     def file_size(self, rel: str) -> int:
         return self._info(rel).file_size

@@ -25,6 +25,7 @@ IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff
 # Largest image himfmt will decode (8K x 8K x 4). Real matting data is at most
 # about 6K x 4K; anything claiming more is treated as a decompression bomb.
 MAX_PIXELS = 8192 * 8192 * 4
+MAX_READ = 1 << 30  # no file himfmt reads whole (a picture, a pair list) is larger
 
 Image.MAX_IMAGE_PIXELS = None  # we check sizes ourselves, with a clear message
 cv2.setNumThreads(1)  # parallelism comes from worker processes, not codec threads
@@ -35,6 +36,7 @@ class ImageInfo(NamedTuple):
     height: int
     mode: str  # Pillow mode: 'L', 'RGB', 'RGBA', 'I;16', 'P', ...
     format: str  # 'JPEG', 'PNG', ...
+    orientation: int = 1  # EXIF orientation; 5-8 swap width and height when applied
 
     @property
     def size(self) -> tuple[int, int]:
@@ -74,11 +76,27 @@ def read_info(f: BinaryIO, where: str) -> ImageInfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(f) as im:
-                info = ImageInfo(im.width, im.height, im.mode, im.format or "")
+                orientation = int(im.getexif().get(0x0112, 1) or 1) if im.format in ("JPEG", "TIFF", "WEBP") else 1
+                info = ImageInfo(im.width, im.height, im.mode, im.format or "", orientation)
     except Exception as exc:  # Pillow raises many types for garbage input
         raise BadInputError(f"not a readable image ({type(exc).__name__}: {exc})", where) from None
     check_pixels(info.width, info.height, where)
     return info
+
+
+def max_file_bytes(info: ImageInfo) -> int:
+    """The most bytes a file with this header can sensibly hold: 8 bytes a pixel (16-bit RGBA, stored
+    uncompressed) plus 1 MiB of metadata. A larger file (a sparse or padded one) is refused unread."""
+    return info.width * info.height * 8 + (1 << 20)
+
+
+def read_image_bytes(f: BinaryIO, size: int, where: str) -> bytes:
+    """The bytes of an image file of ``size`` bytes, after its header proves the size plausible."""
+    info = read_info(f, where)
+    if size > max_file_bytes(info):
+        raise TooLargeError(f"is {size:,} bytes, more than a {info.width}x{info.height} image can need", where)
+    f.seek(0)
+    return f.read(size + 1)
 
 
 def check_pixels(width: int, height: int, where: str) -> None:
@@ -95,8 +113,42 @@ def check_complete(data: bytes, info: ImageInfo, where: str) -> None:
     tail = data[-64:].rstrip(b"\0")
     if info.format == "JPEG" and not tail.endswith(b"\xff\xd9"):
         raise BadInputError("JPEG is truncated (no end-of-image marker)", where)
-    if info.format == "PNG" and b"IEND" not in tail:
-        raise BadInputError("PNG is truncated (no IEND chunk)", where)
+    if info.format == "PNG":
+        if b"IEND" not in tail:
+            raise BadInputError("PNG is truncated (no IEND chunk)", where)
+        check_png_chunks(data, where)
+
+
+def check_png_chunks(data: bytes, where: str) -> None:
+    """Refuse what Pillow (MaGGIe's loader) refuses: a text or ICC chunk inflating past its limits."""
+    from PIL import PngImagePlugin
+
+    limit, total, pos = PngImagePlugin.MAX_TEXT_CHUNK, 0, 8
+    while pos + 8 <= len(data):
+        length, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if kind in (b"tEXt", b"zTXt", b"iTXt", b"iCCP"):
+            size = len(body)
+            if kind in (b"zTXt", b"iCCP") and b"\0" in body:
+                size = _inflated_size(body[body.index(b"\0") + 2:], limit + 1)
+            total += size
+            if size > limit or total > PngImagePlugin.MAX_TEXT_MEMORY:
+                raise BadInputError(f"its {kind.decode()} chunk inflates past Pillow's {limit:,}-byte limit; "
+                                    "Pillow (MaGGIe's loaders) refuses to open it", where)
+        if kind == b"IEND":
+            return
+        pos += 12 + length
+
+
+def _inflated_size(compressed: bytes, cap: int) -> int:
+    """How many bytes ``compressed`` inflates to, counting no further than ``cap``."""
+    import zlib
+
+    d = zlib.decompressobj()
+    try:
+        return len(d.decompress(compressed, cap))
+    except zlib.error:
+        return 0  # a broken stream: Pillow skips it
 
 
 def decode(data: bytes, where: str, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
@@ -120,14 +172,15 @@ def verify(data: bytes, where: str) -> None:
     """
     info = read_info(io.BytesIO(data), where)
     check_complete(data, info, where)
-    flags = cv2.IMREAD_REDUCED_COLOR_2 if info.format == "JPEG" else cv2.IMREAD_UNCHANGED
+    flags = cv2.IMREAD_REDUCED_COLOR_2 | cv2.IMREAD_IGNORE_ORIENTATION if info.format == "JPEG" else cv2.IMREAD_UNCHANGED
     if cv2.imdecode(np.frombuffer(data, np.uint8), flags) is None:
         raise BadInputError("image data is corrupt or truncated", where)
 
 
 def decode_rgb(data: bytes, where: str) -> np.ndarray:
     """HxWx3 uint8 RGB, as the MaGGIe loaders open images (``.convert('RGB')``)."""
-    arr = decode(data, where, cv2.IMREAD_COLOR)
+    # EXIF orientation is ignored, as MaGGIe's Pillow loaders ignore it: pixels stay where the mattes are.
+    arr = decode(data, where, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     return arr
 
 

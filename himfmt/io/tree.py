@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ..errors import HimfmtError
+from .files import open_regular
+from . import images
+from .images import MAX_READ, TooLargeError
 
 if TYPE_CHECKING:
     from .files import OutDir
@@ -48,6 +51,8 @@ class Tree:
         self.unreadable: list[str] = []
         # Symlinks to one of their own ancestors (directory loops), never followed.
         self.loops: list[str] = []
+        # Entries that are neither regular files nor folders (FIFOs, sockets, devices): never opened.
+        self.special: list[str] = []
 
     def __reduce__(self) -> tuple:
         # Workers get the root only, not the listing cache of a 50,000-sample tree.
@@ -97,6 +102,9 @@ class Tree:
                             continue
                     try:
                         is_dir = e.is_dir()
+                        if not is_dir and not e.is_file():
+                            self.special.append(join(rel, e.name))
+                            continue
                     except OSError:
                         is_dir = False
                     out.append(Entry(e.name, is_dir))
@@ -129,11 +137,21 @@ class Tree:
         return os.path.isfile(self.abspath(rel))
 
     def open(self, rel: str) -> BinaryIO:
-        return open(self.abspath(rel), "rb")
+        """A regular file, opened for reading (a FIFO or device is refused, never waited on)."""
+        return os.fdopen(open_regular(self.abspath(rel)), "rb")
 
-    def read_bytes(self, rel: str) -> bytes:
+    def read_bytes(self, rel: str, limit: int = MAX_READ) -> bytes:
+        """The whole file, refused when it is larger than ``limit`` (nothing himfmt reads whole is that large)."""
         with self.open(rel) as f:
-            return f.read()
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise TooLargeError(f"is {size:,} bytes, more than the {limit:,} a picture of this kind can need", self.abspath(rel))
+            return f.read(limit + 1)
+
+    def read_image(self, rel: str) -> bytes:
+        """An image file's bytes, its size checked against its header's claim before it is read."""
+        with self.open(rel) as f:
+            return images.read_image_bytes(f, os.fstat(f.fileno()).st_size, self.abspath(rel))
 
     def file_size(self, rel: str) -> int:
         return os.stat(self.abspath(rel)).st_size

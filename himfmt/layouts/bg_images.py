@@ -5,17 +5,46 @@ to every other layout at the same place.
 """
 from __future__ import annotations
 
+from ..errors import HimfmtError
+from ..io.images import read_info
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
 from .base import Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
 
 
+MATTE_MODES = ("L", "1", "I;16", "LA")
+
+
 def probe_split(tree: Tree, rel: str) -> Probe | None:
+    """A flat folder of colour pictures; never mattes (single-channel PNGs) nor one half of an image/matte pair
+    (a folder whose file stems a sibling folder repeats, as P3M's ``blurred_image/`` and ``mask/``)."""
     if [d for d in tree.dirs(rel) if not is_hidden(d)]:
         return None
-    if not image_stems(tree, rel):
+    stems = image_stems(tree, rel)
+    if not stems:
         return None
+    if _is_matte(tree, join(rel, stems[min(stems)])):
+        return None  # single-channel PNGs: mattes, not backgrounds
+    parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    for sibling in tree.dirs(parent) if rel else []:
+        if sibling != rel.rsplit("/", 1)[-1] and not is_hidden(sibling):
+            theirs = image_stems(tree, join(parent, sibling))
+            shared = sorted(set(stems) & set(theirs))
+            if len(shared) * 2 >= len(stems) and _is_matte(tree, join(parent, sibling, theirs[shared[0]])):
+                return None  # the images of an image/matte pair (P3M's blurred_image/ beside mask/)
     return Probe(1, 1)
+
+
+def _is_matte(tree: Tree, rel: str) -> bool:
+    return rel.lower().endswith(".png") and _mode(tree, rel) in MATTE_MODES
+
+
+def _mode(tree: Tree, rel: str) -> str | None:
+    try:
+        with tree.open(rel) as f:
+            return read_info(f, tree.abspath(rel)).mode
+    except (OSError, HimfmtError):
+        return None
 
 
 class BgImages(Layout):

@@ -39,10 +39,19 @@ def _check_name(name: str, where: str, line: int) -> None:
         raise HimfmtError(f"line {line}: name {name!r} is not a plain file name (it would leave its folder)", where)
 
 
-def parse_pairs(text: str, where: str) -> list[Pair]:
-    """Parse a pair list; raises HimfmtError naming the file and line on a bad line."""
+def parse_pairs(text: str, where: str, problems: list[str] | None = None) -> list[Pair]:
+    """Parse a pair list; raises HimfmtError naming the file and line on a bad line.
+
+    With ``problems``, a bad line is appended there (as one message) and skipped instead.
+    """
     pairs = []
     for n, raw in enumerate(text.splitlines(), 1):
+        if problems is not None:
+            try:
+                pairs += [p._replace(line=n) for p in parse_pairs(raw, where)]
+            except HimfmtError as exc:
+                problems.append(str(exc).split(": ", 1)[-1].replace("line 1:", f"line {n}:"))
+            continue
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

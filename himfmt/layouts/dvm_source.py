@@ -128,7 +128,9 @@ class DvmSource(Layout):
             text = tree.read_bytes(rel).decode("utf-8", errors="replace")
             if not looks_like_pairs(text):
                 continue
-            pairs[name] = parse_pairs(text, tree.display(rel))
+            bad: list[str] = []
+            pairs[name] = parse_pairs(text, tree.display(rel), bad)
+            ds.notes += [Note("dvm.pair_bad_line", rel, why) for why in bad]
             phases = [p for p in PHASES if p in name] or list(PHASES)
             for pair in pairs[name]:
                 fg_rel = ("fg/image/{}/fg/" + pair.fg) if pair.kind == "image" else ("fg/video/{}/" + pair.fg)

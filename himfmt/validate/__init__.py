@@ -71,7 +71,7 @@ def validate(
     report = Report(str(tree.root))
     if not found.matches:
         rep = DatasetReport("", "none", [])
-        rep.findings.append(finding("dataset.none_found", "", None, found.explain_nothing()))
+        rep.findings.append(finding("dataset.none_found", ".", None, found.explain_nothing()))
         rep.findings += checks.tree_findings(tree)
         report.datasets.append(rep)
         return report

@@ -44,6 +44,8 @@ def tree_findings(tree: Tree) -> Iterator[Finding]:
         yield finding("file.symlink_loop", rel, None, "symlink to one of its own ancestors; not followed")
     for rel in tree.unreadable:
         yield finding("file.unreadable", rel, None, "folder is not readable")
+    for rel in tree.special:
+        yield finding("file.not_regular", rel, None, "a FIFO, socket or device, not a file; never opened")
 
 
 def dataset_findings(ds: Dataset) -> Iterator[Finding]:
@@ -111,6 +113,9 @@ def frame_header_findings(ds: Dataset, sample: Sample, frame: Frame, cache: Head
     info, errs = _header(cache, frame.image, sample.id)
     out += errs
     size = info.size if info else None
+    if info is not None and info.orientation in (5, 6, 7, 8):
+        out.append(finding("image.exif_rotated", frame.image.path, sample.id,  # type: ignore[union-attr]
+                           f"EXIF orientation {info.orientation} turns it {info.height}x{info.width} where it is applied"))
     pictures = [("trimap", frame.trimap)] if frame.trimap is not None else []
     for inst in frame.instances:
         pictures += [("matte", inst.matte)] + [("mask", m) for m in inst.masks.values()]
@@ -143,6 +148,14 @@ def sample_structure_findings(ds: Dataset, sample: Sample, cache: HeaderCache) -
         names = [i.name for i in frame.instances]
         if frame.instances:
             counts.add(len(names))
+        numbers = sorted(int(n) for n in names if n.isdigit())
+        if len(numbers) == len(names) and numbers and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            missing = sorted(set(range(numbers[0], numbers[-1])) - set(numbers))
+            where = next(i.matte.path for i in frame.instances if isinstance(i.matte, FileRef)).rsplit("/", 1)[0] \
+                if any(isinstance(i.matte, FileRef) for i in frame.instances) else sample.id
+            out.append(finding("instances.gap", where, sample.id,
+                               f"instance numbers skip {', '.join(str(k) for k in missing[:5])}: "
+                               f"{len(names)} mattes named up to {numbers[-1]}"))
         matte_paths = [i.matte.path for i in frame.instances if isinstance(i.matte, FileRef)]
         if len(names) > MAX_INSTANCES and matte_paths and names != sorted(names, key=_natural):
             out.append(finding("instances.unpadded_names", matte_paths[0].rsplit("/", 1)[0], sample.id,
@@ -165,7 +178,7 @@ def sample_structure_findings(ds: Dataset, sample: Sample, cache: HeaderCache) -
 def _decode(media: Media, gray: bool, sample: str, out: list[Finding], verify_only: bool = False) -> np.ndarray | None:
     try:
         if verify_only and isinstance(media, FileRef) and media.frame is None:
-            images.verify(media.tree.read_bytes(media.path), media.where)
+            images.verify(media.tree.read_image(media.path), media.where)
             return None
         return media.read_gray() if gray else media.read_rgb()
     except TooLargeError as exc:

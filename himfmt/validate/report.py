@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..text import safe
 from .catalog import CATALOG_FILE, RANK, Finding, catalog
 
 SHOW_PATHS = 5  # first paths shown per finding group
@@ -110,9 +111,9 @@ def render(report: Report, console: Console, deep: bool) -> None:
     for d in report.datasets:
         for code, group in d.groups():
             sev = group[0].severity
-            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/] x{len(group)} in {escape(d.path or '.')}: {escape(codes[code]['meaning'])}")
+            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/] x{len(group)} in {safe(d.path or '.')}: {escape(codes[code]['meaning'])}")
             for f in group[:SHOW_PATHS]:
-                console.print(f"    {escape(f.path)}: {escape(f.message)}")
+                console.print(f"    {safe(f.path)}: {safe(f.message)}")
             if len(group) > SHOW_PATHS:
                 console.print(f"    ... and {len(group) - SHOW_PATHS} more (all are in report=FILE.json)")
     console.print(next_step(report, deep))
