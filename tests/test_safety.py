@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -323,10 +324,11 @@ def test_temporary_files_of_a_killed_writer_go_even_before_it_is_reaped(tmp_path
     live, killed = start_writer(tmp_path), start_writer(tmp_path)
     try:
         killed.send_signal(signal.SIGKILL)
-        for _ in range(100):  # dead but not reaped: a zombie, which os.kill(pid, 0) still finds
+        for _ in range(500):  # dead but not reaped: a zombie, which os.kill(pid, 0) still finds
             with open(f"/proc/{killed.pid}/stat") as f:
                 if f.read().split(") ")[1].startswith("Z"):
                     break
+            time.sleep(0.01)
         assert len(tmp_files(tmp_path)) == 2
         assert remove_tmp_files(tmp_path) == 1
         assert len(tmp_files(tmp_path)) == 1  # the live writer's is kept
