@@ -14,3 +14,11 @@ class HimfmtError(Exception):
 
 class BadInputError(HimfmtError):
     """A file's content is unusable (corrupt, wrong bit depth, too large)."""
+
+
+class UnreadableError(BadInputError):
+    """A file that exists but cannot be opened (permissions, an I/O error): not the same as corrupt."""
+
+
+class WriteError(HimfmtError):
+    """Writing the output failed (disk full, read-only, permissions): the run stops at the first one."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import HimfmtError
+from .errors import HimfmtError, WriteError
 from .io.archive import MAX_MEMBER, MAX_RATIO, ZipTree
 from .io.files import RECORD_DIR, OutDir, check_rel
 
@@ -122,6 +122,8 @@ def unpack(tree: ZipTree, out: Path, limits: Limits,
             else:
                 result.bytes += _extract(tree, rel, info, target)
                 result.written += 1
+        except WriteError:
+            raise  # a full or read-only disk fails every member after it too: stop at the first
         except HimfmtError as exc:
             result.failed.append((rel, str(exc)))
         advance(info.file_size)

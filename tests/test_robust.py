@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -160,14 +161,45 @@ def test_names_near_the_length_limit_convert_and_unpack(run_cli, tmp_path):
     assert code == 0, err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; this machine runs the tests as root")
-def test_read_only_destination_is_one_line(run_cli, tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
+@pytest.fixture
+def small_fs(tmp_path):
+    """A tmpfs of the given size (read-only with ro=True), unmounted afterwards; skipped where mounting is not allowed."""
+    mounted: list[Path] = []
+
+    def make(size: str = "256k", ro: bool = False) -> Path:
+        where = tmp_path / f"fs{len(mounted)}"
+        where.mkdir()
+        opts = f"size={size}" + (",ro" if ro else "")
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(where)], capture_output=True).returncode:
+            pytest.skip("this machine does not let the tests mount a tmpfs (needs root), so no full or read-only disk")
+        mounted.append(where)
+        return where
+
+    yield make
+    for where in mounted:
+        subprocess.run(["umount", str(where)], capture_output=True)
+
+
+def test_read_only_destinations_are_one_line(run_cli, tmp_path, small_fs, inputs):
+    ro = small_fs(ro=True)
     root = trees.train_tree(tmp_path / "t", "s")
-    code, _, err = run_cli("validate", str(root), f"report={ro / 'r.json'}")
-    assert code == 2 and len(err.strip().splitlines()) == 1
+    hhm, bg = inputs
+    archive = zip_of(tmp_path / "a.zip", archive_tree(tmp_path))
+    for args in (["validate", str(root), f"report={ro / 'r.json'}"], ["preview", str(root), f"out={ro / 'p.png'}"],
+                 ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={ro / 's'}", "n=1", "workers=1"],
+                 ["unpack", f"archive={archive}", f"out={ro / 'u'}"], ["demo", f"out={ro / 'd'}"],
+                 ["convert", str(root), f"dst={ro / 'c'}", "to=maggie_image_val", "workers=1"]):
+        code, _, err = run_cli(*args)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "read-only" in err.lower(), (args, err)
+
+
+def test_a_full_disk_stops_unpack_at_the_first_member(run_cli, tmp_path, small_fs):
+    full = small_fs("64k")
+    members = {f"s/images/{i:03d}.jpg": np.random.default_rng(i).bytes(40_000) for i in range(6)}
+    archive = zip_of(tmp_path / "big.zip", members, zipfile.ZIP_STORED)
+    code, out, err = run_cli("unpack", f"archive={archive}", f"out={full / 'u'}")
+    assert code == 2 and "no space left" in err and len(err.strip().splitlines()) == 1
+    assert "bg_images" not in out  # the partial tree is not validated as something else
 
 
 def test_unwritable_report_and_html_are_one_line(run_cli, tmp_path):
@@ -266,3 +298,37 @@ def test_no_command_prints_a_traceback(tmp_path):
                               cwd=tmp_path, env=env)
         assert "Traceback" not in proc.stdout + proc.stderr, (args, proc.stderr[-2000:])
         assert proc.returncode in (0, 1, 2), args
+
+
+def test_smaller_things_validation_sees(tmp_path):
+    root = trees.train_tree(tmp_path / "t", "s", stems=("a", "b"))
+    (root / "s" / "images" / "._a.jpg").write_bytes(b"\0\5\26\7 AppleDouble")  # macOS metadata: not a sample
+    (root / "s" / "images" / "b.jpg").write_bytes(png_bytes(trees.rgb(1)))  # PNG bytes under a .jpg name
+    (root / "s" / "images" / "c.jpg").mkdir()  # a folder with a picture's name
+    codes = found(root)
+    assert ("file.wrong_format", "s/images/b.jpg") in codes and ("path.is_folder", "s/images/c.jpg") in codes
+    (ds,) = __import__("himfmt").open(root)
+    assert sorted(s.id for s in ds.samples) == ["a", "b"]
+    assert all(f.path for f in validate(str(root)).findings)
+
+
+def test_a_split_set_missing_its_first_part_is_named(run_cli, tmp_path):
+    data = trees.train_tree(tmp_path / "data", "s")
+    (data / "s" / "notes.bin").write_bytes(np.random.default_rng(0).bytes(200_000))  # enough for three parts
+    if shutil.which("zip") is None:
+        pytest.skip("Debian's zip tool makes the split set (.ci/run installs it)")
+    subprocess.run(["zip", "-q", "-r", "-s", "64k", str(tmp_path / "set.zip"), "."], cwd=data, check=True)
+    assert (tmp_path / "set.z02").is_file()
+    (tmp_path / "set.z01").unlink()
+    code, _, err = run_cli("validate", str(tmp_path / "set.zip"))
+    assert code == 2 and "part .z01 of the split archive is missing" in err
+
+
+def test_synth_that_makes_nothing_says_why_and_exits_1(run_cli, tmp_path):
+    hhm = tmp_path / "hhm"
+    for s in ("p0", "p1"):
+        trees.save(hhm / "images" / f"{s}.jpg", trees.rgb(1))
+        trees.save(hhm / "alphas" / f"{s}.png", np.zeros((trees.H, trees.W), np.uint8))
+    bg = trees.bg_tree(tmp_path / "bg", 2)
+    code, _, err = run_cli("synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={tmp_path / 'out'}", "n=2", "workers=1")
+    assert code == 1 and "made nothing" in err and "matte is all zero" in err

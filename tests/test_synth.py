@@ -90,8 +90,8 @@ def test_background_narrower_than_every_person_ends(run_cli, inputs, tmp_path):
     hhm, _ = inputs
     narrow = tmp_path / "narrow"
     trees.save(narrow / "b.jpg", trees.rgb(0, 4, 200))  # 4 px wide: nobody fits
-    code, out, _ = synth(run_cli, hhm, narrow, tmp_path / "o", "workers=1", "attempts=3")
-    assert code == 0
+    code, out, err = synth(run_cli, hhm, narrow, tmp_path / "o", "workers=1", "attempts=3")
+    assert code == 1 and "made nothing" in err  # nothing was made: not a success
     assert re.search(r"rejected\s*│\s*10\b", out), out
     assert not (tmp_path / "o" / "I-HIM50K" / "images").exists()
 

@@ -197,7 +197,7 @@ def test_val_mask_name_differs(val):
 
 def test_root_path_containing_alpha_dir_name(tmp_path):
     root = trees.val_tree(tmp_path / "alphas_backup" / "HIM2K", splits=("natural",))
-    assert found(root) == [("root.contains_alpha_dir", "")]
+    assert found(root) == [("root.contains_alpha_dir", ".")]
 
 
 def test_dvm_frame_count_mismatch(tmp_path):

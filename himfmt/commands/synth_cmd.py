@@ -238,7 +238,12 @@ def run(cfg: DictConfig) -> int:
     console.out.print(table)
     for note in dict.fromkeys(n for plan, _ in done if plan.route for n in plan.route.lossy):
         console.out.print(f"lossy: {note}")
-    return 1 if any(result.failed for _, result in done) else 0
+    empty = [(plan, result) for plan, result in done if plan.ids() and not result.written and not result.skipped]
+    for plan, result in empty:
+        console.error(f"{plan.recipe.name} made nothing for split {plan.split}: {len(result.rejected)} id(s) rejected after "
+                      f"{plan.attempts} draws each" + (f"; e.g. {result.why_rejected}" if result.why_rejected else
+                                                     " (are the inputs large enough for the recipe's rules?)"))
+    return 1 if empty or any(result.failed for _, result in done) else 0
 
 
 def _run_one(plan: Plan) -> Result:

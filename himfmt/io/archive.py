@@ -48,7 +48,29 @@ def split_parts(path: Path) -> list[Path]:
     for i, p in enumerate(numbered, start=1):
         if int(_PART.search(p.name).group(1)) != i:  # type: ignore[union-attr]
             raise HimfmtError(f"part .z{i:02d} of the split archive is missing", str(path.parent / f"{path.stem}.z{i:02d}"))
+    expected = _disk_count(last)
+    if expected is not None and expected != len(numbered) + 1:
+        k = len(numbered) + 1
+        raise HimfmtError(f"part .z{k:02d} of the split archive is missing (the .zip says it is part {expected} of "
+                          f"{expected})", str(path.parent / f"{path.stem}.z{k:02d}"))
     return [*numbered, last]
+
+
+def _disk_count(last: Path) -> int | None:
+    """How many parts the set has, from the end-of-central-directory record of its .zip (None: unknown)."""
+    try:
+        with open(last, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - (1 << 16) - 22))
+            tail = f.read()
+    except OSError:
+        return None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 8 > len(tail):
+        return None
+    disk = int.from_bytes(tail[at + 4:at + 6], "little")
+    return None if disk == 0xFFFF else disk + 1
 
 
 def unsafe_name(name: str) -> str | None:
@@ -203,7 +225,8 @@ class ZipTree(Tree):
         if not path.is_file():
             raise HimfmtError("no such archive", str(archive))
         self.archive = path
-        self.parts = split_parts(path) if len(_PART.findall(path.name)) or path.with_name(path.stem + ".z01").exists() else [path]
+        split = bool(_PART.findall(path.name)) or any(_PART.search(p.name) for p in path.parent.glob(path.stem + ".[zZ][0-9]*"))
+        self.parts = split_parts(path) if split or (_disk_count(path) or 1) > 1 else [path]
         self.root = path
         self._root_str = str(path)
         self._cache: dict[str, list[Entry]] = {}
@@ -212,6 +235,7 @@ class ZipTree(Tree):
         self.loops: list[str] = []
         self.unsafe: list[tuple[str, str]] = []
         self.special: list[str] = []  # an archive holds no FIFOs: members are only files and folders
+        self.picture_dirs: list[str] = []
         self._fp = JoinedParts(self.parts)
         try:
             if len(self.parts) > 1:

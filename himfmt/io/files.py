@@ -31,7 +31,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from ..errors import BadInputError, HimfmtError
+from ..errors import BadInputError, HimfmtError, UnreadableError, WriteError
 
 RECORD_DIR = ".himfmt"  # himfmt's own folder in an output: job records, writer locks, sweep logs
 WRITERS = RECORD_DIR + "/writers"
@@ -55,7 +55,7 @@ def check_rel(rel: str) -> None:
         raise HimfmtError("path escapes its root ('..')", rel)
 
 
-def write_error(exc: OSError, dst: str | Path) -> HimfmtError:
+def write_error(exc: OSError, dst: str | Path) -> WriteError:
     reasons = {
         errno.ENOSPC: "no space left on the device",
         errno.EDQUOT: "disk quota exceeded",
@@ -65,7 +65,7 @@ def write_error(exc: OSError, dst: str | Path) -> HimfmtError:
         errno.EFBIG: "file too large for this file system or limit (disk full?)",
         errno.ENAMETOOLONG: "file name too long for this file system",
     }
-    return HimfmtError(f"cannot write: {reasons.get(exc.errno or 0, exc.strerror or str(exc))}", str(dst))
+    return WriteError(f"cannot write: {reasons.get(exc.errno or 0, exc.strerror or str(exc))}", str(dst))
 
 
 def open_regular(path: str) -> int:
@@ -73,7 +73,7 @@ def open_regular(path: str) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise BadInputError(f"cannot read ({exc.strerror})", path) from None
+        raise UnreadableError(f"cannot read ({exc.strerror})", path) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise BadInputError("not a regular file (a FIFO, socket or device is never read)", path)

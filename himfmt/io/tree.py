@@ -53,6 +53,8 @@ class Tree:
         self.loops: list[str] = []
         # Entries that are neither regular files nor folders (FIFOs, sockets, devices): never opened.
         self.special: list[str] = []
+        # Folders with a picture's name (images/00008.jpg/): a loader's glob would open them as images.
+        self.picture_dirs: list[str] = []
 
     def __reduce__(self) -> tuple:
         # Workers get the root only, not the listing cache of a 50,000-sample tree.
@@ -105,6 +107,8 @@ class Tree:
                         if not is_dir and not e.is_file():
                             self.special.append(join(rel, e.name))
                             continue
+                        if is_dir and images.is_image_name(e.name):
+                            self.picture_dirs.append(join(rel, e.name))
                     except OSError:
                         is_dir = False
                     out.append(Entry(e.name, is_dir))

@@ -174,7 +174,7 @@ def image_stems(tree: Tree, rel: str) -> dict[str, str]:
     """Image files of a folder by stem (stem -> file name); non-images are skipped."""
     out: dict[str, str] = {}
     for name in tree.files(rel):
-        if is_image_name(name):
+        if is_image_name(name) and not name.startswith("._"):  # macOS AppleDouble files are metadata, not images
             out.setdefault(name.rsplit(".", 1)[0], name)
     return out
 

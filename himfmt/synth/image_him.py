@@ -107,6 +107,7 @@ class ImageHim:
         if not backgrounds:
             raise HimfmtError("the background folder has no images")
         self.people, self.backgrounds, self.p = people, backgrounds, params
+        self.last_problem: str | None = None  # why the latest draw was rejected, when an input was at fault
 
     def _person(self, k: int, target_h: int, max_w: int) -> tuple[np.ndarray, np.ndarray] | None:
         image, matte = self.people[k]
@@ -133,7 +134,8 @@ class ImageHim:
             target_h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
             try:
                 person = self._person(int(k), target_h, W)
-            except BadInputError:
+            except BadInputError as exc:
+                self.last_problem = str(exc)
                 return Composed(None, len(chosen), canvas)  # a bad source person: the next attempt draws again
             if person is None:
                 continue

@@ -55,6 +55,7 @@ class PeopleWalk:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         self.people, self.backgrounds, self.p = people, backgrounds, params
+        self.last_problem: str | None = None  # why the latest draw was rejected, when an input was at fault
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
         p = self.p
@@ -70,7 +71,8 @@ class PeopleWalk:
             image, matte = self.people[int(k)]
             try:
                 fg, a = crop_person(image.read_rgb(), matte.read_gray(), matte.where)
-            except BadInputError:
+            except BadInputError as exc:
+                self.last_problem = str(exc)
                 return None  # a bad source person: this draw is rejected, the next attempt draws again
             h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
             w = max(1, round(a.shape[1] * h / a.shape[0]))

@@ -99,6 +99,7 @@ class Plan:
 class Result:
     written: int = 0
     rejected: list[int] = field(default_factory=list)
+    why_rejected: str | None = None  # an input's problem behind a rejection, when one was at fault
     skipped: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
     retries: int = 0
@@ -155,7 +156,8 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
                 write_item(out, item, quality=plan.jpeg_quality)
                 files.append([item.path, os.path.getsize(out.display(item.path))])
         return {"id": i, "status": "ok", "attempt": attempt, "files": files}
-    return {"id": i, "status": "rejected", "attempts": plan.attempts}
+    why = getattr(plan.recipe, "last_problem", None)
+    return {"id": i, "status": "rejected", "attempts": plan.attempts, **({"why": why} if why else {})}
 
 
 def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None)) -> Result:
@@ -179,6 +181,7 @@ def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n:
                     result.retries += entry["attempt"]
                 else:
                     result.rejected.append(entry["id"])
+                    result.why_rejected = result.why_rejected or entry.get("why")
                 rec.write(json.dumps(entry) + "\n")
                 rec.flush()
             advance(1)

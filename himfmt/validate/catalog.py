@@ -28,5 +28,5 @@ def catalog() -> dict[str, dict[str, Any]]:
 
 
 def finding(code: str, path: str, sample: str | None, message: str) -> Finding:
-    """A finding with its catalog severity (unknown codes are a programming error)."""
-    return Finding(code, catalog()[code]["severity"], path, sample, message)
+    """A finding with its catalog severity (unknown codes are a programming error); never without a path."""
+    return Finding(code, catalog()[code]["severity"], path or ".", sample, message)

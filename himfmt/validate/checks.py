@@ -13,7 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import BadInputError
+from ..errors import BadInputError, UnreadableError
 from ..io import images
 from ..io.images import ImageInfo, TooLargeError
 from ..io.tree import Tree
@@ -46,6 +46,8 @@ def tree_findings(tree: Tree) -> Iterator[Finding]:
         yield finding("file.unreadable", rel, None, "folder is not readable")
     for rel in tree.special:
         yield finding("file.not_regular", rel, None, "a FIFO, socket or device, not a file; never opened")
+    for rel in tree.picture_dirs:
+        yield finding("path.is_folder", rel, None, "a folder with a picture's name")
 
 
 def dataset_findings(ds: Dataset) -> Iterator[Finding]:
@@ -87,7 +89,7 @@ class HeaderCache:
             except BadInputError as exc:
                 hit = exc
             except OSError as exc:
-                hit = BadInputError(f"cannot read ({exc.strerror})", ref.where)
+                hit = UnreadableError(f"cannot read ({exc.strerror})", ref.where)
             if key:
                 self.infos[key] = hit
         return hit
@@ -98,9 +100,17 @@ def _header(cache: HeaderCache, media: Media | None, sample: str) -> tuple[Image
         return None, []
     got = cache.get(media)
     if isinstance(got, BadInputError):
-        code = "file.too_large" if isinstance(got, TooLargeError) else "file.corrupt"
+        code = "file.too_large" if isinstance(got, TooLargeError) else \
+            "file.unreadable" if isinstance(got, UnreadableError) else "file.corrupt"
         return None, [finding(code, media.path, sample, str(got.args[0]).split(": ", 1)[-1])]
-    return got, []
+    out = []
+    if media.frame is None and FORMAT_OF.get(media.suffix, got.format) != got.format:
+        out.append(finding("file.wrong_format", media.path, sample,
+                           f"holds {got.format} data under a {media.suffix} name"))
+    return got, out
+
+
+FORMAT_OF = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}  # what a loader expects from the name
 
 
 def _is_png_matte(m: FileRef) -> bool:
@@ -183,6 +193,8 @@ def _decode(media: Media, gray: bool, sample: str, out: list[Finding], verify_on
         return media.read_gray() if gray else media.read_rgb()
     except TooLargeError as exc:
         out.append(finding("file.too_large", getattr(media, "path", ""), sample, str(exc.args[0]).split(": ", 1)[-1]))
+    except UnreadableError as exc:
+        out.append(finding("file.unreadable", getattr(media, "path", ""), sample, str(exc.args[0]).split(": ", 1)[-1]))
     except BadInputError as exc:
         out.append(finding("file.corrupt", getattr(media, "path", ""), sample, str(exc.args[0]).split(": ", 1)[-1]))
     except OSError as exc:

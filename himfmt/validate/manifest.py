@@ -132,5 +132,6 @@ def schema_findings(ds: Dataset) -> list[Finding]:
         errors = cache.get(key)
         if errors is None:
             errors = cache[key] = list(per_sample.iter_errors(entry))
-        out.extend(finding(_code(e), _locate(sample, e), sample.id, _message(e)) for e in errors)
+        out.extend(finding(_code(e), _locate(sample, e) or "/".join(p for p in (ds.splits.get(sample.split, ds.path), sample.id) if p),
+                           sample.id, _message(e)) for e in errors)
     return out
