@@ -332,3 +332,11 @@ def test_synth_that_makes_nothing_says_why_and_exits_1(run_cli, tmp_path):
     bg = trees.bg_tree(tmp_path / "bg", 2)
     code, _, err = run_cli("synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={tmp_path / 'out'}", "n=2", "workers=1")
     assert code == 1 and "made nothing" in err and "matte is all zero" in err
+
+
+def test_a_16_bit_matte_is_one_finding_not_corrupt(tmp_path):
+    root = trees.train_tree(tmp_path / "t", "s", stems=("a",))
+    matte = root / "s" / "alphas" / "a" / "00.png"
+    Image.fromarray(trees.matte(0).astype(np.uint16) * 257).save(matte)
+    codes = [c for c, p in found(root, deep=True) if p == "s/alphas/a/00.png"]
+    assert codes == ["matte.not_8bit_gray"]

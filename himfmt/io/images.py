@@ -18,6 +18,10 @@ from PIL import Image
 from ..errors import BadInputError
 
 
+class WrongModeError(BadInputError):
+    """A sound file of the wrong kind (a 16-bit or colour matte): reported by its header check, not as corrupt."""
+
+
 class TooLargeError(BadInputError):
     """An image header claims more pixels than any real dataset image has."""
 
@@ -194,10 +198,10 @@ def decode_gray(data: bytes, where: str, channel: int | None = None) -> np.ndarr
     """
     arr = decode(data, where)
     if arr.dtype != np.uint8:
-        raise BadInputError(f"expected 8-bit data, found {arr.dtype.itemsize * 8}-bit", where)
+        raise WrongModeError(f"expected 8-bit data, found {arr.dtype.itemsize * 8}-bit", where)
     if channel is None:
         if arr.ndim != 2:
-            raise BadInputError(f"expected a single-channel matte, found {arr.shape[2]} channels", where)
+            raise WrongModeError(f"expected a single-channel matte, found {arr.shape[2]} channels", where)
         return arr
     if arr.ndim == 2:
         return arr

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import BadInputError, UnreadableError
 from ..io import images
-from ..io.images import ImageInfo, TooLargeError
+from ..io.images import WrongModeError, ImageInfo, TooLargeError
 from ..io.tree import Tree
 from ..model import Dataset, FileRef, Frame, Media, Sample
 from ..layouts.base import mask_path
@@ -195,6 +195,8 @@ def _decode(media: Media, gray: bool, sample: str, out: list[Finding], verify_on
         out.append(finding("file.too_large", getattr(media, "path", ""), sample, str(exc.args[0]).split(": ", 1)[-1]))
     except UnreadableError as exc:
         out.append(finding("file.unreadable", getattr(media, "path", ""), sample, str(exc.args[0]).split(": ", 1)[-1]))
+    except WrongModeError:
+        pass  # the structure pass reports it (matte.not_8bit_gray): not corrupt, and not the same fix
     except BadInputError as exc:
         out.append(finding("file.corrupt", getattr(media, "path", ""), sample, str(exc.args[0]).split(": ", 1)[-1]))
     except OSError as exc:
