@@ -1,6 +1,6 @@
 """Derived guidance data: guidance masks degraded from mattes, and trimaps (DVM's recipe).
 
-No detector runs here (ALGORITHMS.md D). A mask set stands in for one
+No detector runs here (no model is downloaded). A mask set stands in for one
 detector's output: each instance's matte is thresholded at a drawn level,
 dilated or eroded with a drawn elliptic kernel, coarsened by a drawn
 down/up-sampling factor, and optionally stripped of small parts, the kind of

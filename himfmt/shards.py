@@ -125,7 +125,7 @@ def merge_after_sweep(config: DictConfig) -> int:
             return 1
         report = Report.from_json(target.read_text())
         console.out.print(f"merged report: {target}")
-        render(report, console.out, bool(config.get("deep")))
+        render(report, console.out, config.get("deep") is True)
         return 1 if report.fails(str(config.get("fail_on", "error"))) else 0
     if not out:
         return 0

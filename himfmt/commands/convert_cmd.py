@@ -50,10 +50,10 @@ def show(summary: Summary, job: Job, dry_run: bool) -> None:
 
 def run(cfg: DictConfig) -> int:
     trimap = (int(cfg.trimap[0]), int(cfg.trimap[1])) if cfg.trimap else None
-    job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), bool(cfg.png_alpha),
+    job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), cfg.png_alpha,
               trimap, int(cfg.workers) or (os.cpu_count() or 1), int(cfg.shard.index), int(cfg.shard.count))
     frm = None if cfg["from"] == "auto" else str(cfg["from"])
     with console.progress("converting") as bar:
-        summary = convert(job, frm, bool(cfg.overwrite), bool(cfg.dry_run), bar)
-    show(summary, job, bool(cfg.dry_run))
+        summary = convert(job, frm, cfg.overwrite, cfg.dry_run, bar)
+    show(summary, job, cfg.dry_run)
     return 1 if summary.failed else 0

@@ -203,7 +203,7 @@ def make_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path) -
     items = entries(ds_cfg, root)
     by_name = {e.name: e for e in items}
     with console.err.status("inspecting the declared splits"):
-        states = {e.name: inspect(e, bool(cfg.deep), filler.workers, filler.mask_spec, filler.expected(e, by_name))
+        states = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name))
                   for e in items}
     planned = {e.name: filler.planned(e) for e in items}
     for e in items:
@@ -244,7 +244,7 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
         failed += filler.make(e, plan.states[e.name], by_name)
     if sharded:  # the other shards' parts are not there yet: the sweep's end checks the whole
         return len(todo), failed
-    after = {e.name: inspect(e, bool(cfg.deep), filler.workers, filler.mask_spec, filler.expected(e, by_name)) for e in todo}
+    after = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name)) for e in todo}
     incomplete = [e.name for e in todo if after[e.name].state != "complete"]
     for n in incomplete:
         console.error(f"split {n} is still {after[n].text}")

@@ -37,7 +37,7 @@ def run(cfg: DictConfig) -> int:
     failed = 0
     for ds in found:
         with console.progress(f"{kind} {ds.path or '.'}") as bar:
-            res: Result = write(ds, spec, splits, bool(cfg.overwrite), int(cfg.workers) or (os.cpu_count() or 1), bar,
+            res: Result = write(ds, spec, splits, cfg.overwrite, int(cfg.workers) or (os.cpu_count() or 1), bar,
                                 (int(cfg.shard.index), int(cfg.shard.count)))
         table.add_row(ds.path or ".", ds.layout, str(res.written), str(res.kept), str(res.no_place), str(len(res.failed)))
         for where, message in res.failed[:10]:

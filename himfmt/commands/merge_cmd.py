@@ -21,4 +21,4 @@ def run(cfg: DictConfig) -> int:
             for line in merge_records(Path(folder)).records:
                 console.out.print(f"merged {Path(folder).relative_to(root)}/.himfmt/{line}")
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-    return merge_and_validate(root, bool(cfg.deep), None)
+    return merge_and_validate(root, cfg.deep, None)

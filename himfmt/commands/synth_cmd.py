@@ -135,7 +135,7 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     except HimfmtError as exc:
         raise HimfmtError(f"recipe {name} makes {native} samples; {exc}") from None
     trimap = cfg.recipe.get("trimap")
-    opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=bool(cfg.recipe.get("png_alpha", False)),
+    opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=cfg.recipe.get("png_alpha", False) is True,
                         trimap=tuple(trimap) if trimap else None)
     return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
                 int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts, steps,
@@ -213,7 +213,7 @@ def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset()) -> list[tupl
     check_namespaces(plans)
     inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source) if p]
     resuming = (out / RECORD_DIR).is_dir()
-    check_output_dir(out, bool(cfg.overwrite) or resuming, inputs)
+    check_output_dir(out, cfg.overwrite or resuming, inputs)
     return [(plan, _run_one(plan)) for plan in plans]
 
 

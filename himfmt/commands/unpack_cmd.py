@@ -26,7 +26,7 @@ def run(cfg: DictConfig) -> int:
     tree = ZipTree(archive, limits.max_ratio, limits.max_member)
     out = Path(str(cfg.out)).resolve()
     resuming = unpacked_before(out, archive)
-    check_output_dir(out, bool(cfg.overwrite) or resuming, [str(p) for p in tree.parts])
+    check_output_dir(out, cfg.overwrite or resuming, [str(p) for p in tree.parts])
     if resuming:
         remove_tmp_files(out)
     with console.progress(f"unpacking {archive.name}") as bar:
@@ -41,7 +41,7 @@ def run(cfg: DictConfig) -> int:
         console.error(message)
     code = 1 if result.failed else 0
     if cfg.validate:
-        report = validate(str(out), deep_pass=bool(cfg.deep))
-        render(report, console.out, bool(cfg.deep))
+        report = validate(str(out), deep_pass=cfg.deep)
+        render(report, console.out, cfg.deep)
         code = max(code, 1 if report.fails("error") else 0)
     return code

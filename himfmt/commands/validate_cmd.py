@@ -27,8 +27,8 @@ def run(cfg: DictConfig) -> int:
         raise HimfmtError("a sharded validation needs report=FILE.json: each shard writes FILE.shardKofN.json, "
                           "merged into FILE.json when the sweep ends (or by himfmt merge report=FILE.json)")
     with console.progress("validating", elapsed=True) as bar:
-        report = validate(str(cfg.root), layout, bool(cfg.deep), int(cfg.workers), lambda label, total: bar(total, label), shard)
-    render(report, console.out, bool(cfg.deep))
+        report = validate(str(cfg.root), layout, cfg.deep, int(cfg.workers), lambda label, total: bar(total, label), shard)
+    render(report, console.out, cfg.deep)
     if cfg.report:
         target = suffixed(Path(str(cfg.report)).resolve(), *shard)
         atomic_write(target, report.to_json().encode())
@@ -37,6 +37,6 @@ def run(cfg: DictConfig) -> int:
         with console.err.status("drawing the findings"):
             thumbs = finding_pictures(open_datasets(str(cfg.root), layout=layout),
                                       {(d.path, code): [(f.path, f.sample) for f in group] for d in report.datasets for code, group in d.groups()})
-        atomic_write(Path(str(cfg.html)).resolve(), to_html(report, bool(cfg.deep), thumbs).encode())
+        atomic_write(Path(str(cfg.html)).resolve(), to_html(report, cfg.deep, thumbs).encode())
         console.err.print(f"HTML report written to {cfg.html}")
     return 1 if report.fails(str(cfg.fail_on)) else 0

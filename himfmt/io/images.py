@@ -1,7 +1,7 @@
 """Image headers, decoding and fast encoding.
 
 Headers come from Pillow (it reads only the first bytes); pixels are decoded and
-encoded with OpenCV, which is 2-4x faster for PNG mattes (see PERF.md). Every
+encoded with OpenCV, which is 2-4x faster for PNG mattes (measured here). Every
 decode is preceded by a header check, so a decompression bomb is refused
 before any pixel buffer is allocated.
 """

@@ -2,7 +2,7 @@
 
 glibc hands buffers above 128 KiB back to the kernel on free; the next 1080p
 decode then pays a page fault per 4 KiB page (measured: +38% decode time per
-file, PERF.md). Raising the mmap and trim thresholds keeps them for reuse.
+file). Raising the mmap and trim thresholds keeps them for reuse.
 """
 from __future__ import annotations
 

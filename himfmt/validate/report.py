@@ -1,4 +1,4 @@
-"""The validation report: rich terminal view, JSON (CLI.md format) and standalone HTML."""
+"""The validation report: rich terminal view, JSON (the report format of `report=`) and standalone HTML."""
 from __future__ import annotations
 
 import html
