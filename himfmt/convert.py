@@ -10,6 +10,7 @@ verify the output later.
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import signal
 from collections import Counter
@@ -307,7 +308,12 @@ def _write_sample(args: tuple[str, list[Planned], str]) -> tuple[list[list[Any]]
             if mode == "hardlink" and used == "copy" and isinstance(item, OutFile) and can_place(item):
                 how["fallback"] += 1
     except BadInputError as exc:
-        return files, how, str(exc)
+        for rel, *_ in files:  # no half sample: what this call wrote of it goes (a rerun makes it whole)
+            try:
+                os.unlink(out.display(rel))
+            except OSError:
+                pass
+        return [], how, str(exc)
     return files, how, None
 
 

@@ -340,3 +340,21 @@ def test_a_16_bit_matte_is_one_finding_not_corrupt(tmp_path):
     Image.fromarray(trees.matte(0).astype(np.uint16) * 257).save(matte)
     codes = [c for c, p in found(root, deep=True) if p == "s/alphas/a/00.png"]
     assert codes == ["matte.not_8bit_gray"]
+
+
+def test_a_source_file_that_vanishes_during_convert_skips_its_sample(tmp_path):
+    """The sample is reported and skipped, the rest are written, and the destination is not blamed."""
+    from himfmt.convert import Job, convert
+
+    src = trees.train_tree(tmp_path / "src", "s", stems=("a", "b", "c"))
+    victim = src / "s" / "alphas" / "c" / "00.png"
+
+    def progress(total: int):
+        def advance(n: int) -> None:
+            victim.unlink(missing_ok=True)  # gone after the first sample is written, before the last
+        return advance
+
+    summary = convert(Job(str(src), str(tmp_path / "dst"), "maggie_image_val", workers=1), progress=progress)
+    assert [key for key, _ in summary.failed] == ["s/c"]
+    assert "00.png" in summary.failed[0][1] and str(tmp_path / "dst") not in summary.failed[0][1]
+    assert sorted(p.name for p in (tmp_path / "dst" / "images" / "s").iterdir()) == ["a.jpg", "b.jpg"]
