@@ -413,3 +413,22 @@ def test_paths_are_literal(run_cli, tmp_path, name):
     code, _, err = run_cli("convert", str(src), f"dst={dst}", "to=maggie_image_val", "workers=1")
     assert code == 0, err
     assert dst.is_dir() and [p.name for p in tmp_path.iterdir() if p.name != "src" and p.name != "cwd"] == [name]
+
+
+def test_synth_runs_that_would_meet_stop_before_writing(run_cli, inputs, tmp_path):
+    hhm, bg = inputs
+    out = tmp_path / "out"
+    code, _, err = run_cli("synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={out}", "workers=1",
+                           "runs=[{n: 3, first: 0}, {n: 3, first: 2}]")
+    assert code == 2 and "two runs write id 00002" in err
+    assert not (out / "I-HIM50K").exists()
+
+
+def test_synth_splits_into_one_namespace_are_named_by_split(run_cli, tmp_path):
+    clips = trees.video_matte_tree(tmp_path / "clips", clips=("0000", "0001", "0002"), n_frames=4)
+    bg = trees.bg_tree(tmp_path / "bg", 3)
+    out = tmp_path / "dvm"
+    code, _, err = run_cli("synth", "recipe=video_him", f"clips={clips}", f"bg={bg}", f"out={out}", "workers=1", "n=1",
+                           "layout=dvm_composed", "runs=[{split: a}, {split: b}]")
+    assert code == 0, err
+    assert sorted(p.name for p in (out / "v").iterdir()) == ["a_00000", "b_00000"]
