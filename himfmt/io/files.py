@@ -29,7 +29,7 @@ import secrets
 import stat
 from collections import OrderedDict
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, Callable, TextIO
 
 from ..errors import BadInputError, HimfmtError, UnreadableError, WriteError
 
@@ -293,7 +293,7 @@ class OutDir:
         try:
             s = os.stat(src)
         except OSError as exc:
-            raise BadInputError(f"cannot read ({exc.strerror})", src) from None
+            raise UnreadableError(f"cannot read ({exc.strerror})", src) from None
         if not stat.S_ISREG(s.st_mode):
             raise BadInputError("not a regular file (a FIFO, socket or device is never read)", src)
         try:
@@ -305,46 +305,36 @@ class OutDir:
         except OSError as exc:
             raise write_error(exc, self.display(rel)) from None
         try:
-            os.link(src, name, dst_dir_fd=dfd)
-            return True
-        except FileExistsError:
-            pass
+            self._link_in(lambda at: os.link(src, at, dst_dir_fd=dfd), dfd, name, rel)
         except OSError as exc:
             if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
                 return False
             raise write_error(exc, self.display(rel)) from None
-        tmp = self.tmp_name()
-        try:
-            os.link(src, tmp, dst_dir_fd=dfd)
-            self.rename(dfd, tmp, name, rel)
-        except OSError as exc:
-            raise write_error(exc, self.display(rel)) from None
-        finally:
-            try:  # still there when the final name became the same inode meanwhile (a concurrent run)
-                os.unlink(tmp, dir_fd=dfd)
-            except OSError:
-                pass
         return True
 
     def _symlink(self, src: str, dfd: int, name: str, rel: str) -> None:
         target = os.path.abspath(src)
         try:
-            os.symlink(target, name, dir_fd=dfd)
+            self._link_in(lambda at: os.symlink(target, at, dir_fd=dfd), dfd, name, rel)
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+
+    def _link_in(self, make: Callable[[str], None], dfd: int, name: str, rel: str) -> None:
+        """Create a link under its final name (atomic), or through a temporary name when that name exists."""
+        try:
+            make(name)
             return
         except FileExistsError:
             pass
-        except OSError as exc:
-            raise write_error(exc, self.display(rel)) from None
         tmp = self.tmp_name()
         try:
-            os.symlink(target, tmp, dir_fd=dfd)
+            make(tmp)
             self.rename(dfd, tmp, name, rel)
-        except OSError as exc:
-            try:
+        finally:
+            try:  # still there when the final name already was the same inode (a rename then does nothing)
                 os.unlink(tmp, dir_fd=dfd)
             except OSError:
                 pass
-            raise write_error(exc, self.display(rel)) from None
 
     def _copy(self, src: str, rel: str) -> None:
         fd = open_regular(src)
