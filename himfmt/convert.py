@@ -30,7 +30,7 @@ from .io.archive import open_tree
 from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .layouts.dvm_source import PHASES
-from .model import Dataset, FileRef, Sample
+from .model import Dataset, FileRef
 from .shards import shard_slice
 from .write import can_place, write_item
 

@@ -17,7 +17,7 @@ from himfmt.io.video import StreamInfo
 from himfmt.layouts import WriteOptions
 from himfmt.layouts.dvm_pairs import Pair, format_pairs, parse_pairs
 from himfmt.masks import trimap
-from himfmt.model import ArrayRef, FileRef, Frame, Instance, Sample
+from himfmt.model import FileRef
 from himfmt.write import write_dataset, write_samples
 
 

@@ -6,7 +6,6 @@ killed writers, and options typed the way people type them.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

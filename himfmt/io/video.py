@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import struct
 from collections import OrderedDict
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 import av
