@@ -14,7 +14,7 @@ import os
 import json
 import signal
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -183,7 +183,7 @@ def plan(job: Job, ds: Dataset) -> Plan:
         for out in r.apply(sample):
             key = f"{sample.split}/{out.id}"  # names the source sample, whatever the target calls it
             if sample.split in prefixed:
-                out.id = f"{sample.split}_{out.id}"
+                out = replace(out, id=f"{sample.split}_{out.id}")  # a new sample: the dataset stays as read
                 renamed += 1
             if i in mine:
                 shard.append(len(samples))
