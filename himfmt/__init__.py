@@ -83,7 +83,7 @@ def _config(command: str, options: dict[str, Any], overrides: list[str]) -> "Dic
 
 def synth(recipe: str, out: str | Path, overrides: list[str] = (), **options: Any) -> list[tuple["Plan", "Result"]]:
     """Run a recipe, e.g. ``synth("image_him", "data", hhm="HHM", bg="BG", n=100, overrides=["recipe.people_max=5"])``."""
-    from .commands.synth_cmd import synthesize
+    from .synth.jobs import synthesize
 
     with _hydra():
         return synthesize(_config("synth", {"recipe": recipe, "out": out, **options}, list(overrides)))
@@ -101,8 +101,7 @@ def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = Fal
 def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0, kind: str = "mask",
           overwrite: bool = False, workers: int = 1) -> list["DerivedResult"]:
     """Add a guidance mask set (or trimaps, ``kind="trimap"``) to every dataset under ``root``."""
-    from .commands.masks_cmd import spec_from
-    from .derived import write
+    from .derived import spec_from, write
 
     with _hydra():
         cfg = _config("masks", {"root": root, "source": source, "mask": preset, "seed": seed, "kind": kind}, [])

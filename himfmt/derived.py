@@ -14,6 +14,8 @@ from typing import Callable, Iterator, NamedTuple
 
 import cv2
 
+from omegaconf import DictConfig, OmegaConf
+
 from .convert_route import HOLDS
 from .errors import BadInputError, HimfmtError
 from .io import images
@@ -167,3 +169,10 @@ def missing(ds: Dataset, spec: Spec, splits: list[str] | None = None) -> int:
     """How many of the set's files are not there yet."""
     jobs, _ = plan(ds, spec, splits)
     return sum(not os.path.exists(item.matte.tree.abspath(item.dst)) for items in jobs for item in items)
+
+
+def spec_from(cfg: DictConfig, source: str | None, mask: DictConfig, kind: str = "mask") -> Spec:
+    """A derived-data spec from a ``mask`` preset section and the run's seed and trimap (``himfmt masks`` and ``fill``)."""
+    params = OmegaConf.to_object(mask)
+    assert isinstance(params, MaskParams)
+    return Spec(kind, source or "", params, int(cfg.seed), params.drop_small, tuple(cfg.get("trimap") or (3, 5)))

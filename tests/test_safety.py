@@ -137,7 +137,7 @@ def fill_config(tmp_path: Path, name: str, overrides: list[str], out: Path | Non
 @pytest.mark.parametrize("name", ["demo", "dvm", "maggie_him"])
 def test_fill_plans_what_it_makes_for_every_shipped_config(tmp_path, name):
     """The plan's sample counts come from the very synth configs the run runs, and match the declared counts."""
-    from himfmt.commands.synth_cmd import planned_counts
+    from himfmt.synth.jobs import planned_counts
 
     plan, filler = fill_config(tmp_path, name, [])
     for e in plan.items:
@@ -150,7 +150,7 @@ def test_fill_plans_what_it_makes_for_every_shipped_config(tmp_path, name):
 
 def test_fill_plan_honours_a_smaller_count_for_a_schedule(tmp_path):
     """samples=2 on the published V-HIM2K5 schedule (9,500 videos) plans, and runs, 2."""
-    from himfmt.commands.synth_cmd import planned_counts
+    from himfmt.synth.jobs import planned_counts
 
     plan, filler = fill_config(tmp_path, "maggie_him", ["dataset.splits.V-HIM2K5.samples=2"])
     e = next(e for e in plan.items if e.name == "V-HIM2K5")

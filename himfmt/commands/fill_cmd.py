@@ -15,8 +15,8 @@ from ..convert import Job, convert, planned_paths
 from ..demo.build import KIT
 from ..errors import HimfmtError
 from ..fill import Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
-from .masks_cmd import spec_from
-from .synth_cmd import planned_counts, synthesize
+from ..derived import spec_from
+from ..synth.jobs import planned_counts, synthesize
 
 SUMMARY = "make what a dataset config declares and the disk lacks: dataset=NAME|FILE.yaml [out=DIR] [dry_run=true]"
 

@@ -3,23 +3,15 @@ from __future__ import annotations
 
 import os
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from rich.table import Table
 
 from .. import console
-from ..derived import Result, Spec, write
+from ..derived import Result, spec_from, write
 from ..detect import open_datasets
 from ..errors import HimfmtError
-from ..masks import MaskParams
 
 SUMMARY = "add a guidance mask set or trimaps to a tree: root=DIR source=NAME [mask=detector|xmem] [kind=trimap]"
-
-
-def spec_from(cfg: DictConfig, source: str | None, mask: DictConfig, kind: str = "mask") -> Spec:
-    """A derived-data spec from a ``mask`` preset section (shared with ``himfmt fill``)."""
-    params = OmegaConf.to_object(mask)
-    assert isinstance(params, MaskParams)
-    return Spec(kind, source or "", params, int(cfg.seed), params.drop_small, tuple(cfg.get("trimap") or (3, 5)))
 
 
 def run(cfg: DictConfig) -> int:

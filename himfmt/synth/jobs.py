@@ -1,0 +1,220 @@
+"""Synthesis jobs from a ``synth`` config: each recipe built from its inputs, schedules expanded, plans checked, run.
+
+Everything ``himfmt synth`` does except printing, so the command, ``himfmt
+fill`` and the Python API run the same jobs: a recipe factory per recipe
+(``RECIPES``), ``n=`` and schedules turned into plans, namespace and id
+overlap checks before any write, then each plan run by the runner.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from ..convert_route import route
+from ..detect import open_datasets
+from ..errors import HimfmtError
+from ..io.files import RECORD_DIR, check_output_dir
+from ..layouts import WriteOptions, get_layout
+from ..layouts.dvm_pairs import parse_pairs
+from ..model import Dataset, FileRef
+from . import dvm, image_him, people_walk, video_him
+from .backgrounds import Background, load_backgrounds
+from .runner import Plan, Recipe, Result, run as run_plan
+
+
+def _one(path: str | None, layout: str, what: str) -> Dataset:
+    if not path:
+        raise HimfmtError(f"{what}= is required for this recipe")
+    found = [d for d in open_datasets(str(path)) if d.layout == layout]
+    if not found:
+        raise HimfmtError(f"no {layout} tree found", str(path))
+    return found[0]
+
+
+def _recipe(cfg: DictConfig) -> Any:
+    """The recipe's config object (its dataclass, checked) from the ``recipe`` section."""
+    return OmegaConf.to_object(cfg.recipe)
+
+
+def _people(cfg: DictConfig) -> list[tuple[FileRef, FileRef]]:
+    """Image + matte of every hhm person, sorted, minus the skip lists."""
+    hhm = _one(cfg.hhm, "hhm", "hhm")
+    skip = {n for names in hhm.meta.get("skip", {}).values() for n in names}
+    if cfg.skip_list:
+        skip |= {ln.strip() for ln in Path(str(cfg.skip_list)).read_text().splitlines() if ln.strip()}
+    people = []
+    for s in sorted(hhm.samples, key=lambda s: (s.split, s.id)):
+        f = s.frames[0]
+        if f.image is None or not f.instances or not isinstance(f.image, FileRef):
+            continue
+        if f.image.name in skip or s.id in skip:
+            continue
+        people.append((f.image, f.instances[0].matte))
+    return people
+
+
+def _backgrounds(cfg: DictConfig) -> list[Background]:
+    if not cfg.bg:
+        raise HimfmtError("bg= is required for this recipe")
+    return load_backgrounds(str(cfg.bg))
+
+
+def image_him_recipe(cfg: DictConfig) -> image_him.ImageHim:
+    bgs = _one(cfg.bg, "bg_images", "bg")
+    backgrounds = [f.image for s in sorted(bgs.samples, key=lambda s: (s.split, s.id)) for f in s.frames if f.image is not None]
+    return image_him.ImageHim(_people(cfg), backgrounds, _recipe(cfg))
+
+
+def video_him_recipe(cfg: DictConfig) -> video_him.VideoHim:
+    clips = _one(cfg.clips, "video_matte", "clips")
+    ordered = sorted(clips.samples, key=lambda s: (s.split, s.id))
+    return video_him.VideoHim(ordered, _backgrounds(cfg), _recipe(cfg))
+
+
+def dvm_recipe(cfg: DictConfig) -> dvm.Dvm:
+    source = _one(cfg.source, "dvm_source", "source")
+    phase = str(cfg.phase)
+    if cfg.pairs:
+        path = Path(str(cfg.pairs))
+        if not path.is_file():
+            raise HimfmtError("no such pair list", str(path))
+        pairs = parse_pairs(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    else:
+        lists = source.meta.get("pairs", {})
+        named = [n for n in sorted(lists) if phase in n] or sorted(lists)
+        if len(named) != 1:
+            raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair lists ({', '.join(sorted(lists)) or 'none'})", source.tree.display(source.path))
+        pairs = lists[named[0]]
+    return dvm.Dvm(dvm.jobs_from(source, pairs, phase), _recipe(cfg))
+
+
+def people_walk_recipe(cfg: DictConfig) -> people_walk.PeopleWalk:
+    return people_walk.PeopleWalk(_people(cfg), _backgrounds(cfg), _recipe(cfg))
+
+
+RECIPES: dict[str, Callable[[DictConfig], Recipe]] = {
+    "image_him": image_him_recipe,
+    "video_him": video_him_recipe,
+    "dvm": dvm_recipe,
+    "people_walk": people_walk_recipe,
+}
+
+
+def _count(cfg: DictConfig, recipe: Recipe) -> int:
+    """n=, else the recipe's default (per difficulty for video_him; every pair for dvm)."""
+    if cfg.n is not None:
+        return int(cfg.n)
+    r = _recipe(cfg)
+    n = r.count() if hasattr(r, "count") else r.n
+    return int(n) if n is not None else len(getattr(recipe, "jobs", []))
+
+
+def _split(cfg: DictConfig) -> str:
+    r = cfg.recipe
+    split = cfg.split or r.split
+    if split:
+        return str(split)
+    if r.name == "video_him":
+        return f"comp_{r.difficulty}"
+    return str(cfg.phase)
+
+
+def _plan(cfg: DictConfig, out: Path) -> Plan:
+    name = str(cfg.recipe.name)
+    if name not in RECIPES:
+        raise HimfmtError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+    recipe = RECIPES[name](cfg)
+    native = str(cfg.recipe.layout)
+    layout = str(cfg.layout or native)
+    lay = get_layout(layout)
+    try:
+        steps = route(native, layout) if layout != native else None
+    except HimfmtError as exc:
+        raise HimfmtError(f"recipe {name} makes {native} samples; {exc}") from None
+    trimap = cfg.recipe.get("trimap")
+    opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=cfg.recipe.get("png_alpha", False) is True,
+                        trimap=tuple(trimap) if trimap else None)
+    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
+                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts, steps,
+                jpeg_quality=int(cfg.recipe.jpeg_quality))
+
+
+def _runs(cfg: DictConfig) -> list[DictConfig]:
+    """The config itself, or one config per entry of ``runs`` (a schedule).
+
+    ``n=`` given with a schedule is the count per split: the runs that write
+    one split take their ids in order (by ``first``) until ``n`` are
+    planned, the last one taking the rest; a run left with none is dropped.
+    """
+    if not cfg.runs:
+        return [cfg]
+    out = []
+    for entry in cfg.runs:
+        one = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "runs"])
+        for key, value in entry.items():
+            OmegaConf.update(one, str(key), value, merge=False)
+        out.append(one)
+    if cfg.n is None:
+        return out
+    by_split: dict[str, list[DictConfig]] = {}
+    for one in out:
+        by_split.setdefault(_split(one), []).append(one)
+    kept = []
+    for members in by_split.values():
+        left = int(cfg.n)
+        members.sort(key=lambda one: int(one.first))
+        for k, one in enumerate(members):
+            own = one.n if one.n is not None else left
+            take = left if k == len(members) - 1 else min(int(own), left)
+            if take > 0:
+                one.n = take
+                kept.append(one)
+            left -= take
+    return kept
+
+
+def planned_counts(cfg: DictConfig) -> list[tuple[str, int | None]]:
+    """(split, samples) of every run, without reading the inputs (None: the inputs decide, as dvm's pair list)."""
+    out = []
+    for one in _runs(cfg):
+        r = OmegaConf.to_object(one.recipe)
+        n = one.n if one.n is not None else (r.count() if hasattr(r, "count") else r.n)
+        out.append((_split(one), None if n is None else int(n)))
+    return out
+
+
+def check_namespaces(plans: list[Plan]) -> None:
+    """Name samples <split>_<id> where runs of several splits share one namespace, and refuse
+    runs whose ids would meet on one path, before anything is written."""
+    for plan in plans:
+        shared = {p.split for p in plans if p.layout == plan.layout}
+        plan.prefix_split = not get_layout(plan.layout).named_splits and len(shared) > 1
+    owner: dict[tuple[str, str, int], Plan] = {}
+    for plan in plans:
+        space = plan.split if get_layout(plan.layout).named_splits or plan.prefix_split else ""
+        for i in range(plan.first, plan.first + plan.n):
+            other = owner.setdefault((plan.layout, space, i), plan)
+            if other is not plan:
+                raise HimfmtError(f"two runs write id {i:05d} of {plan.layout} {space or 'samples'}: "
+                                  f"{other.recipe.name} (ids {other.first}-{other.first + other.n - 1}) and "
+                                  f"{plan.recipe.name} (ids {plan.first}-{plan.first + plan.n - 1}); nothing was written")
+
+
+def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset(),
+               run_one: Callable[[Plan], Result] = run_plan) -> list[tuple[Plan, Result]]:
+    """Every run of ``cfg`` (one, or a schedule's), inputs all checked before any work.
+
+    ``redo``: output files (relative to ``out``) to make again although their ids are recorded as done.
+    ``run_one``: how one plan is run (the command wraps it in a progress bar).
+    """
+    out = Path(str(cfg.out)).resolve()
+    plans = [replace(_plan(one, out), redo=redo) for one in _runs(cfg)]
+    check_namespaces(plans)
+    inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source) if p]
+    resuming = (out / RECORD_DIR).is_dir()
+    check_output_dir(out, cfg.overwrite or resuming, inputs)
+    return [(plan, run_one(plan)) for plan in plans]
