@@ -75,7 +75,7 @@ def _hydra() -> Iterator[None]:
 def _config(command: str, options: dict[str, Any], overrides: list[str]) -> "DictConfig":
     from hydra import compose
 
-    from .cli import normalize
+    from .overrides import normalize
 
     args = [f"{k}={v}" for k, v in options.items() if v is not None] + list(overrides)
     return compose(command, normalize(command, args))
@@ -92,7 +92,7 @@ def synth(recipe: str, out: str | Path, overrides: list[str] = (), **options: An
 def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: list[str] = (),
          workers: int = 0) -> tuple[int, int]:
     """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures)."""
-    from .commands.fill_cmd import fill as run
+    from .fill_engine import fill as run
 
     with _hydra():
         return run(_config("fill", {"dataset": dataset, "out": out, "dry_run": dry_run, "workers": workers}, list(overrides)))

@@ -12,44 +12,9 @@ import sys
 
 from . import console
 from .commands import COMMANDS, load
-from .config import PATH_KEYS, checked
+from .config import checked
 from .errors import HimfmtError
-from .overrides import precheck
-
-# First bare argument of these commands is taken as this key.
-BARE_KEY = {"convert": "src", "fill": "dataset"}
-DEFAULT_BARE_KEY = "root"
-
-
-def quote(value: str) -> str:
-    """``value`` as a literal in Hydra's override grammar: quoted, no interpolation, no sweep.
-
-    Inside quotes, Hydra treats ``,`` ``=`` ``~`` and spaces as text; a quote
-    and the backslashes right before a quote are escaped, and ``${`` is
-    escaped so that neither Hydra nor OmegaConf interpolates it.
-    """
-    escaped = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
-    escaped = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, escaped)
-    return "'" + escaped.replace("${", "\\${") + "'"
-
-
-def normalize(command: str, args: list[str]) -> list[str]:
-    """Bare first path -> ``root=``; path values made literal; ``-m`` moved to the front;
-    ``fill dataset=FILE.yaml`` -> ``dataset_file=``."""
-    flags = [a for a in args if a in ("-m", "--multirun")]
-    rest = [a for a in args if a not in ("-m", "--multirun")]
-    out: list[str] = []
-    for i, a in enumerate(rest):
-        if i == 0 and "=" not in a and not a.startswith("-"):
-            a = f"{BARE_KEY.get(command, DEFAULT_BARE_KEY)}={a}"
-        key, eq, value = a.partition("=")
-        if command == "fill" and key == "dataset" and value.endswith((".yaml", ".yml")):
-            key = "dataset_file"  # a user's file, not a conf/dataset/ name
-        if eq and key in PATH_KEYS:
-            a = f"{key}={quote(value)}" if value else f"{key}="
-        out.append(a)
-    return flags + out
-
+from .overrides import normalize, precheck
 
 def usage() -> str:
     lines = ["usage: himfmt <command> [key=value ...] [--help] [--cfg job] [-m]", "", "commands:"]

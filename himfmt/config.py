@@ -291,7 +291,7 @@ SCHEMAS: dict[str, type] = {
     "convert": ConvertConfig, "synth": SynthConfig, "masks": MasksConfig, "fill": FillConfig,
     "merge": MergeConfig, "preview": PreviewConfig, "stats": StatsConfig, "unpack": UnpackConfig,
 }
-# Keys whose values are paths: taken literally (see cli.normalize).
+# Keys whose values are paths: taken literally (see overrides.normalize).
 PATH_KEYS = frozenset({"root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source",
                        "pairs", "skip_list", "archive", "dataset_file"})
 # Keys that must not be empty when given.

@@ -1,4 +1,4 @@
-"""Check a command's ``key=value`` arguments before Hydra runs it: one line per mistake.
+"""A command's ``key=value`` arguments: made literal where they are paths, and checked before Hydra runs.
 
 Hydra would print a multi-line error for a typed value it cannot convert,
 and for an unknown key it advises ``+key=value``, which adds a key nobody
@@ -9,6 +9,7 @@ valid name, a bad value the reason, and new keys (``+key``) are refused.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from hydra import compose, initialize_config_module
@@ -17,6 +18,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, HydraException, OverrideParseException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+
+from .config import PATH_KEYS
 
 
 def keys_of(cfg: Any, prefix: str = "") -> list[str]:
@@ -36,6 +39,41 @@ def keys_of(cfg: Any, prefix: str = "") -> list[str]:
 def is_known(key: str, known: list[str]) -> bool:
     parts = key.split(".")
     return key in known or any(".".join(parts[:i]) + ".*" in known for i in range(1, len(parts)))
+
+
+# First bare argument of these commands is taken as this key.
+BARE_KEY = {"convert": "src", "fill": "dataset"}
+DEFAULT_BARE_KEY = "root"
+
+
+def quote(value: str) -> str:
+    """``value`` as a literal in Hydra's override grammar: quoted, no interpolation, no sweep.
+
+    Inside quotes, Hydra treats ``,`` ``=`` ``~`` and spaces as text; a quote
+    and the backslashes right before a quote are escaped, and ``${`` is
+    escaped so that neither Hydra nor OmegaConf interpolates it.
+    """
+    escaped = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
+    escaped = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, escaped)
+    return "'" + escaped.replace("${", "\\${") + "'"
+
+
+def normalize(command: str, args: list[str]) -> list[str]:
+    """Bare first path -> ``root=``; path values made literal; ``-m`` moved to the front;
+    ``fill dataset=FILE.yaml`` -> ``dataset_file=``."""
+    flags = [a for a in args if a in ("-m", "--multirun")]
+    rest = [a for a in args if a not in ("-m", "--multirun")]
+    out: list[str] = []
+    for i, a in enumerate(rest):
+        if i == 0 and "=" not in a and not a.startswith("-"):
+            a = f"{BARE_KEY.get(command, DEFAULT_BARE_KEY)}={a}"
+        key, eq, value = a.partition("=")
+        if command == "fill" and key == "dataset" and value.endswith((".yaml", ".yml")):
+            key = "dataset_file"  # a user's file, not a conf/dataset/ name
+        if eq and key in PATH_KEYS:
+            a = f"{key}={quote(value)}" if value else f"{key}="
+        out.append(a)
+    return flags + out
 
 
 GROUPS = ("recipe", "mask", "schedule", "dataset")

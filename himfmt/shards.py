@@ -135,7 +135,7 @@ def merge_after_sweep(config: DictConfig) -> int:
 def _fill_after_sweep(config: DictConfig) -> int:
     from omegaconf import OmegaConf, open_dict
 
-    from .commands.fill_cmd import dataset_config, fill
+    from .fill_engine import dataset_config, fill
     from .fill import entries
 
     cfg = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])

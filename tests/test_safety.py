@@ -117,8 +117,8 @@ def test_a_collision_stops_before_anything_is_written(run_cli, tmp_path):
 def fill_config(tmp_path: Path, name: str, overrides: list[str], out: Path | None = None):
     from hydra import compose, initialize_config_module
 
-    from himfmt.cli import normalize
-    from himfmt.commands.fill_cmd import Filler, dataset_config, make_plan
+    from himfmt.overrides import normalize
+    from himfmt.fill_engine import Filler, dataset_config, make_plan
 
     sources = [f"dataset.sources.{k}={tmp_path / 'none' / k}" for k in
                ("hhm", "bg", "him2k", "clips", "bg_videos", "dvm", "train_pairs", "test_pairs")]

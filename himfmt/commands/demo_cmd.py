@@ -9,7 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from .. import console
-from ..cli import normalize
+from ..overrides import normalize
 from ..detect import detect
 from ..errors import HimfmtError
 from ..io.files import atomic_write
@@ -19,7 +19,7 @@ from ..preview import preview
 from ..validate import validate
 from ..validate.report import render
 from .detect_cmd import describe, report_problems, summary_table
-from .fill_cmd import fill
+from ..fill_engine import fill
 
 SUMMARY = "build a small dataset of every layout from built-in assets [out=DIR]"
 MARKER = ".himfmt-demo"

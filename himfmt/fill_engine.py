@@ -1,0 +1,257 @@
+"""Filling a dataset: the plan (what is there, what will be made) and the actions that carry it out.
+
+:mod:`himfmt.fill` reads a dataset config into declared splits and inspects
+each; here a :class:`FillPlan` is made from those states (a dry run prints
+it) and :class:`Filler` carries it out: kit trees, conversions and recipes,
+then mask sets and trimaps, each resuming what an earlier run left.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from rich.table import Table
+
+from . import console, derived
+from .convert import Job, convert, planned_paths
+from .demo.build import KIT
+from .derived import spec_from
+from .errors import HimfmtError
+from .fill import Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
+from .overrides import normalize
+from .synth.jobs import planned_counts, synthesize
+
+
+def dataset_config(cfg: DictConfig) -> DictConfig:
+    """The dataset section: ``dataset_file`` (a user YAML) or the ``dataset`` group entry, with ``out`` as its root."""
+    if cfg.dataset_file:
+        path = Path(str(cfg.dataset_file))
+        if not path.is_file():
+            raise HimfmtError("no such dataset config file", str(path))
+        OmegaConf.set_struct(cfg, False)
+        cfg.dataset = OmegaConf.load(path)
+    if cfg.out:
+        OmegaConf.set_struct(cfg, False)
+        cfg.dataset.root = str(cfg.out)
+    if OmegaConf.is_missing(cfg.dataset, "root") or not cfg.dataset.get("root"):
+        raise HimfmtError("out= is required: where the dataset lives")
+    return cfg.dataset
+
+
+class Filler:
+    """Runs the actions; knows the dataset config, the root and the run options."""
+
+    def __init__(self, cfg: DictConfig, ds_cfg: DictConfig, root: Path) -> None:
+        self.cfg, self.ds_cfg, self.root = cfg, ds_cfg, root
+        self.workers = int(cfg.workers) or (os.cpu_count() or 1)
+        self.shard = (int(cfg.shard.index), int(cfg.shard.count))
+        self.seed = int(ds_cfg.get("seed", 0))
+        self._presets: dict[str, DictConfig] = {}
+        self._synth: dict[str, DictConfig] = {}
+
+    def mask_spec(self, source: str, preset: Any) -> derived.Spec:
+        if isinstance(preset, dict):
+            section = OmegaConf.merge(self._preset("detector"), preset)
+        else:
+            section = self._preset(str(preset))
+        return spec_from(OmegaConf.create({"seed": self.seed}), source, section)
+
+    def _preset(self, name: str) -> DictConfig:
+        if name not in self._presets:
+            from hydra import compose
+            from hydra.errors import MissingConfigException
+
+            try:
+                self._presets[name] = compose("masks", [f"mask={name}", "root=."]).mask
+            except MissingConfigException as exc:
+                raise HimfmtError(f"unknown mask preset {name!r} ({str(exc).splitlines()[0]})") from None
+        return self._presets[name]
+
+    def make(self, e: Entry, st: State, by_name: dict[str, Entry]) -> int:
+        """Bring one split to complete; returns the number of failures."""
+        act = action(e, st)
+        redo = frozenset(os.path.relpath(f, e.path) for f in st.bad_files if Path(f).is_relative_to(e.path))
+        if redo and e.kind != "existing":
+            console.out.print(f"  {e.name}: {len(redo)} file(s) failed validation; they are made again")
+        failed = 0
+        if act != "add masks":
+            if e.kind != "kit" or self.shard[0] == 0:  # a kit tree is small: shard 0 builds it
+                failed += {"kit": self._kit, "convert": self._convert, "recipe": self._recipe}[e.kind](e, by_name, redo)
+            if self.shard[1] > 1 and (e.masks or e.trimap):
+                # Other shards are still writing samples: masks split by sample wait for the next sweep.
+                console.out.print(f"  {e.name}: masks and trimaps in the next sweep, once every shard's samples are there")
+                return failed
+        return failed + self._masks(e)
+
+    def _kit(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
+        name = str(e.source["kit"])
+        if name not in KIT:
+            raise HimfmtError(f"split {e.name}: unknown kit tree {name!r}; known: {', '.join(KIT)}")
+        KIT[name](e.path, self.seed)
+        return 0
+
+    def convert_job(self, e: Entry, by_name: dict[str, Entry]) -> Job | None:
+        """The conversion that makes split ``e``; None while its source split is not there yet."""
+        ref = str(e.source["convert"])
+        if ref in by_name:
+            ds, _ = open_split(by_name[ref])
+            if ds is None:
+                return None
+            split_dir = Path(ds.tree.abspath(ds.splits[by_name[ref].split]))
+            src = split_dir if open_split(Entry(ref, ds.layout, split_dir, by_name[ref].split, None, "existing", {}))[0] else Path(ds.tree.abspath(ds.path))
+        else:
+            src = resolve(self.root, ref)
+            if not src.exists():
+                return None
+        return Job(str(src), str(e.path), e.layout, str(e.source.get("mode", "copy")), workers=self.workers,
+                   shard_index=self.shard[0], shard_count=self.shard[1])
+
+    def expected(self, e: Entry, by_name: dict[str, Entry]) -> set[str] | None:
+        """Files a complete converted split holds (every sample of its source); None for other kinds."""
+        job = self.convert_job(e, by_name) if e.kind == "convert" else None
+        return planned_paths(job) if job else None
+
+    def _convert(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
+        job = self.convert_job(e, by_name)
+        if job is None:
+            raise HimfmtError(f"split {e.name} converts {e.source['convert']}, which is not there", str(e.path))
+        with console.progress(f"convert {e.name}") as bar:
+            summary = convert(job, overwrite=True, progress=bar, redo=redo)
+        return len(summary.failed)
+
+    def synth_config(self, e: Entry) -> DictConfig:
+        """The synth config of a recipe split (composed once): what the plan counts and the run runs."""
+        if e.name not in self._synth:
+            self._synth[e.name] = self._compose_synth(e)
+        return self._synth[e.name]
+
+    def _compose_synth(self, e: Entry) -> DictConfig:
+        from hydra import compose
+
+        args = [f"recipe={e.source['recipe']}", f"out={e.path}", f"split={e.split}", f"layout={e.layout}",
+                f"seed={self.seed}", f"workers={self.workers}", "overwrite=true",
+                f"shard.index={self.shard[0]}", f"shard.count={self.shard[1]}"]
+        if e.samples is not None:
+            args.append(f"n={e.samples}")
+        args += [f"{k}={resolve(self.root, v)}" for k, v in (e.source.get("inputs") or {}).items() if v]
+        args += [str(o) for o in e.source.get("overrides") or []]
+        return compose("synth", normalize("synth", args))
+
+    def planned(self, e: Entry) -> int | None:
+        """Samples the split will hold when made (None: its inputs decide)."""
+        if e.kind != "recipe":
+            return e.samples
+        counts = [n for split, n in planned_counts(self.synth_config(e)) if split == e.split]
+        return None if not counts or None in counts else sum(n for n in counts if n is not None)
+
+    def _recipe(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
+        failed = 0
+        for plan, result in synthesize(self.synth_config(e), redo):
+            console.out.print(f"  {e.name}: {plan.recipe.name} wrote {result.written}, kept {result.skipped}"
+                              + (f", rejected {len(result.rejected)}" if result.rejected else ""))
+            for i, message in result.failed[:5]:
+                console.error(f"{e.name} id {i}: {message}")
+            failed += len(result.failed)
+        return failed
+
+    def _masks(self, e: Entry) -> int:
+        specs = [self.mask_spec(source, preset) for source, preset in e.masks.items()]
+        if e.trimap:
+            specs.append(derived.Spec("trimap", trimap=e.trimap))
+        if not specs:
+            return 0
+        ds, _ = open_split(e)
+        if ds is None:
+            raise HimfmtError(f"split {e.name} was not made, so it has no mattes to derive masks from", str(e.path))
+        failed = 0
+        for spec in specs:
+            with console.progress(f"{spec.source or spec.kind} {e.name}") as bar:
+                res = derived.write(ds, spec, [e.split], workers=self.workers, progress=bar, shard=self.shard)
+            if res.written:
+                console.out.print(f"  {e.name}: {spec.source or spec.kind} wrote {res.written}")
+            failed += len(res.failed)
+        return failed
+
+
+@dataclass
+class FillPlan:
+    """What fill found and will do: a dry run prints it, a run carries out exactly it."""
+
+    name: str
+    root: Path
+    items: list[Entry]
+    states: dict[str, State]
+    acts: dict[str, str]
+    planned: dict[str, int | None]  # samples each split holds once made (None: its inputs decide)
+
+    @property
+    def todo(self) -> list[Entry]:
+        return [e for e in self.items if self.acts[e.name] != "keep"]
+
+    def table(self) -> Table:
+        table = Table(title=f"himfmt fill {self.name} in {self.root}")
+        for col in ("split", "layout", "where", "from", "samples", "state", "action"):
+            table.add_column(col, overflow="fold")
+        for e in self.items:
+            st, target = self.states[e.name], self.planned[e.name]
+            where = os.path.relpath(e.path, self.root)
+            samples = f"{st.have}/{target}" if target is not None else str(st.have)
+            table.add_row(e.name, e.layout, where, f"{e.kind} {e.source.get(e.kind)}", samples, st.text, self.acts[e.name])
+        return table
+
+
+def make_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path) -> FillPlan:
+    items = entries(ds_cfg, root)
+    by_name = {e.name: e for e in items}
+    with console.err.status("inspecting the declared splits"):
+        states = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name))
+                  for e in items}
+    planned = {e.name: filler.planned(e) for e in items}
+    for e in items:
+        if e.samples is not None and planned[e.name] is not None and planned[e.name] != e.samples:
+            raise HimfmtError(f"split {e.name} declares {e.samples} samples, but its recipe would make {planned[e.name]}")
+    return FillPlan(str(ds_cfg.get("name", "dataset")), root, items, states,
+                    {e.name: action(e, states[e.name]) for e in items}, planned)
+
+
+def fill(cfg: DictConfig) -> tuple[int, int]:
+    """Fill the configured dataset; returns (splits made, or to make in a dry run; failures)."""
+    ds_cfg = dataset_config(cfg)
+    root = Path(str(ds_cfg.root)).resolve()
+    filler = Filler(cfg, ds_cfg, root)
+    plan = make_plan(cfg, filler, ds_cfg, root)
+    console.out.print(plan.table())
+    if not ds_cfg.get("allow_shared_sources", False):
+        for warning in shared_sources(plan.items, root):
+            console.warn(warning)
+    todo = plan.todo
+    if not todo:
+        console.out.print(f"nothing to do: all {len(plan.items)} splits are complete")
+        return 0, 0
+    preflight(plan.items, plan.states, root)
+    if cfg.dry_run:
+        console.out.print(f"dry run: {len(todo)} split(s) would be made; nothing written")
+        return len(todo), 0
+    by_name = {e.name: e for e in plan.items}
+    sharded = filler.shard[1] > 1
+    if sharded:  # shards cannot wait for each other: a split whose inputs are still being made waits for the next sweep
+        waiting = [e for e in todo if any(plan.states[n].state != "complete" for n in e.needs)]
+        for e in waiting:
+            console.out.print(f"waits: {e.name} reads {', '.join(e.needs)}, not complete yet; run the sweep again once it is")
+        todo = [e for e in todo if e not in waiting]
+    failed = 0
+    for e in todo:
+        console.out.print(f"{plan.acts[e.name]}: {e.name}" + (f" (shard {filler.shard[0]} of {filler.shard[1]})" if sharded else ""))
+        failed += filler.make(e, plan.states[e.name], by_name)
+    if sharded:  # the other shards' parts are not there yet: the sweep's end checks the whole
+        return len(todo), failed
+    after = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name)) for e in todo}
+    incomplete = [e.name for e in todo if after[e.name].state != "complete"]
+    for n in incomplete:
+        console.error(f"split {n} is still {after[n].text}")
+    console.out.print(f"made {len(todo) - len(incomplete)} of {len(todo)} split(s)"
+                      + (f"; {failed} sample(s) failed" if failed else ""))
+    return len(todo), failed + len(incomplete)
