@@ -31,7 +31,7 @@ from .io.tree import Tree
 from .layouts import LAYOUTS, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .layouts.dvm_source import PHASES
 from .model import Dataset, FileRef
-from .shards import shard_slice
+from .io.share import shard_slice
 from .write import can_place, write_item
 
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings

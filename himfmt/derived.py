@@ -24,7 +24,7 @@ from .io.pool import spawn_pool
 from .layouts.base import ALPHA_DIR_NAMES, TRIMAP_DIR, mask_path
 from .masks import Degradation, MaskParams, degrade, mask_rng, series, trimap
 from .model import Dataset, FileRef
-from .shards import shard_slice
+from .io.share import shard_slice
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 

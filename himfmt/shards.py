@@ -33,13 +33,6 @@ from .io.files import RECORD_DIR, atomic_write
 SWEEP_EXIT: list[int] = []
 
 
-def shard_slice(items: list[Any], index: int, count: int) -> list[Any]:
-    """Shard ``index`` of ``count`` of an already sorted list: items i with i % count == index."""
-    if count < 1 or not 0 <= index < count:
-        raise HimfmtError(f"shard.index must be in 0..{max(count, 1) - 1} and shard.count >= 1, not {index} of {count}")
-    return items if count == 1 else items[index::count]
-
-
 def suffixed(path: str | Path, index: int, count: int) -> Path:
     """``report.json`` -> ``report.shard2of8.json`` for a shard's own copy of a single output file."""
     p = Path(path)

@@ -9,7 +9,7 @@ from ..io.memory import tune_malloc
 from ..io.pool import spawn_pool
 from ..io.archive import open_tree
 from ..model import Dataset, Sample
-from ..shards import shard_slice
+from ..io.share import shard_slice
 from . import checks
 from .catalog import Finding, finding
 from .leakage import shared_pictures
