@@ -179,6 +179,10 @@ class Sample:
         return max((len(f.instances) for f in self.frames), default=0)
 
 
+# Layout name -> 'image' or 'video'; filled by the layout registry, so the model never imports layouts.
+LAYOUT_KINDS: dict[str, str] = {}
+
+
 @dataclass
 class Dataset:
     """One dataset found in a tree: its layout, where it is, and its samples."""
@@ -201,9 +205,8 @@ class Dataset:
 
     @property
     def kind(self) -> str:
-        from .layouts import get_layout
-
-        return get_layout(self.layout).kind
+        """'image' or 'video', as its layout declares (layouts fill ``LAYOUT_KINDS`` when they register)."""
+        return LAYOUT_KINDS.get(self.layout, "image")
 
     @property
     def n_instances(self) -> int:

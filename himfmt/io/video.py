@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import struct
 from collections import OrderedDict
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Protocol
 
 import av
 import cv2
@@ -28,7 +28,19 @@ from .files import OutDir, write_error
 from .images import ImageInfo, check_pixels
 
 if TYPE_CHECKING:
-    from ..model import FileRef
+    from .tree import Tree
+
+
+class FrameRef(Protocol):
+    """What the stream readers need of a picture reference (the model's FileRef is one)."""
+
+    tree: "Tree"
+    path: str
+    frame: int | None
+    channel: int | None
+
+    @property
+    def where(self) -> str: ...
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm"})
 FULL_RANGE = 2  # AVCOL_RANGE_JPEG
@@ -129,7 +141,7 @@ def mp4_header(path: str) -> tuple[int, int, int] | None:
     return None
 
 
-def frame_info(ref: "FileRef") -> ImageInfo:
+def frame_info(ref: FrameRef) -> ImageInfo:
     info = StreamInfo(ref.tree.abspath(ref.path))
     if ref.frame is not None and not 0 <= ref.frame < info.frames:
         raise BadInputError(f"has {info.frames} frames; frame {ref.frame} does not exist", ref.where)
@@ -167,7 +179,7 @@ class _Cursor:
 _open: "OrderedDict[tuple[str, bool], _Cursor]" = OrderedDict()
 
 
-def read_frame(ref: "FileRef", gray: bool) -> np.ndarray:
+def read_frame(ref: FrameRef, gray: bool) -> np.ndarray:
     """Frame ``ref.frame`` of a stream; sequential reads reuse one open decoder."""
     path = ref.tree.abspath(ref.path)
     key = (path, gray)

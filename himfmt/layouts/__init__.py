@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import HimfmtError
+from ..model import LAYOUT_KINDS
 from .base import Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
 from . import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
 
@@ -11,6 +12,9 @@ LAYOUTS: dict[str, Layout] = {
         maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte,
     )
 }
+
+
+LAYOUT_KINDS.update({name: layout.kind for name, layout in LAYOUTS.items()})
 
 
 def get_layout(name: str) -> Layout:
