@@ -34,10 +34,17 @@ if TYPE_CHECKING:
 class FrameRef(Protocol):
     """What the stream readers need of a picture reference (the model's FileRef is one)."""
 
-    tree: "Tree"
-    path: str
-    frame: int | None
-    channel: int | None
+    @property
+    def tree(self) -> "Tree": ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def frame(self) -> int | None: ...
+
+    @property
+    def channel(self) -> int | None: ...
 
     @property
     def where(self) -> str: ...
