@@ -12,7 +12,7 @@ import pytest
 
 import trees
 from himfmt.validate import validate
-from test_synth import digest
+from helpers import digest
 
 
 def zip_tree(root: Path, archive: Path, compression: int = zipfile.ZIP_DEFLATED, prefix: str = "") -> Path:

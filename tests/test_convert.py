@@ -1,7 +1,6 @@
 """Conversion: every route on real trees, byte fidelity, safety, kill-and-resume."""
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 import trees
+from helpers import digest
 from trees import composed_samples
 from himfmt.convert import Job, convert
 from himfmt.convert_route import HOLDS, refusal
@@ -20,11 +20,6 @@ from himfmt.detect import open_datasets
 from himfmt.errors import HimfmtError
 from himfmt.validate import validate
 from himfmt.write import write_samples
-
-
-def digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
 
 
 def composed8(root: Path) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import trees
-from test_synth import digest
+from helpers import digest
 
 SHARDS = ["-m", "shard.index=range(0,2)", "shard.count=2"]
 

@@ -1,23 +1,17 @@
 """Synthesis: recipe image_him through the runner; determinism, shards, resume, bad inputs."""
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import trees
+from helpers import digest, kill_and_resume
 from himfmt.detect import open_datasets
 from himfmt.synth.image_him import ImageHim, Params
 from himfmt.synth.runner import rng_for
 from himfmt.validate import validate
-
-
-def digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
 
 
 def synth(run_cli, hhm, bg, out, *extra):
@@ -94,33 +88,6 @@ def test_background_narrower_than_every_person_ends(run_cli, inputs, tmp_path):
     assert code == 1 and "made nothing" in err  # nothing was made: not a success
     assert re.search(r"rejected\s*│\s*10\b", out), out
     assert not (tmp_path / "o" / "I-HIM50K" / "images").exists()
-
-
-def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int) -> None:
-    """Run once whole; run again, SIGKILL it after ``kill_after`` records, rerun: same bytes."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    cmd = [sys.executable, "-m", "himfmt", "synth", *args, "workers=1"]
-    assert subprocess.run([*cmd, f"out={tmp_path / 'whole'}"], capture_output=True).returncode == 0
-    out = tmp_path / "killed"
-    proc = subprocess.Popen([*cmd, f"out={out}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    records = out / ".himfmt"
-    deadline = time.time() + 60
-
-    def lines() -> int:
-        return sum(len(p.read_text().splitlines()) for p in records.glob("*.jsonl")) if records.is_dir() else 0
-    while time.time() < deadline and lines() < kill_after:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 0 < lines() < total, "the kill must land mid-way"
-    rerun = subprocess.run([*cmd, f"out={out}"], capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
-    assert digest(out) == digest(tmp_path / "whole")
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from himfmt.synth.motion import WalkParams, random_walk
 from himfmt.synth.runner import rng_for
 from himfmt.synth.video_him import Level, Params as VhParams, Person, VideoHim
 from himfmt.validate import validate
-from test_synth import digest, kill_and_resume
+from helpers import digest, kill_and_resume
 
 
 @pytest.fixture
