@@ -10,7 +10,6 @@ verify the output later.
 from __future__ import annotations
 
 import hashlib
-import os
 import json
 import signal
 from collections import Counter
@@ -230,7 +229,7 @@ class Record:
                     why = "is damaged (its first line is not a job)" if first is None else "is of a different conversion"
                     raise HimfmtError(f"holds another job's files: {RECORD_DIR}/{rec.name} {why}; "
                                       "choose another dst= or pass overwrite=true to replace it", str(dst))
-                summary.replaced += remove_stale(dst, entries, plan.paths())
+                summary.replaced += remove_stale(out, entries, plan.paths())
                 rec.unlink()
                 continue
             for entry in entries:
@@ -269,29 +268,9 @@ def read_record(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]
     return first, entries
 
 
-def remove_stale(dst: Path, entries: list[dict[str, Any]], keep: set[str]) -> int:
+def remove_stale(out: OutDir, entries: list[dict[str, Any]], keep: set[str]) -> int:
     """Remove the files an earlier conversion recorded that the new plan does not write; returns how many."""
-    n = 0
-    for entry in entries:
-        for rel, size, *_ in entry["files"]:
-            if rel in keep:
-                continue
-            path = dst / rel
-            try:
-                if not path.is_symlink() and path.stat().st_size != size:
-                    continue  # not what that run wrote any more: someone else's now
-                path.unlink()
-                n += 1
-            except OSError:
-                continue
-            for parent in path.parents:  # folders it leaves empty go too (an empty sample folder is a sample)
-                if parent == dst or dst not in parent.parents:
-                    break
-                try:
-                    parent.rmdir()
-                except OSError:
-                    break
-    return n
+    return sum(out.remove(rel, size) for entry in entries for rel, size, *_ in entry["files"] if rel not in keep)
 
 
 def _write_sample(args: tuple[str, list[Planned], str]) -> tuple[list[list[Any]], Counter, str | None]:
@@ -309,10 +288,7 @@ def _write_sample(args: tuple[str, list[Planned], str]) -> tuple[list[list[Any]]
                 how["fallback"] += 1
     except BadInputError as exc:
         for rel, *_ in files:  # no half sample: what this call wrote of it goes (a rerun makes it whole)
-            try:
-                os.unlink(out.display(rel))
-            except OSError:
-                pass
+            out.remove(rel)
         return [], how, str(exc)
     return files, how, None
 
@@ -370,12 +346,12 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
                 summary.bytes += _bytes_of(item)
         return summary
     out = OutDir.at(dst)
+    out.forget_dirs()  # a new job starts from the folders as they are now, not as an earlier job found them
     try:
         remove_tmp_files(dst)
     except OSError as exc:
         raise write_error(exc, dst) from None
     record = Record(out, job, p, overwrite, summary)
-    out.forget_dirs()  # replacing an earlier conversion may have removed folders
     lossy_mattes: list[tuple[Any, str]] = []
 
     def pending() -> Iterator[tuple[str, list[Planned]]]:

@@ -431,3 +431,16 @@ def test_synth_splits_into_one_namespace_are_named_by_split(run_cli, tmp_path):
                            "layout=dvm_composed", "runs=[{split: a}, {split: b}]")
     assert code == 0, err
     assert sorted(p.name for p in (out / "v").iterdir()) == ["a_00000", "b_00000"]
+
+
+def test_replacing_a_conversion_never_deletes_through_a_link(run_cli, tmp_path):
+    """overwrite=true removes the earlier conversion's files, but not through a link put inside dst since."""
+    one, two = trees.train_tree(tmp_path / "one", "I-HIM50K", stems=("a",)), trees.train_tree(tmp_path / "two", "I-HIM50K", stems=("b",))
+    dst = tmp_path / "dst"
+    assert run_cli("convert", str(one), f"dst={dst}", "to=maggie_image_val", "workers=1")[0] == 0
+    elsewhere = tmp_path / "elsewhere"
+    (dst / "images").rename(elsewhere)  # the earlier images now live elsewhere, reached through a link
+    os.symlink(elsewhere, dst / "images")
+    code, _, err = run_cli("convert", str(two), f"dst={dst}", "to=maggie_image_val", "workers=1", "overwrite=true")
+    assert code == 2 and "is a link inside the output" in err
+    assert (elsewhere / "I-HIM50K" / "a.jpg").is_file()  # nothing deleted through the link

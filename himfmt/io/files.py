@@ -178,8 +178,9 @@ class OutDir:
     def display(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
 
-    def dir_fd(self, rel: str) -> int:
-        """The descriptor of folder ``rel``, made as needed; a link or a file in the way stops the write."""
+    def dir_fd(self, rel: str, create: bool = True) -> int:
+        """The descriptor of folder ``rel``, made as needed (``create=False``: FileNotFoundError when it is not
+        there); a link or a file in the way stops the write."""
         if not rel:
             return self.fd
         hit = self._dirs.get(rel)
@@ -188,17 +189,18 @@ class OutDir:
             return hit
         check_rel(rel)
         parent, _, name = rel.rpartition("/")
-        fd = self._open_child(self.dir_fd(parent), name, rel)
+        fd = self._open_child(self.dir_fd(parent, create), name, rel, create)
         self._dirs[rel] = fd
         if len(self._dirs) > _OPEN_DIRS:
             os.close(self._dirs.popitem(last=False)[1])
         return fd
 
-    def _open_child(self, pfd: int, name: str, rel: str) -> int:
+    def _open_child(self, pfd: int, name: str, rel: str, create: bool = True) -> int:
         try:
             return os.open(name, _DIR_FLAGS, dir_fd=pfd)
         except FileNotFoundError:
-            pass
+            if not create:
+                raise
         except OSError as exc:
             raise self._in_the_way(pfd, name, rel, exc) from None
         try:
@@ -223,6 +225,35 @@ class OutDir:
                                    "(remove it, or choose another output)", self.display(rel))
             return HimfmtError("is a file where a folder must go", self.display(rel))
         return write_error(exc, self.display(rel))
+
+    def remove(self, rel: str, size: int | None = None) -> bool:
+        """Delete the file ``rel`` and the folders it leaves empty; True when it was there to delete.
+
+        Like every write, never through a link: a link among its folders stops
+        the removal (nothing is deleted), a link at its own name is removed,
+        not followed. With ``size``, a regular file is deleted only while it
+        still has that size (otherwise it is no longer what was written there).
+        """
+        parent, _, name = rel.rpartition("/")
+        try:
+            dfd = self.dir_fd(parent, create=False)
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if size is not None and stat.S_ISREG(st.st_mode) and st.st_size != size:
+                return False
+            os.unlink(name, dir_fd=dfd)
+        except (OSError, HimfmtError):
+            return False
+        while parent:  # an empty sample folder would be read as a sample
+            up, _, folder = parent.rpartition("/")
+            try:
+                os.rmdir(folder, dir_fd=self.dir_fd(up, create=False))
+            except (OSError, HimfmtError):
+                break
+            fd = self._dirs.pop(parent, None)
+            if fd is not None:
+                os.close(fd)
+            parent = up
+        return True
 
     def tmp_name(self) -> str:
         if self.token is None:
