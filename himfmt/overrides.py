@@ -127,20 +127,24 @@ def precheck(command: str, args: list[str]) -> str | None:
     for o in own:
         if o.key_or_group in GROUPS and not o.is_sweep_override() and (bad := unknown_choice(o.key_or_group, str(o.value()))):
             return bad
+    plain = [str(o.input_line) for o in own if not o.is_sweep_override() and not (o.is_add() or o.is_force_add())]
     try:
-        known = keys_of(_compose(command, groups))
+        known = keys_of(_compose(command, plain))  # one composition when the arguments are right
     except (HydraException, OmegaConfBaseException) as exc:
-        return _say(exc)
+        try:  # which argument? the keys the chosen groups give, for a suggestion
+            known = keys_of(_compose(command, groups))
+        except (HydraException, OmegaConfBaseException) as group_exc:
+            return _say(group_exc)
+        return _unknown(own, known) or _say(exc)
+    return _unknown(own, known)
+
+
+def _unknown(own: list[Any], known: list[str]) -> str | None:
+    """The first argument naming no option (a new key, ``+key``, is never one), with the closest name."""
     for o in own:
         key = o.key_or_group
-        if key in GROUPS:
-            continue
-        if o.is_add() or o.is_force_add() or not is_known(key, known):
+        if key not in GROUPS and (o.is_add() or o.is_force_add() or not is_known(key, known)):
             return unknown_key(key, known)
-    try:
-        _compose(command, [str(o.input_line) for o in own if not o.is_sweep_override()])
-    except (HydraException, OmegaConfBaseException) as exc:
-        return _say(exc)
     return None
 
 
