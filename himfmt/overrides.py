@@ -140,10 +140,13 @@ def precheck(command: str, args: list[str]) -> str | None:
 
 
 def _unknown(own: list[Any], known: list[str]) -> str | None:
-    """The first argument naming no option (a new key, ``+key``, is never one), with the closest name."""
+    """The first argument naming no option (a new key, ``+key``, is never one), with the closest name.
+
+    A deletion (``~key``) is not checked here: composing it already proved the key was there.
+    """
     for o in own:
         key = o.key_or_group
-        if key not in GROUPS and (o.is_add() or o.is_force_add() or not is_known(key, known)):
+        if key not in GROUPS and not o.is_delete() and (o.is_add() or o.is_force_add() or not is_known(key, known)):
             return unknown_key(key, known)
     return None
 
