@@ -21,7 +21,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from .errors import HimfmtError
 from .masks import MaskParams
-from .synth import dvm, image_him, people_walk, video_him
+from .synth.registry import RECIPES
 
 
 class Mode(StrEnum):
@@ -297,7 +297,6 @@ PATH_KEYS = frozenset({"root", "src", "dst", "out", "report", "html", "hhm", "bg
 # Keys that must not be empty when given.
 REQUIRED_PATHS = ("root", "src", "dst", "out", "archive")
 
-RECIPES = {m.NAME: m.Config for m in (image_him, video_him, dvm, people_walk)}
 MASK_PRESETS = {"detector": MaskParams(), "xmem": MaskParams.xmem()}
 
 
@@ -306,8 +305,8 @@ def register() -> None:
     cs = ConfigStore.instance()
     for command, schema in SCHEMAS.items():
         cs.store(name=f"{command}_schema", node=schema)
-    for name, cls in RECIPES.items():
-        cs.store(group="recipe", name=name, node=cls)
+    for name, entry in RECIPES.items():
+        cs.store(group="recipe", name=name, node=entry.config)
     for name, params in MASK_PRESETS.items():
         cs.store(group="mask", name=name, node=params)
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .convert_route import HOLDS, Route, route
+from .convert_route import Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
 from .io.files import MODES, RECORD_DIR, OutDir, check_output_dir, files_intact, remove_tmp_files, write_error
@@ -27,8 +27,7 @@ from .io.memory import tune_malloc
 from .io.pool import spawn_pool
 from .io.archive import open_tree
 from .io.tree import Tree
-from .layouts import LAYOUTS, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
-from .layouts.dvm_source import PHASES
+from .layouts import LAYOUTS, Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .model import Dataset, FileRef
 from .io.share import shard_slice
 from .write import can_place, write_item
@@ -93,17 +92,10 @@ def pick_dataset(src: str, layout: str | None) -> Dataset:
     return found.datasets()[0]
 
 
-def split_paths(ds: Dataset, to: str) -> dict[str, str]:
-    """Where each source split goes in the target."""
-    out = {}
-    for split in ds.splits:
-        name = split
-        if split == "all":  # dvm_composed has no split names: use the tree's name
-            name = Path(ds.tree.abspath(ds.path)).name
-        if to == "dvm_source":
-            name = split if split in PHASES else "train"
-        out[split] = name
-    return out
+def split_paths(ds: Dataset, lay: Layout) -> dict[str, str]:
+    """Where each source split goes in the target; a source without split names is named after its folder."""
+    named = get_layout(ds.layout).named_splits
+    return {split: lay.split_folder(split if named else Path(ds.tree.abspath(ds.path)).name) for split in ds.splits}
 
 
 def shared_namespace(ds: Dataset, to: str, paths: dict[str, str]) -> set[str]:
@@ -168,10 +160,12 @@ def plan(job: Job, ds: Dataset) -> Plan:
                      for sample in ds.samples for f in sample.frames)
     r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=has_layers,
               premultiplied=ds.fg_premultiplied)
+    if ds.layout != job.to:
+        r.lossy += get_layout(ds.layout).read_losses(ds)
     lay = get_layout(job.to)
-    opts = WriteOptions(alpha_dir=ds.alpha_dir if HOLDS[job.to].multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas"),
+    opts = WriteOptions(alpha_dir=ds.alpha_dir if lay.holds.multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas"),
                         png_alpha=job.png_alpha, trimap=job.trimap)
-    paths = split_paths(ds, job.to)
+    paths = split_paths(ds, lay)
     prefixed = shared_namespace(ds, job.to, paths)
     ordered = sorted(ds.samples, key=lambda s: (s.split, s.id))
     mine = set(shard_slice(list(range(len(ordered))), job.shard_index, job.shard_count))

@@ -1,10 +1,11 @@
 """Which conversions exist: the steps from one layout to another, or why there are none.
 
 Conversion never pairs two layouts in code. Each layout declares what its
-trees hold (composites? instances? several per sample? frames over time?),
-and a route is derived from those facts: generic steps on the common model
-(frames to images, one sample per instance, union of instance mattes, drop
-masks) plus the list of what each step loses.
+trees hold (:class:`~himfmt.layouts.Holds`: composites? instances? several
+per sample? frames over time?), and a route is derived from those facts:
+generic steps on the common model (frames to images, one sample per
+instance, union of instance mattes, drop masks) plus the list of what each
+step loses. Each rule below adds at most one step and its loss.
 """
 from __future__ import annotations
 
@@ -15,45 +16,27 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .errors import HimfmtError
-from .layouts import LAYOUTS
+from .layouts import Holds, get_layout
 from .model import DerivedRef, Frame, Instance, Sample
 
 
-class Holds(NamedTuple):
-    composites: bool  # images/frames are composites a matting model trains on
-    instances: bool  # has mattes at all
-    multi: bool  # several instances per sample
-    video: bool  # samples are clips (frames over time)
-    masks: bool  # can store guidance masks
-    either: bool = False  # holds image and video samples alike (dvm_source)
-    layers: bool = False  # keeps foreground/background layers beside the composite (fg/, bg/; DVM's f/, b/)
-    foregrounds: bool = False  # its pictures are people on their own (a source of people, not composites)
-    backgrounds: bool = False  # keeps background clips of its own (DVM's bg/): a clip's bg layer goes there
+class Refusal(NamedTuple):
+    """Why one layout cannot become another: ``kind`` names the missing fact, ``text`` says it."""
+
+    kind: str
+    text: str
 
 
-HOLDS = {
-    "maggie_image_train": Holds(True, True, True, False, True, layers=True),
-    "maggie_image_val": Holds(True, True, True, False, True),
-    "maggie_video": Holds(True, True, True, True, True),
-    "dvm_composed": Holds(True, True, False, True, False, layers=True),
-    "dvm_source": Holds(False, True, False, True, False, either=True, foregrounds=True, backgrounds=True),
-    "hhm": Holds(True, True, False, False, False, foregrounds=True),
-    "bg_images": Holds(True, False, False, False, False),
-    "video_matte": Holds(False, True, False, True, False, foregrounds=True),
-}
-assert set(HOLDS) == set(LAYOUTS)
-
-
-def refusal(src: str, dst: str) -> str | None:
+def refusal(src: str, dst: str) -> Refusal | None:
     """Why ``src`` cannot become ``dst``, or None when it can."""
-    s, d = HOLDS[src], HOLDS[dst]
+    s, d = get_layout(src).holds, get_layout(dst).holds
     if d.instances and not s.instances:
-        return f"{src} has no mattes, {dst} needs one per instance"
+        return Refusal("mattes", f"{src} has no mattes, {dst} needs one per instance")
     if d.composites and not s.composites:
-        return (f"{dst} needs composite images, {src} holds foregrounds only: compositing them onto "
-                f"backgrounds is synthesis (the compositing backend, himfmt synth), not conversion")
+        return Refusal("composites", f"{dst} needs composite images, {src} holds foregrounds only: compositing "
+                       "them onto backgrounds is synthesis (the compositing backend, himfmt synth), not conversion")
     if d.video and not d.either and not s.video:
-        return f"{dst} needs clips (frames over time), {src} holds still images"
+        return Refusal("clips", f"{dst} needs clips (frames over time), {src} holds still images")
     return None
 
 
@@ -153,61 +136,85 @@ class Route:
             samples = [out for s in samples for out in step(s)]
         return samples
 
+    def add(self, step: Step | None, loss: str) -> None:
+        if step is not None:
+            self.steps.append(step)
+        self.lossy.append(loss)
+
+
+class Facts(NamedTuple):
+    """What the route knows: both layouts' declarations and what the source tree has."""
+
+    src: str
+    dst: str
+    s: Holds
+    d: Holds
+    frame_step: int
+    has_masks: bool  # the source has guidance masks
+    has_layers: bool  # the source's samples keep fg/bg layers
+    premultiplied: bool  # its fg layer is stored multiplied by alpha (DVM's f/)
+
+
+def _frames(r: Route, f: Facts) -> None:
+    if f.s.video and not f.d.video and not f.d.either:
+        which = "every frame" if f.frame_step <= 1 else f"every {f.frame_step}th frame"
+        r.add(partial(frames_to_images, max(1, f.frame_step)), f"clips become images: {which} is a sample, temporal order is lost")
+
+
+def _foreground(r: Route, f: Facts) -> None:
+    if f.premultiplied and f.d.foregrounds:
+        r.add(foreground_from_layer, "foregrounds are f/ divided by alpha (DVM stores them premultiplied): exact where "
+              "alpha is high, noisier where it is low (JPEG); the composite v/ is not used")
+
+
+def _people(r: Route, f: Facts) -> None:
+    if not f.d.instances and f.s.instances:
+        r.add(backgrounds_only, "people dropped: each sample's clean background layer is the image")
+    elif f.s.multi and not f.d.multi and f.d.union:
+        r.add(union_instances, "instance identity lost: the alpha is the union (sum, clipped to 255) of the instance mattes")
+    elif f.s.multi and not f.d.multi:
+        r.add(one_sample_per_instance, f"one {f.dst} sample per instance; its foreground is taken from the composite, an "
+              "approximation of the true foreground in the soft edge band (other people stay in the picture)")
+
+
+def _masks(r: Route, f: Facts) -> None:
+    if f.has_masks and not f.d.masks:
+        r.add(drop_masks, f"guidance masks dropped: {f.dst} has no place for them")
+    elif f.d.needs_masks and not f.has_masks:
+        r.add(None, f"the source has no guidance masks: the {f.dst} tree has no mask dirs, which its loader needs "
+              "(it derives alpha > 127 masks only when no mask dir is configured)")
+
+
+def _layers(r: Route, f: Facts) -> None:
+    if not (f.has_layers and f.d.instances):
+        return
+    if f.d.backgrounds:
+        r.add(None, f"each clip's background layer becomes {f.dst}'s bg/<phase>/<id>.mp4 (H.264, lossy); "
+              "image samples' background layers are dropped")
+    elif not f.d.layers and f.premultiplied and f.d.foregrounds:  # f/ became the foreground above
+        r.add(drop_layers, f"b/ (each frame's background) dropped: {f.dst} has no place for it")
+    elif not f.d.layers:
+        r.add(drop_layers, f"fg and bg layers dropped ({'f/ and b/' if f.premultiplied else 'fg/ and bg/'}): "
+              f"{f.dst} has no place for them")
+
+
+RULES: tuple[Callable[[Route, Facts], None], ...] = (_frames, _foreground, _people, _masks, _layers)
+
 
 def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False, has_layers: bool = False,
           premultiplied: bool = False) -> Route:
-    """The steps from ``src`` to ``dst`` and what they lose; HimfmtError if impossible.
-
-    ``has_layers``: the source's samples keep fg/bg layers; ``premultiplied``:
-    its fg layer is stored multiplied by alpha (DVM's f/).
-    """
+    """The steps from ``src`` to ``dst`` and what they lose; HimfmtError if impossible."""
     why = refusal(src, dst)
     if why:
-        raise HimfmtError(f"cannot convert {src} to {dst}: {why}")
-    s, d = HOLDS[src], HOLDS[dst]
-    if not d.instances and s.instances and not has_layers:
+        raise HimfmtError(f"cannot convert {src} to {dst}: {why.text}")
+    lay = get_layout(dst)
+    facts = Facts(src, dst, get_layout(src).holds, lay.holds, frame_step, has_masks, has_layers, premultiplied)
+    if not facts.d.instances and facts.s.instances and not has_layers:
         raise HimfmtError(f"cannot convert {src} to {dst}: {dst} holds clean backgrounds, and this {src} tree has no "
                           "background layer (bg/, DVM's b/); its images have people in them")
     r = Route(src, dst)
-    if s.video and not d.video and not d.either:
-        r.steps.append(partial(frames_to_images, max(1, frame_step)))
-        which = "every frame" if frame_step <= 1 else f"every {frame_step}th frame"
-        r.lossy.append(f"clips become images: {which} is a sample, temporal order is lost")
-    if premultiplied and d.foregrounds:
-        r.steps.append(foreground_from_layer)
-        r.lossy.append("foregrounds are f/ divided by alpha (DVM stores them premultiplied): exact where alpha is "
-                       "high, noisier where it is low (JPEG); the composite v/ is not used")
-    if not d.instances and s.instances:
-        r.steps.append(backgrounds_only)
-        r.lossy.append("people dropped: each sample's clean background layer is the image")
-    elif s.multi and not d.multi:
-        if dst == "dvm_composed":
-            r.steps.append(union_instances)
-            r.lossy.append("instance identity lost: a/ is the union (sum, clipped to 255) of the instance mattes")
-        else:
-            r.steps.append(one_sample_per_instance)
-            r.lossy.append(f"one {dst} sample per instance; its foreground is taken from the composite, "
-                           "an approximation of the true foreground in the soft edge band (other people stay in the picture)")
-    if has_masks and not d.masks:
-        r.steps.append(drop_masks)
-        r.lossy.append(f"guidance masks dropped: {dst} has no place for them")
-    if dst == "maggie_image_val" and not has_masks:
-        r.lossy.append("the source has no guidance masks: the val tree has no mask dirs, which MaGGIe's val "
-                       "loader needs (it derives alpha > 127 masks only when no mask dir is configured)")
-    if has_layers and d.instances and d.backgrounds:
-        r.lossy.append(f"each clip's background layer becomes {dst}'s bg/<phase>/<id>.mp4 (H.264, lossy); "
-                       "image samples' background layers are dropped")
-    elif has_layers and d.instances and not d.layers:
-        r.steps.append(drop_layers)
-        if premultiplied and d.foregrounds:  # f/ became the foreground above
-            r.lossy.append(f"b/ (each frame's background) dropped: {dst} has no place for it")
-        else:
-            r.lossy.append(f"fg and bg layers dropped ({'f/ and b/' if premultiplied else 'fg/ and bg/'}): "
-                           f"{dst} has no place for them")
-    if dst == "dvm_composed" and src != dst:
-        r.lossy.append("alpha written as 3-channel JPEG, as DVM's loader reads it (png_alpha=true keeps a lossless copy)")
-    if src == "dvm_composed":
-        r.lossy.append("mattes come from DVM's JPEG alpha (noisy near 0 and 255) unless a_png/ is present")
-    if dst == "dvm_source" and src != dst:
-        r.lossy.append("video fgs: f.mp4 is H.264 CRF 18 (lossy), a.mp4 lossless; image fgs are PNG (lossless)")
+    for rule in RULES:
+        rule(r, facts)
+    if src != dst:
+        r.lossy += lay.write_losses
     return r

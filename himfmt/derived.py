@@ -16,17 +16,18 @@ import cv2
 
 from omegaconf import DictConfig, OmegaConf
 
-from .convert_route import HOLDS
 from .errors import BadInputError, HimfmtError
 from .io import images
 from .io.files import OutDir
 from .io.pool import spawn_pool
-from .layouts.base import ALPHA_DIR_NAMES, TRIMAP_DIR, mask_path
+from .layouts import Layout, get_layout
 from .masks import Degradation, MaskParams, degrade, mask_rng, series, trimap
 from .model import Dataset, FileRef
 from .io.share import shard_slice
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
+# Folder names a mask set must not take: the ones layouts keep pictures in.
+RESERVED = ("trimap", "images", "fgr", "fg", "bg")
 
 
 class Item(NamedTuple):
@@ -60,63 +61,48 @@ def check_spec(ds: Dataset, spec: Spec) -> None:
     if ds.tree.is_archive:
         raise HimfmtError("cannot add files inside an archive: unpack it first (himfmt unpack)", str(ds.tree.root))
     if spec.kind == "mask":
-        if not HOLDS[ds.layout].masks:
+        if not get_layout(ds.layout).holds.masks:
             raise HimfmtError(f"{ds.layout} has no place for guidance masks (only the MaGGIe layouts do)")
-        if not SOURCE_NAME.match(spec.source) or spec.source in (ds.alpha_dir, TRIMAP_DIR, "images", "fgr", "fg", "bg"):
+        if not SOURCE_NAME.match(spec.source) or spec.source in (ds.alpha_dir, *RESERVED):
             raise HimfmtError(f"source={spec.source!r} cannot name a mask dir: use letters, digits, '_', '-', '.', "
                               "and not the alpha dir or a layout folder")
     elif spec.kind != "trimap":
         raise HimfmtError(f"kind must be mask or trimap, not {spec.kind!r}")
 
 
-def _alpha_segment(ds: Dataset, path: str) -> str | None:
-    parts = path.split("/")[:-1]
-    for name in (ds.alpha_dir, *ALPHA_DIR_NAMES):
-        if name and name in parts:
-            return name
-    return None
-
-
-def _trimap_dst(ds: Dataset, matte: FileRef) -> tuple[str, bool] | None:
-    if matte.frame is not None:
-        return None  # a frame of an alpha video (dvm_source clips): no place for a picture
-    if ds.layout == "dvm_composed":  # a/<seq>/<f>.jpg or a_png/<seq>/<f>.png -> t/<seq>/<f>.jpg
-        rel = matte.path[len(ds.path) + 1:] if ds.path else matte.path
-        _, seq, name = rel.split("/")[-3:]
-        return "/".join(p for p in (ds.path, "t", seq, name.rsplit(".", 1)[0] + ".jpg") if p), True
-    seg = _alpha_segment(ds, matte.path)
-    if seg is None:
-        return None
-    return mask_path(matte.path, seg, TRIMAP_DIR).rsplit(".", 1)[0] + ".png", False
-
-
 def plan(ds: Dataset, spec: Spec, splits: list[str] | None = None) -> tuple[list[list[Item]], int]:
-    """Items to make, one list per sample, and how many mattes have no place for one."""
+    """Items to make, one list per sample, and how many mattes have no place for one (the layout says where)."""
     check_spec(ds, spec)
+    lay = get_layout(ds.layout)
     jobs, no_place = [], 0
     for sample in ds.samples:
         if splits and sample.split not in splits:
             continue
         items: list[Item] = []
-        n_inst = sample.n_instances
-        for k in range(n_inst):
+        for k in range(sample.n_instances):
             degs = series(mask_rng(spec.seed, spec.source, f"{sample.split}/{sample.id}", k), spec.params, len(sample.frames)) \
                 if spec.kind == "mask" else [None] * len(sample.frames)
-            for frame, d in zip(sample.frames, degs):
-                if k >= len(frame.instances) or not isinstance(frame.instances[k].matte, FileRef):
+            for matte, d in zip((f.instances[k].matte if k < len(f.instances) else None for f in sample.frames), degs):
+                if not isinstance(matte, FileRef):
                     continue
-                matte = frame.instances[k].matte
-                if spec.kind == "mask":
-                    items.append(Item(mask_path(matte.path, ds.alpha_dir or "", spec.source), matte, d))
-                    continue
-                where = _trimap_dst(ds, matte)
-                if where is None:
-                    no_place += 1
-                else:
-                    items.append(Item(where[0], matte, None, where[1]))
+                item = _item(ds, lay, spec, matte, d)
+                no_place += item is None
+                items += [item] if item is not None else []
         if items:
             jobs.append(items)
     return jobs, no_place
+
+
+def _item(ds: Dataset, lay: Layout, spec: Spec, matte: FileRef, degradation: Degradation | None) -> Item | None:
+    """The mask or trimap of one matte where its layout keeps it; None where it has no place.
+
+    A frame of an alpha video (DVM's source clips) has no place for a picture.
+    """
+    if spec.kind == "mask":
+        where = lay.mask_place(ds, matte, spec.source) if matte.frame is None else None
+        return Item(where, matte, degradation) if where else None
+    tri = lay.trimap_place(ds, matte) if matte.frame is None else None
+    return Item(tri[0], matte, None, tri[1]) if tri else None
 
 
 def _make(args: tuple[list[Item], Spec, bool]) -> Result:

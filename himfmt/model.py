@@ -179,10 +179,6 @@ class Sample:
         return max((len(f.instances) for f in self.frames), default=0)
 
 
-# Layout name -> 'image' or 'video'; filled by the layout registry, so the model never imports layouts.
-LAYOUT_KINDS: dict[str, str] = {}
-
-
 @dataclass
 class Dataset:
     """One dataset found in a tree: its layout, where it is, and its samples."""
@@ -201,12 +197,11 @@ class Dataset:
     # Background clips or images a source layout holds besides its samples (DVM bg/).
     backgrounds: list[Sample] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        """'image' or 'video', as its layout declares (layouts fill ``LAYOUT_KINDS`` when they register)."""
-        return LAYOUT_KINDS.get(self.layout, "image")
+    kind: str = "image"  # 'image' or 'video', as its layout declares
+    # File names of samples the source itself says to leave out (HHM's invalid_him.txt).
+    skip: list[str] = field(default_factory=list)
+    # Lists that pair the dataset's pictures, by file name (DVM's fg/bg pair lists, ``dvm_pairs.Pair`` items).
+    pair_lists: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def n_instances(self) -> int:

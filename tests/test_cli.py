@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import trees
+from himfmt.layouts import LAYOUTS
 
 
 def test_bare_himfmt_lists_commands(run_cli):
@@ -26,7 +27,7 @@ def test_unknown_command(run_cli):
 def test_layouts_lists_every_layout(run_cli):
     code, out, _ = run_cli("layouts")
     assert code == 0
-    for name in ("maggie_image_train", "maggie_image_val", "maggie_video", "hhm", "bg_images", "video_matte"):
+    for name in LAYOUTS:
         assert name in out
 
 

@@ -110,7 +110,7 @@ def test_source_reads_streams_without_decoding(tmp_path):
     assert clip.frames[3].image == FileRef(ds.tree, "fg/video/test/0000/f.mp4", 3)
     assert np.array_equal(clip.frames[3].instances[0].matte.read_gray(), trees.alphas(5)[3])
     assert len(ds.backgrounds) == 2 and len(ds.backgrounds[0].frames) == 5
-    assert [p.sequence for p in ds.meta["pairs"]["test_pairs.txt"]] == ["image_retriever-348572_1920 (1)_0000", "video_0000_0001"]
+    assert [p.sequence for p in ds.pair_lists["test_pairs.txt"]] == ["image_retriever-348572_1920 (1)_0000", "video_0000_0001"]
     assert ds.notes == []
 
 

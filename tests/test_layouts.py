@@ -90,7 +90,7 @@ def test_val_mask_without_matte_is_recorded(tmp_path):
     trees.val_tree(tmp_path)
     trees.save(tmp_path / "masks_matched_r50_fpn_3x" / "comp" / "x" / "05.png", np.zeros((4, 4), np.uint8))
     ds = only(tmp_path)
-    assert ds.meta["unpaired_masks"] == ["masks_matched_r50_fpn_3x/comp/x/05.png"]
+    assert [(n.code, n.path) for n in ds.notes] == [("mask.unpaired", "masks_matched_r50_fpn_3x/comp/x/05.png")]
 
 
 def test_video_with_xmem_and_odd_frame_names(tmp_path):
@@ -109,7 +109,7 @@ def test_hhm_with_skip_list(tmp_path):
     trees.hhm_tree(tmp_path / "HHM" / "train", skip=("p1.jpg",))
     ds = only(tmp_path)
     assert ds.layout == "hhm" and list(ds.splits) == ["train"]
-    assert ds.meta["skip"]["train"] == ["p1.jpg"]
+    assert ds.skip == ["p1.jpg"]
     assert len(ds.samples) == 3 and ds.samples[0].frames[0].instances[0].matte.path == "HHM/train/alphas/p0.png"
 
 

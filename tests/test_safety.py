@@ -60,23 +60,21 @@ def multi_split_source(root: Path, layout: str) -> Path:
     elif layout == "bg_images":
         for split in ("a", "b"):
             trees.bg_tree(root / split, 2)
-    else:  # dvm_source: the same fg names in both phases
+    elif layout == "dvm_source":  # the same fg names in both phases
         trees.dvm_source_tree(root, n_frames=3)
         for kind in ("fg/image", "fg/video", "bg"):
             shutil.copytree(root / kind / "test", root / kind / "train")
         (root / "train_pairs.txt").write_text((root / "test_pairs.txt").read_text())
+    else:  # a layout with no hand-made tree: samples shaped by what it holds
+        trees.generic_tree(layout, root, splits=("s1", "s2", "s3"))
     return root
 
 
-SOURCES = ("maggie_image_train", "maggie_image_val", "maggie_video", "hhm", "video_matte", "bg_images", "dvm_source")
-# To bg_images only from trees with background layers (the others are refused: test_convert).
+# Every layout that names its splits (dvm_composed keeps one namespace: no splits of its own).
+SOURCES = [name for name, lay in LAYOUTS.items() if lay.named_splits]
+# To a layout without people only from trees with background layers (the others are refused: test_convert).
 PAIRS = [(s, d) for s in SOURCES for d in LAYOUTS if refusal(s, d) is None
-         and (d != "bg_images" or s in ("maggie_image_train", "bg_images"))]
-
-
-def test_every_layout_that_holds_splits_is_a_source_here():
-    """A new layout must be added to ``multi_split_source`` (dvm_composed keeps one namespace: no splits)."""
-    assert set(SOURCES) == set(LAYOUTS) - {"dvm_composed"}
+         and (LAYOUTS[d].holds.instances or not LAYOUTS[s].holds.instances or s == "maggie_image_train")]
 
 
 @pytest.mark.parametrize("src_layout, dst_layout", PAIRS)

@@ -179,7 +179,7 @@ def test_dvm_sequences_streams_and_caps(run_cli, sources, tmp_path):
 
 def test_dvm_layers_add_up(sources):
     source = open_datasets(str(sources["dvm"]))[0]
-    recipe = Dvm(jobs_from(source, source.meta["pairs"]["test_pairs.txt"], "test"), DvmParams())
+    recipe = Dvm(jobs_from(source, source.pair_lists["test_pairs.txt"], "test"), DvmParams())
     for i in range(2):
         sample = recipe.make(i, rng_for(0, "dvm", i))
         for f in sample.frames:

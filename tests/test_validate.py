@@ -13,6 +13,7 @@ import pytest
 
 import trees
 from trees import composed_samples
+from himfmt.layouts import LAYOUTS
 from himfmt.validate import validate
 from himfmt.write import write_samples
 
@@ -22,21 +23,9 @@ def found(root: Path, deep: bool = False, **kw) -> list[tuple[str, str]]:
     return sorted((f.code, f.path) for f in report.findings)
 
 
-CLEAN = {
-    "maggie_image_train": lambda r: trees.train_tree(r, "I-HIM50K", masks=("masks",)),
-    "maggie_image_val": lambda r: trees.val_tree(r / "HIM2K", masks=("masks_matched_r50_fpn_3x", "masks_matched_r101_fpn_3x")),
-    "maggie_video": lambda r: trees.video_tree(r / "V-HIM60", "comp_easy", n_frames=8, masks=("xmem",)),
-    "hhm": lambda r: trees.hhm_tree(r / "HHM"),
-    "bg_images": lambda r: trees.bg_tree(r / "BG"),
-    "video_matte": lambda r: trees.video_matte_tree(r / "VM"),
-    "dvm_source": lambda r: trees.dvm_source_tree(r / "DVM"),
-    "dvm_composed": lambda r: write_samples("dvm_composed", composed_samples(), r / "composed"),
-}
-
-
-@pytest.mark.parametrize("layout", sorted(CLEAN))
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_clean_tree_of_every_layout(tmp_path, layout):
-    CLEAN[layout](tmp_path)
+    trees.example(layout, tmp_path / "data")
     report = validate(str(tmp_path), deep_pass=True, workers=1)
     assert [d.layout for d in report.datasets] == [layout]
     assert report.findings == []
@@ -311,9 +300,33 @@ def test_schemas_are_valid_and_codes_documented():
                 yield from codes_in(v)
 
     root = Path(__file__).parents[1] / "himfmt/schemas"
-    for layout in LAYOUTS:
-        doc = json.loads((root / f"{layout}.json").read_text())
+    for doc in [*(lay.schema() for lay in LAYOUTS.values()), json.loads((root / "defs.json").read_text())]:
         Draft202012Validator.check_schema(doc)
-        assert set(codes_in(doc)) <= set(catalog()), layout
+        assert set(codes_in(doc)) <= set(catalog()), doc["$id"]
     for code, info in catalog().items():
         assert info["severity"] in ("error", "warning", "info") and info["meaning"] and info["breaks"] and info["fix"], code
+
+
+def test_every_check_emits_only_the_codes_it_declares():
+    """Each registered check names its codes; every finding() in its body uses a literal code it declared
+    (or one of its literal code tables), so grep finds every emitter of a code."""
+    import ast
+    import inspect
+    import textwrap
+
+    from himfmt.validate.catalog import catalog
+    from himfmt.validate.registry import CHECKS
+
+    assert {c.family for c in CHECKS} == {"structure", "deep"}
+    for c in CHECKS:
+        assert c.codes and set(c.codes) <= set(catalog()), c.name
+        tree = ast.parse(textwrap.dedent(inspect.getsource(c.fn)))
+        literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in catalog()}
+        tables = {v for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(getattr(inspect.getmodule(c.fn), n.id, None), dict)
+                  for v in getattr(inspect.getmodule(c.fn), n.id).values() if v in catalog()}
+        assert literals | tables <= set(c.codes), c.name
+    emitted = {code for c in CHECKS for code in c.codes}
+    schema_codes = {"manifest.invalid", "image.missing", "image.not_jpg", "sample.no_instances", "instances.too_many",
+                    "video.too_short", "video.frame_not_jpg", "video.frame_without_alpha", "video.frame_sets_differ"}
+    # Outside the registry: the schema pass, the cross-dataset leakage check, and "no dataset found".
+    assert set(catalog()) - emitted == schema_codes | {"split.shared_image", "dataset.none_found"}

@@ -7,7 +7,9 @@ import numpy as np
 from PIL import Image
 
 from himfmt.io.video import VideoWriter
+from himfmt.layouts import get_layout
 from himfmt.model import ArrayRef, Frame, Instance, Sample
+from himfmt.write import write_samples
 
 W, H = 48, 32
 
@@ -151,3 +153,46 @@ def composed_samples(n_frames: int = 4) -> list[Sample]:
             frames.append(Frame(f"{i:05d}", ArrayRef(rgb(50 + i)), [Instance("00", ArrayRef(a))], fg=ArrayRef(pre), bg=ArrayRef(rgb(90 + i))))
         out.append(Sample(seq, "all", frames, is_clip=True))
     return out
+
+
+def generic_samples(layout: str, splits: tuple[str, ...] = ("s1",), ids: tuple[str, ...] = ("a", "b")) -> list[Sample]:
+    """Samples any layout can hold, shaped by what it declares it holds (for layouts with no hand-made tree)."""
+    holds = get_layout(layout).holds
+    n_inst = 2 if holds.multi else int(holds.instances)
+    out = []
+    for s, split in enumerate(splits):
+        for i, sid in enumerate(ids):
+            seed = 100 * s + 10 * i
+            frames = []
+            for f in range(8 if holds.video else 1):
+                insts = []
+                for k in range(n_inst):
+                    a = instance_matte(k, n_inst, seed + f)
+                    insts.append(Instance(f"{k:02d}", ArrayRef(a), {"masks": ArrayRef(np.where(a > 127, 255, 0).astype(np.uint8))}
+                                          if holds.masks else {}))
+                frames.append(Frame(f"{f:05d}" if holds.video else sid, ArrayRef(rgb(seed + f)), insts))
+            out.append(Sample(sid, split, frames, is_clip=holds.video))
+    return out
+
+
+def generic_tree(layout: str, root: Path, splits: tuple[str, ...] = ("s1",)) -> Path:
+    write_samples(layout, generic_samples(layout, splits), root)
+    return root
+
+
+# Hand-made trees of the built-in layouts (written without himfmt's writers, so readers are tested on their own).
+HAND_MADE = {
+    "maggie_image_train": lambda r: train_tree(r, "I-HIM50K", masks=("masks",), layers=True),
+    "maggie_image_val": lambda r: val_tree(r),
+    "maggie_video": lambda r: video_tree(r, "comp_easy", n_frames=8, masks=("xmem",)),
+    "dvm_source": lambda r: dvm_source_tree(r, n_frames=8),
+    "hhm": hhm_tree,
+    "bg_images": bg_tree,
+    "video_matte": lambda r: video_matte_tree(r, n_frames=8),
+    "dvm_composed": lambda r: write_samples("dvm_composed", composed_samples(8), r) and r,
+}
+
+
+def example(layout: str, root: Path) -> Path:
+    """A small clean tree of ``layout``: hand-made for a built-in, else shaped by what the layout holds."""
+    return HAND_MADE.get(layout, lambda r: generic_tree(layout, r))(root)

@@ -5,11 +5,8 @@ from omegaconf import DictConfig
 from rich.table import Table
 
 from .. import console
-from ..convert_route import HOLDS, refusal, route
+from ..convert_route import refusal, route
 from ..layouts import LAYOUTS
-
-# One example of each kind of refusal, so the matrix's 'no' cells are explained.
-REASONS_SHOWN = {("bg_images", "hhm"), ("dvm_source", "maggie_image_train"), ("maggie_image_train", "maggie_video")}
 
 SUMMARY = "every layout: name, one-line description, image|video"
 
@@ -33,12 +30,14 @@ def run(cfg: DictConfig) -> int:
             if refusal(src, dst):
                 cells.append("[red]no[/]")
             else:
-                cells.append("[yellow]lossy[/]" if route(src, dst, has_masks=HOLDS[src].masks, has_layers=True).lossy else "[green]yes[/]")
+                cells.append("[yellow]lossy[/]" if route(src, dst, has_masks=LAYOUTS[src].holds.masks, has_layers=True).lossy else "[green]yes[/]")
         matrix.add_row(f"{i + 1} {src}", *cells)
     console.out.print(matrix)
+    shown: set[str] = set()  # one example of each kind of refusal explains the matrix's 'no' cells
     for src in names:
         for dst in names:
             why = refusal(src, dst)
-            if why and (src, dst) in REASONS_SHOWN:
-                console.out.print(f"  {src} -> {dst}: {why}")
+            if why and why.kind not in shown:
+                shown.add(why.kind)
+                console.out.print(f"  {src} -> {dst}: {why.text}")
     return 0

@@ -46,16 +46,16 @@ def dvm_source(out: Path, seed: int) -> None:
         samples.append(Sample(stem, "test", [Frame(stem, ArrayRef(fg), [Instance("00", ArrayRef(a))])]))
     clip = kit.clip_frames(_rng(seed, 8), DVM_FRAMES, WIDTH, HEIGHT)
     samples.append(Sample("0000", "test", [Frame(f"{i:05d}", ArrayRef(fg), [Instance("00", ArrayRef(a))]) for i, (fg, a) in enumerate(clip)], is_clip=True))
-    ds = Dataset("dvm_source", None, "", {"test": "test"}, samples=samples)  # type: ignore[arg-type]
+    pairs = [Pair("image", DVM_IMAGE_FGS[0], "0000.mp4", 1), Pair("image", DVM_IMAGE_FGS[1], "0001.mp4", 2),
+             Pair("video", "0000", "0002.mp4", 3)]
+    ds = Dataset("dvm_source", None, "", {"test": "test"}, samples=samples, kind="video",  # type: ignore[arg-type]
+                 pair_lists={"test_pairs.txt": pairs})
     for b in range(3):
         rng = _rng(seed, 9, b)
         still = kit.background(rng, WIDTH + 40, HEIGHT + 30)
         # A fixed window panning over a still: frames of one size that move.
         frames = [Frame(f"{i:05d}", ArrayRef(np.ascontiguousarray(still[i: i + HEIGHT, i: i + WIDTH]))) for i in range(DVM_FRAMES)]
         ds.backgrounds.append(Sample(f"{b:04d}", "test", frames, is_clip=True))
-    ds.meta["pairs"] = {"test_pairs.txt": [
-        Pair("image", DVM_IMAGE_FGS[0], "0000.mp4", 1), Pair("image", DVM_IMAGE_FGS[1], "0001.mp4", 2), Pair("video", "0000", "0002.mp4", 3),
-    ]}
     write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
 
 

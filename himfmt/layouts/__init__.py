@@ -1,20 +1,22 @@
-"""The layout registry: one module per layout, looked up by its stable name."""
+"""The layout registry: the built-ins plus those other packages register, by their stable names.
+
+A package adds a layout by naming a :class:`Layout` instance (or class) in
+the ``himfmt.layouts`` entry-point group of its metadata::
+
+    [project.entry-points."himfmt.layouts"]
+    flat_masks = "my_package.flat_masks:LAYOUT"
+"""
 from __future__ import annotations
 
 from ..errors import HimfmtError
-from ..model import LAYOUT_KINDS
-from .base import Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
+from ..plugins import discover
+from .base import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
 from . import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
 
-LAYOUTS: dict[str, Layout] = {
-    m.LAYOUT.name: m.LAYOUT
-    for m in (
-        maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte,
-    )
-}
+BUILT_IN = (maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte)
 
-
-LAYOUT_KINDS.update({name: layout.kind for name, layout in LAYOUTS.items()})
+LAYOUTS: dict[str, Layout] = {m.LAYOUT.name: m.LAYOUT for m in BUILT_IN}
+LAYOUTS.update((lay.name, lay) for lay in discover("himfmt.layouts", Layout, set(LAYOUTS)))
 
 
 def get_layout(name: str) -> Layout:
@@ -24,4 +26,4 @@ def get_layout(name: str) -> Layout:
         raise HimfmtError(f"unknown layout {name!r}; known layouts: {', '.join(LAYOUTS)}") from None
 
 
-__all__ = ["LAYOUTS", "Layout", "Match", "OutFile", "OutStream", "OutText", "Planned", "WriteOptions", "get_layout"]
+__all__ = ["LAYOUTS", "Holds", "Layout", "Match", "OutFile", "OutStream", "OutText", "Planned", "WriteOptions", "get_layout"]

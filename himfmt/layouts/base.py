@@ -1,26 +1,40 @@
-"""What every layout module provides, and helpers they share.
+"""What every layout module provides: recognising, reading and planning a tree, and what it holds.
 
-A layout knows three things about its trees: how to recognise one
-(:meth:`Layout.detect`, by declared requirements with a score), how to read one
-into the common model without decoding (:meth:`Layout.read`), and where each
-piece of a sample goes when writing one (:meth:`Layout.plan`).
+A layout knows everything about its trees and nothing outside its module
+knows its name: how to recognise one (:meth:`Layout.detect`, by declared
+requirements with a score), how to read one into the common model without
+decoding (:meth:`Layout.read`), where each piece of a sample goes when
+writing one (:meth:`Layout.plan`), and what its trees can hold
+(:class:`Holds`), from which conversion derives its routes. Layouts outside
+himfmt register through the ``himfmt.layouts`` entry-point group.
 """
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any, Callable, ClassVar, NamedTuple, Union
 
 from ..io.images import is_image_name
 from ..io.tree import Tree, join
-from ..model import Dataset, Frame, Instance, Media, Sample
+from ..model import Dataset, FileRef, Media, Sample
 
-# Names MaGGIe and its users give the matte folder; the first one present wins.
-ALPHA_DIR_NAMES = ("alphas", "pha", "alpha", "mattes", "matte")
-# Folders beside the alpha dir that are not mask dirs: the layers MaGGIe's image
-# synthesizer writes, and per-instance trimaps (``himfmt masks kind=trimap``).
-TRIMAP_DIR = "trimap"
-LAYER_DIRS = ("fg", "bg", TRIMAP_DIR)
+
+class Holds(NamedTuple):
+    """What a layout's trees hold; conversion routes are derived from these facts alone."""
+
+    composites: bool  # images/frames are composites a matting model trains on
+    instances: bool  # has mattes at all
+    multi: bool  # several instances per sample
+    video: bool  # samples are clips (frames over time)
+    masks: bool  # can store guidance masks
+    either: bool = False  # holds image and video samples alike (DVM's sources)
+    layers: bool = False  # keeps foreground/background layers beside the composite (fg/, bg/; DVM's f/, b/)
+    foregrounds: bool = False  # its pictures are people on their own (a source of people, not composites)
+    backgrounds: bool = False  # keeps background clips of its own (DVM's bg/): a clip's bg layer goes there
+    union: bool = False  # one matte per frame: several people become the union of their mattes (not one sample each)
+    needs_masks: bool = False  # its loaders need guidance masks beside the mattes
 
 
 @dataclass
@@ -102,12 +116,15 @@ class Layout(ABC):
     name: ClassVar[str]
     kind: ClassVar[str]  # 'image' or 'video'
     description: ClassVar[str]
-    # Lower runs later and loses ties (bg_images matches almost any image folder).
+    holds: ClassVar[Holds]
+    # Lower runs later and loses ties (a flat image folder matches almost any image folder).
     priority: ClassVar[int] = 10
     # Default folder names used when writing.
     default_alpha_dir: ClassVar[str | None] = "alphas"
     # False when every split's samples share one namespace on disk (a split name is not part of the path).
     named_splits: ClassVar[bool] = True
+    # What writing a tree of this layout from another layout always changes (listed by convert).
+    write_losses: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def detect(self, tree: Tree, rel: str) -> Match | None:
@@ -119,11 +136,47 @@ class Layout(ABC):
 
     @abstractmethod
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
-        """Files to write for one sample, paths relative to the output root."""
+        """Files to write for one sample, paths relative to the output root.
+
+        ``split_path`` is what :meth:`split_folder` made of the sample's split.
+        """
 
     def plan_extra(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
         """Files that belong to the dataset rather than to one sample (none by default)."""
         return []
+
+    def new_dataset(self, tree: Tree, match: Match, **fields: Any) -> Dataset:
+        """An empty dataset of this layout where ``match`` found it."""
+        return Dataset(self.name, tree, match.path, dict(match.splits), kind=self.kind, **fields)
+
+    def split_folder(self, split: str) -> str:
+        """Where a source split named ``split`` goes in a tree of this layout (its own name by default)."""
+        return split
+
+    def read_losses(self, ds: Dataset) -> list[str]:
+        """What reading ``ds`` into another layout changes beyond the route's steps (nothing by default)."""
+        return []
+
+    def mask_place(self, ds: Dataset, matte: FileRef, source: str) -> str | None:
+        """Where guidance mask set ``source`` keeps the mask of ``matte`` (None: this layout has no place)."""
+        return None
+
+    def trimap_place(self, ds: Dataset, matte: FileRef) -> tuple[str, bool] | None:
+        """Where the trimap of ``matte`` goes and whether it is a 3-channel grey JPEG (None: no place)."""
+        return None
+
+    def mask_path_token(self, ds: Dataset) -> str | None:
+        """The part of full paths its loaders replace to find a matte's masks (None: no such rule)."""
+        return None
+
+    def schema(self) -> dict[str, Any]:
+        """This layout's JSON Schema of the manifest (the built-ins keep theirs in ``himfmt/schemas``)."""
+        return load_schema(f"{self.name}.json")
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(files("himfmt.schemas").joinpath(name).read_text())
+    return data
 
 
 def split_name(tree: Tree, rel: str) -> str:
@@ -185,116 +238,3 @@ def stem(name: str) -> str:
 
 def is_hidden(name: str) -> bool:
     return name.startswith(".")
-
-
-def instance_dirs(tree: Tree, split_rel: str, stems: set[str], exclude: tuple[str, ...]) -> list[str]:
-    """Folders of ``split_rel`` whose sub-folders are named after images (alpha or mask dirs)."""
-    found = []
-    for d in tree.dirs(split_rel):
-        if d in exclude or is_hidden(d):
-            continue
-        sub = tree.dirs(join(split_rel, d))
-        if any(s in stems for s in sub):
-            found.append(d)
-    return found
-
-
-def pick_alpha_dir(candidates: list[str]) -> tuple[str | None, list[str]]:
-    """Split candidate instance folders into (alpha dir, mask dirs) by name."""
-    if not candidates:
-        return None, []
-    alpha = next((n for n in ALPHA_DIR_NAMES if n in candidates), None)
-    if alpha is None:
-        plain = [c for c in candidates if "mask" not in c.lower() and c.lower() != "xmem"]
-        alpha = plain[0] if plain else None
-    masks = [c for c in candidates if c != alpha]
-    return alpha, masks
-
-
-def mask_path(matte_path: str, alpha_dir: str, source: str) -> str:
-    """Where MaGGIe looks for a matte's mask: the (last) alpha dir component replaced by the source.
-
-    Masks and trimaps are written there too, so each is named like its matte.
-    """
-    parts = matte_path.split("/")
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i] == alpha_dir:
-            parts[i] = source
-            return "/".join(parts)
-    return matte_path
-
-
-def instance_names(names: list[str]) -> tuple[list[str], list[str]]:
-    """Split a listing of an instance folder into (.png instance files, stray names).
-
-    Order is the loaders' ``sorted(glob('*.png'))``: plain lexicographic order.
-    """
-    pngs = [n for n in names if n.endswith(".png") and not is_hidden(n)]
-    stray = [n for n in names if not (n.endswith(".png") and not is_hidden(n))]
-    return pngs, stray
-
-
-def canonical_instance_name(k: int) -> str:
-    return f"{k:02d}"
-
-
-def read_instances(
-    tree: Tree,
-    alpha_rel: str,
-    mask_rels: dict[str, str],
-    dataset: Dataset,
-) -> list[Instance]:
-    """Instances of one image or frame from its alpha folder, masks paired by file name.
-
-    ``mask_rels`` maps mask source name -> the matching folder. Non-PNG files go
-    to ``dataset.stray``; masks without a same-named matte go to
-    ``dataset.meta['unpaired_masks']`` (MaGGIe's val loader would crash on them).
-    """
-    from ..model import FileRef
-
-    pngs, bad = instance_names(tree.names(alpha_rel))
-    if bad:
-        dataset.stray.extend(join(alpha_rel, b) for b in bad)
-    instances = [Instance(stem(n), FileRef(tree, join(alpha_rel, n))) for n in pngs]
-    for source, mrel in mask_rels.items():
-        mnames = tree.names(mrel)
-        if not mnames:
-            continue
-        mpngs, mbad = instance_names(mnames)
-        if mbad:
-            dataset.stray.extend(join(mrel, b) for b in mbad)
-        have = set(mpngs)
-        for inst, n in zip(instances, pngs):
-            if n in have:
-                inst.masks[source] = FileRef(tree, join(mrel, n))
-        extra = have.difference(pngs)
-        if extra:
-            dataset.meta.setdefault("unpaired_masks", []).extend(join(mrel, n) for n in sorted(extra))
-    for inst in instances:  # the trimap dir is read like a mask dir, then moved to its own field
-        inst.trimap = inst.masks.pop(TRIMAP_DIR, None)
-    return instances
-
-
-def with_trimaps(mask_dirs: list[str], tree: Tree, rel: str) -> list[str]:
-    """The mask dirs to read, plus the trimap dir when ``rel`` has one."""
-    return [*mask_dirs, TRIMAP_DIR] if TRIMAP_DIR in tree.dirs(rel) else list(mask_dirs)
-
-
-def plan_instances(sample_frame: Frame, alpha_dir: str, inst_path: Callable[[str], str]) -> list[OutFile]:
-    """Mattes, masks and per-instance fg layers of one frame, renamed ``NN.png``.
-
-    ``inst_path(folder)`` gives the frame's instance folder inside ``folder``
-    (the alpha dir, a mask dir, or ``fg``).
-    """
-    out: list[OutFile] = []
-    for k, inst in enumerate(sample_frame.instances):
-        nn = canonical_instance_name(k)
-        if inst.matte is not None:
-            out.append(OutFile(join(inst_path(alpha_dir), nn + ".png"), inst.matte, True))
-        for source, mask in inst.masks.items():
-            out.append(OutFile(join(inst_path(source), nn + ".png"), mask, True))
-        if inst.fg is not None:
-            out.append(OutFile(join(inst_path("fg"), nn + ".jpg"), inst.fg, False))
-        if inst.trimap is not None:
-            out.append(OutFile(join(inst_path(TRIMAP_DIR), nn + ".png"), inst.trimap, True))
-    return out

@@ -9,7 +9,7 @@ from ..errors import HimfmtError
 from ..io.images import read_info
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
+from .base import Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
 
 
 MATTE_MODES = ("L", "1", "I;16", "LA")
@@ -51,6 +51,7 @@ class BgImages(Layout):
     name = "bg_images"
     kind = "image"
     description = "a flat folder of background images (BG-20K)"
+    holds = Holds(composites=True, instances=False, multi=False, video=False, masks=False)
     priority = 0
     default_alpha_dir = None
 
@@ -59,7 +60,7 @@ class BgImages(Layout):
         return m if m is not None and m.complete else None
 
     def read(self, tree: Tree, match: Match) -> Dataset:
-        ds = Dataset(self.name, tree, match.path, dict(match.splits))
+        ds = self.new_dataset(tree, match)
         for split, srel in match.splits.items():
             for s, name in sorted(image_stems(tree, srel).items()):
                 ds.samples.append(Sample(s, split, [Frame(s, FileRef(tree, join(srel, name)))]))

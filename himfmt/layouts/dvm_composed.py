@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Note, Sample
-from .base import Layout, Match, OutFile, Planned, WriteOptions, image_stems
+from .base import Holds, Layout, Match, OutFile, Planned, WriteOptions, image_stems
 from .dvm_source import trimap_ref
 
 STREAMS = ("v", "a", "f", "b", "t")
 PNG_ALPHA = "a_png"
+ONE_SPLIT = "all"  # DVM's sequences have no split of their own: a dataset is one folder
 
 
 class DvmComposed(Layout):
@@ -21,7 +22,9 @@ class DvmComposed(Layout):
     kind = "video"
     description = "DVM composed sequences: {v,a,f,b[,t]}/<seq>/%05d.jpg (f premultiplied, alpha as JPEG)"
     default_alpha_dir = None
+    holds = Holds(composites=True, instances=True, multi=False, video=True, masks=False, layers=True, union=True)
     named_splits = False  # {v,a,f,b}/<seq>/: sequences of every split share one folder
+    write_losses = ("alpha written as 3-channel JPEG, as DVM's loader reads it (png_alpha=true keeps a lossless copy)",)
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         top = tree.dirs(rel)
@@ -33,11 +36,11 @@ class DvmComposed(Layout):
         missing = [f"no {s}/<seq>/*.jpg frames" for s in ("v", "a") if not has_seq(s)]
         if len(missing) == 2:
             return None
-        return Match(self.name, rel, {"all": rel}, (2 - len(missing)) / 2, missing, [rel])
+        return Match(self.name, rel, {ONE_SPLIT: rel}, (2 - len(missing)) / 2, missing, [rel])
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         root = match.path
-        ds = Dataset(self.name, tree, root, {"all": root}, fg_premultiplied=True)
+        ds = self.new_dataset(tree, match, fg_premultiplied=True)
         present = [s for s in (*STREAMS, PNG_ALPHA) if s in tree.dirs(root)]
         seqs = sorted(set(tree.dirs(join(root, "a"))) | set(tree.dirs(join(root, "v"))))
         for seq in seqs:
@@ -61,7 +64,7 @@ class DvmComposed(Layout):
                 frames.append(Frame(f, ref("v", f), [Instance("00", matte)] if matte else [],
                                     fg=ref("f", f), bg=ref("b", f), trimap=ref("t", f, 0),
                                     extra=[jpeg] if png is not None and jpeg is not None else []))
-            ds.samples.append(Sample(seq, "all", frames, is_clip=True))
+            ds.samples.append(Sample(seq, ONE_SPLIT, frames, is_clip=True))
         return ds
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
@@ -85,6 +88,18 @@ class DvmComposed(Layout):
             if tri is not None:
                 out.append(OutFile(join("t", seq, name), tri, True, gray3=True))
         return out
+
+    def read_losses(self, ds: Dataset) -> list[str]:
+        jpeg = sum(1 for s in ds.samples for f in s.frames for i in f.instances
+                   if isinstance(i.matte, FileRef) and i.matte.channel is not None)
+        return [f"{jpeg} mattes come from DVM's JPEG alpha a/ (noisy near 0 and 255): there is no lossless a_png/ copy"] \
+            if jpeg else []
+
+    def trimap_place(self, ds: Dataset, matte: FileRef) -> tuple[str, bool] | None:
+        """a/<seq>/<f>.jpg or a_png/<seq>/<f>.png -> t/<seq>/<f>.jpg, as DVM writes trimaps."""
+        rel = matte.path[len(ds.path) + 1:] if ds.path else matte.path
+        _, seq, name = rel.split("/")[-3:]
+        return join(ds.path, "t", seq, name.rsplit(".", 1)[0] + ".jpg"), True
 
 
 LAYOUT = DvmComposed()

@@ -18,7 +18,8 @@ from ..io.tree import Tree, join
 from ..io.video import StreamInfo, is_video_name
 from ..masks import trimap
 from ..model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, Note, Sample
-from .base import Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions, stem
+from .instance_folders import TrimapsBesideMattes
+from .base import Holds, Match, OutFile, OutStream, OutText, Planned, WriteOptions, stem
 from .dvm_pairs import Pair, format_pairs, looks_like_pairs, parse_pairs
 
 PHASES = ("train", "test")
@@ -36,11 +37,14 @@ def _stream_frames(tree: Tree, rel: str, ds: Dataset) -> int | None:
         return None
 
 
-class DvmSource(Layout):
+class DvmSource(TrimapsBesideMattes):
     name = "dvm_source"
     kind = "video"
     description = "DVM sources: fg/image/<phase>/{fg,alpha}/, fg/video/<phase>/<NNNN>/{f,a}.mp4, bg/<phase>/*.mp4, pair lists"
+    holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, either=True,
+                  foregrounds=True, backgrounds=True)
     default_alpha_dir = None
+    write_losses = ("video fgs: f.mp4 is H.264 CRF 18 (lossy), a.mp4 lossless; image fgs are PNG (lossless)",)
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         top = tree.dirs(rel)
@@ -63,7 +67,7 @@ class DvmSource(Layout):
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         root = match.path
-        ds = Dataset(self.name, tree, root, dict(match.splits))
+        ds = self.new_dataset(tree, match)
         for phase in match.splits:
             self._read_images(tree, root, phase, ds)
             self._read_videos(tree, root, phase, ds)
@@ -138,7 +142,7 @@ class DvmSource(Layout):
                     tried = [join(root, pattern.format(p)) for p in phases]
                     if not any(check(t) for t in tried):
                         ds.notes.append(Note("dvm.pair_missing_file", rel, f"line {pair.line}: {what} {tried[0]} does not exist"))
-        ds.meta["pairs"] = pairs
+        ds.pair_lists = pairs
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         phase = split_path
@@ -167,13 +171,16 @@ class DvmSource(Layout):
             out.append(OutFile(join(base, "trimap", name), tri, True))
         return out
 
+    def split_folder(self, split: str) -> str:
+        return split if split in PHASES else "train"  # DVM knows two phases; every other split trains
+
     def plan_background(self, bg: Sample, phase: str) -> OutStream:
         return OutStream(join("bg", phase, bg.id + ".mp4"), [f.image for f in bg.frames if f.image is not None], False)
 
     def plan_extra(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
         """Background videos and pair lists."""
         out: list[Planned] = [self.plan_background(bg, split_paths.get(bg.split, bg.split)) for bg in dataset.backgrounds]
-        out += [OutText(name, format_pairs(pairs)) for name, pairs in dataset.meta.get("pairs", {}).items()]
+        out += [OutText(name, format_pairs(pairs)) for name, pairs in dataset.pair_lists.items()]
         return out
 
 

@@ -1,14 +1,15 @@
 """``hhm``: single-person source mattes (HHM): ``images/<stem>.jpg`` + ``alphas/<stem>.png``.
 
 An ``invalid_him.txt`` beside them lists file names to skip; the reader keeps
-every sample and records the list in ``meta['skip']`` so recipes can honour it
+every sample and records the list in ``Dataset.skip`` so recipes can honour it
 and validation can report names that match nothing.
 """
 from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .base import Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems
+from .instance_folders import TrimapsBesideMattes
+from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems
 
 ALPHA_NAMES = ("alphas", "alpha", "mattes")
 SKIP_LIST = "invalid_him.txt"
@@ -35,21 +36,22 @@ def read_skip_list(tree: Tree, rel: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class Hhm(Layout):
+class Hhm(TrimapsBesideMattes):
     name = "hhm"
     kind = "image"
     description = "single-person source mattes (HHM): images/<stem>.jpg + alphas/<stem>.png"
+    holds = Holds(composites=True, instances=True, multi=False, video=False, masks=False, foregrounds=True)
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         return detect_split_container(self.name, tree, rel, probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
-        ds = Dataset(self.name, tree, match.path, dict(match.splits), alpha_dir="alphas")
+        ds = self.new_dataset(tree, match, alpha_dir="alphas")
         for split, srel in match.splits.items():
             alpha = match.details[split]["alpha_dir"]
             imgs = image_stems(tree, join(srel, "images"))
             mattes = image_stems(tree, join(srel, alpha))
-            ds.meta.setdefault("skip", {})[split] = read_skip_list(tree, srel)
+            ds.skip += read_skip_list(tree, srel)
             for s in sorted(set(imgs).union(mattes)):
                 image = FileRef(tree, join(srel, "images", imgs[s])) if s in imgs else None
                 insts = [Instance("00", FileRef(tree, join(srel, alpha, mattes[s])))] if s in mattes else []

@@ -8,21 +8,9 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import (
-    Planned,
-    WriteOptions,
-    LAYER_DIRS,
-    Layout,
-    Match,
-    OutFile,
-    Probe,
-    detect_split_container,
-    image_stems,
-    instance_dirs,
-    pick_alpha_dir,
-    plan_instances,
-    read_instances,
-    with_trimaps,
+from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems
+from .instance_folders import (
+    LAYER_DIRS, InstanceFolders, instance_dirs, pick_alpha_dir, plan_instances, read_instances, with_trimaps,
 )
 
 
@@ -42,17 +30,18 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     return Probe(met, 2, missing, {"alpha_dir": alpha, "mask_dirs": masks})
 
 
-class MaggieImageTrain(Layout):
+class MaggieImageTrain(InstanceFolders):
     name = "maggie_image_train"
     kind = "image"
     description = "MaGGIe image train (I-HIM50K): <split>/images/*.jpg + <split>/<alpha_dir>/<stem>/NN.png"
+    holds = Holds(composites=True, instances=True, multi=True, video=False, masks=True, layers=True)
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         return detect_split_container(self.name, tree, rel, probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         first = next(iter(match.details.values()), {})
-        ds = Dataset(self.name, tree, match.path, dict(match.splits), alpha_dir=first.get("alpha_dir"))
+        ds = self.new_dataset(tree, match, alpha_dir=first.get("alpha_dir"))
         mask_dirs: list[str] = []
         for split, srel in match.splits.items():
             det = match.details[split]

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Planned, WriteOptions, LAYER_DIRS, Layout, Match, OutFile, image_stems, is_hidden, pick_alpha_dir, plan_instances, read_instances, with_trimaps
+from .base import Holds, Match, OutFile, Planned, WriteOptions, image_stems, is_hidden
+from .instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
 
 
-class MaggieImageVal(Layout):
+class MaggieImageVal(InstanceFolders):
     name = "maggie_image_val"
     kind = "image"
     description = "MaGGIe image val (HIM2K/M-HIM2K): images/<split>/*.jpg + <alpha_dir>/<split>/<stem>/NN.png + mask dirs"
+    holds = Holds(composites=True, instances=True, multi=True, video=False, masks=True, needs_masks=True)
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         top = tree.dirs(rel)
@@ -42,7 +44,7 @@ class MaggieImageVal(Layout):
         alpha = match.details["alpha_dir"]
         masks = match.details["mask_dirs"]
         root = match.path
-        ds = Dataset(self.name, tree, root, dict(match.splits), alpha_dir=alpha, mask_dirs=list(masks))
+        ds = self.new_dataset(tree, match, alpha_dir=alpha, mask_dirs=list(masks))
         for split in match.splits:
             images = image_stems(tree, join(root, "images", split))
             arel = join(root, alpha, split)

@@ -7,22 +7,8 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import (
-    Planned,
-    WriteOptions,
-    LAYER_DIRS,
-    Layout,
-    Match,
-    OutFile,
-    Probe,
-    detect_split_container,
-    image_stems,
-    is_hidden,
-    pick_alpha_dir,
-    plan_instances,
-    read_instances,
-    with_trimaps,
-)
+from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems, is_hidden
+from .instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
 
 
 def probe_split(tree: Tree, rel: str) -> Probe | None:
@@ -47,10 +33,11 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     return Probe(2 - len(missing), 2, missing, {"alpha_dir": alpha, "mask_dirs": masks})
 
 
-class MaggieVideo(Layout):
+class MaggieVideo(InstanceFolders):
     name = "maggie_video"
     kind = "video"
     description = "MaGGIe video (V-HIM2K5, V-HIM60): <split>/fgr/<video>/*.jpg + <split>/<alpha_dir>/<video>/<frame>/NN.png"
+    holds = Holds(composites=True, instances=True, multi=True, video=True, masks=True)
     default_alpha_dir = "pha"
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
@@ -58,7 +45,7 @@ class MaggieVideo(Layout):
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         first = next(iter(match.details.values()), {})
-        ds = Dataset(self.name, tree, match.path, dict(match.splits), alpha_dir=first.get("alpha_dir"))
+        ds = self.new_dataset(tree, match, alpha_dir=first.get("alpha_dir"))
         for split, srel in match.splits.items():
             det = match.details[split]
             alpha = det["alpha_dir"]
@@ -91,6 +78,9 @@ class MaggieVideo(Layout):
                 out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))
             out += plan_instances(frame, opts.alpha_dir, lambda d, f=frame.name: join(split_path, d, sample.id, f))
         return out
+
+    def mask_path_token(self, ds: Dataset) -> str | None:
+        return "/pha/" if ds.mask_dirs else None  # V-HIM's loader rewrites '/pha/' in the full path
 
 
 LAYOUT = MaggieVideo()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .base import Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems
+from .instance_folders import TrimapsBesideMattes
+from .base import Holds, Planned, WriteOptions, Match, OutFile, Probe, detect_split_container, image_stems
 from ..errors import BadInputError
 
 
@@ -42,17 +43,18 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     return Probe(1, 2, ["fgr/<clip>/ found but no pha/<clip>/ mattes and the frames are not RGBA"])
 
 
-class VideoMatte(Layout):
+class VideoMatte(TrimapsBesideMattes):
     name = "video_matte"
     kind = "video"
     description = "foreground clips (VideoMatte240K): fgr/<clip>/<frame> + pha/<clip>/<frame> (or RGBA frames)"
+    holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, foregrounds=True)
     default_alpha_dir = "pha"
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
         return detect_split_container(self.name, tree, rel, probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
-        ds = Dataset(self.name, tree, match.path, dict(match.splits), alpha_dir="pha")
+        ds = self.new_dataset(tree, match, alpha_dir="pha")
         for split, srel in match.splits.items():
             rgba = match.details[split]["rgba"]
             prel = join(srel, "pha")
@@ -71,7 +73,6 @@ class VideoMatte(Layout):
                         matte = FileRef(tree, join(prel, clip, pha[f]), channel=0) if f in pha else None
                     frames.append(Frame(f, image, [Instance("00", matte)] if matte else []))
                 ds.samples.append(Sample(clip, split, frames, is_clip=True))
-        ds.meta["rgba"] = {s: d["rgba"] for s, d in match.details.items()}
         return ds
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Any, Callable, Optional
 
 import cv2
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
 from ..layouts.base import stem
-from ..layouts.dvm_pairs import Pair
+from ..layouts.dvm_pairs import Pair, parse_pairs
 from ..model import Dataset, Sample
 from .clip import Layer, LayerClip
+from .inputs import one_dataset
 from .motion import WalkParams, alpha_box, posed, random_walk
-from .runner import RecipeConfig
+from .recipe import RecipeConfig, RecipeEntry
 
 NAME = "dvm"
 
@@ -161,3 +163,27 @@ class Dvm:
 
         clip = LayerClip(n, W, H, 1, background, people, premultiplied=True)
         return clip.sample(job.seq, with_bg=True)
+
+
+def pair_list(cfg: Any, source: Dataset) -> list[Pair]:
+    """``pairs=``, else the source's one pair list for ``phase`` (its only one when none names the phase)."""
+    if cfg.pairs:
+        path = Path(str(cfg.pairs))
+        if not path.is_file():
+            raise HimfmtError("no such pair list", str(path))
+        return parse_pairs(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    lists = source.pair_lists
+    named = [n for n in sorted(lists) if str(cfg.phase) in n] or sorted(lists)
+    if len(named) != 1:
+        raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair lists ({', '.join(sorted(lists)) or 'none'})",
+                          source.tree.display(source.path))
+    return lists[named[0]]
+
+
+def build(cfg: Any, params: Config) -> Dvm:
+    """Foregrounds, backgrounds and a pair list from the DVM sources at ``source=``."""
+    source = one_dataset(cfg.source, "dvm_source", "source")
+    return Dvm(jobs_from(source, pair_list(cfg, source), str(cfg.phase)), params)
+
+
+RECIPE = RecipeEntry(NAME, Config, build)

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, FileRef, Frame, Instance, Sample
 from .composite import Canvas, Resample, clip_box, scaled
+from .inputs import people, still_backgrounds
 from .motion import alpha_box
-from .runner import RecipeConfig
+from .recipe import RecipeConfig, RecipeEntry
 
 NAME = "image_him"
 
@@ -165,3 +166,11 @@ class ImageHim:
         sid = f"{i:05d}"
         frame = Frame(sid, ArrayRef(canvas.image), instances, bg=ArrayRef(bg) if p.layers else None)
         return Composed(Sample(sid, "", [frame]), len(chosen), canvas)
+
+
+def build(cfg: Any, params: Config) -> ImageHim:
+    """People from ``hhm=``, still backgrounds from ``bg=``."""
+    return ImageHim(people(cfg), still_backgrounds(cfg), params)
+
+
+RECIPE = RecipeEntry(NAME, Config, build)

@@ -1,8 +1,8 @@
 """Synthesis jobs from a ``synth`` config: each recipe built from its inputs, schedules expanded, plans checked, run.
 
 Everything ``himfmt synth`` does except printing, so the command, ``himfmt
-fill`` and the Python API run the same jobs: a recipe factory per recipe
-(``RECIPES``), ``n=`` and schedules turned into plans, namespace and id
+fill`` and the Python API run the same jobs: the recipe built by its
+registered entry, ``n=`` and schedules turned into plans, namespace and id
 overlap checks before any write, then each plan run by the runner.
 """
 from __future__ import annotations
@@ -15,119 +15,34 @@ from typing import Any, Callable
 from omegaconf import DictConfig, OmegaConf
 
 from ..convert_route import route
-from ..detect import open_datasets
 from ..errors import HimfmtError
 from ..io.files import RECORD_DIR, check_output_dir
 from ..layouts import WriteOptions, get_layout
-from ..layouts.dvm_pairs import parse_pairs
-from ..model import Dataset, FileRef
-from . import dvm, image_him, people_walk, video_him
-from .backgrounds import Background, load_backgrounds
-from .runner import Plan, Recipe, Result, run as run_plan
+from .recipe import Recipe
+from .registry import get_recipe
+from .runner import Plan, Result, run as run_plan
 
 
-def _one(path: str | None, layout: str, what: str) -> Dataset:
-    if not path:
-        raise HimfmtError(f"{what}= is required for this recipe")
-    found = [d for d in open_datasets(str(path)) if d.layout == layout]
-    if not found:
-        raise HimfmtError(f"no {layout} tree found", str(path))
-    return found[0]
-
-
-def _recipe(cfg: DictConfig) -> Any:
+def _params(cfg: DictConfig) -> Any:
     """The recipe's config object (its dataclass, checked) from the ``recipe`` section."""
     return OmegaConf.to_object(cfg.recipe)
-
-
-def _people(cfg: DictConfig) -> list[tuple[FileRef, FileRef]]:
-    """Image + matte of every hhm person, sorted, minus the skip lists."""
-    hhm = _one(cfg.hhm, "hhm", "hhm")
-    skip = {n for names in hhm.meta.get("skip", {}).values() for n in names}
-    if cfg.skip_list:
-        skip |= {ln.strip() for ln in Path(str(cfg.skip_list)).read_text().splitlines() if ln.strip()}
-    people = []
-    for s in sorted(hhm.samples, key=lambda s: (s.split, s.id)):
-        f = s.frames[0]
-        if f.image is None or not f.instances or not isinstance(f.image, FileRef):
-            continue
-        if f.image.name in skip or s.id in skip:
-            continue
-        people.append((f.image, f.instances[0].matte))
-    return people
-
-
-def _backgrounds(cfg: DictConfig) -> list[Background]:
-    if not cfg.bg:
-        raise HimfmtError("bg= is required for this recipe")
-    return load_backgrounds(str(cfg.bg))
-
-
-def image_him_recipe(cfg: DictConfig) -> image_him.ImageHim:
-    bgs = _one(cfg.bg, "bg_images", "bg")
-    backgrounds = [f.image for s in sorted(bgs.samples, key=lambda s: (s.split, s.id)) for f in s.frames if f.image is not None]
-    return image_him.ImageHim(_people(cfg), backgrounds, _recipe(cfg))
-
-
-def video_him_recipe(cfg: DictConfig) -> video_him.VideoHim:
-    clips = _one(cfg.clips, "video_matte", "clips")
-    ordered = sorted(clips.samples, key=lambda s: (s.split, s.id))
-    return video_him.VideoHim(ordered, _backgrounds(cfg), _recipe(cfg))
-
-
-def dvm_recipe(cfg: DictConfig) -> dvm.Dvm:
-    source = _one(cfg.source, "dvm_source", "source")
-    phase = str(cfg.phase)
-    if cfg.pairs:
-        path = Path(str(cfg.pairs))
-        if not path.is_file():
-            raise HimfmtError("no such pair list", str(path))
-        pairs = parse_pairs(path.read_text(encoding="utf-8", errors="replace"), str(path))
-    else:
-        lists = source.meta.get("pairs", {})
-        named = [n for n in sorted(lists) if phase in n] or sorted(lists)
-        if len(named) != 1:
-            raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair lists ({', '.join(sorted(lists)) or 'none'})", source.tree.display(source.path))
-        pairs = lists[named[0]]
-    return dvm.Dvm(dvm.jobs_from(source, pairs, phase), _recipe(cfg))
-
-
-def people_walk_recipe(cfg: DictConfig) -> people_walk.PeopleWalk:
-    return people_walk.PeopleWalk(_people(cfg), _backgrounds(cfg), _recipe(cfg))
-
-
-RECIPES: dict[str, Callable[[DictConfig], Recipe]] = {
-    "image_him": image_him_recipe,
-    "video_him": video_him_recipe,
-    "dvm": dvm_recipe,
-    "people_walk": people_walk_recipe,
-}
 
 
 def _count(cfg: DictConfig, recipe: Recipe) -> int:
     """n=, else the recipe's default (per difficulty for video_him; every pair for dvm)."""
     if cfg.n is not None:
         return int(cfg.n)
-    r = _recipe(cfg)
-    n = r.count() if hasattr(r, "count") else r.n
+    n = _params(cfg).count()
     return int(n) if n is not None else len(getattr(recipe, "jobs", []))
 
 
 def _split(cfg: DictConfig) -> str:
-    r = cfg.recipe
-    split = cfg.split or r.split
-    if split:
-        return str(split)
-    if r.name == "video_him":
-        return f"comp_{r.difficulty}"
-    return str(cfg.phase)
+    return str(cfg.split or _params(cfg).default_split() or cfg.phase)
 
 
 def _plan(cfg: DictConfig, out: Path) -> Plan:
     name = str(cfg.recipe.name)
-    if name not in RECIPES:
-        raise HimfmtError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
-    recipe = RECIPES[name](cfg)
+    recipe = get_recipe(name).build(cfg, _params(cfg))
     native = str(cfg.recipe.layout)
     layout = str(cfg.layout or native)
     lay = get_layout(layout)
@@ -181,8 +96,7 @@ def planned_counts(cfg: DictConfig) -> list[tuple[str, int | None]]:
     """(split, samples) of every run, without reading the inputs (None: the inputs decide, as dvm's pair list)."""
     out = []
     for one in _runs(cfg):
-        r = OmegaConf.to_object(one.recipe)
-        n = one.n if one.n is not None else (r.count() if hasattr(r, "count") else r.n)
+        n = one.n if one.n is not None else _params(one).count()
         out.append((_split(one), None if n is None else int(n)))
     return out
 

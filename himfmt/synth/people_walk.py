@@ -13,7 +13,7 @@ fits is redrawn. The rule is measured on frames shrunk to ``rule_width``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import cv2
 import numpy as np
@@ -23,9 +23,10 @@ from ..model import FileRef, Sample
 from .backgrounds import Background
 from .clip import LayerClip
 from .composite import Canvas, scaled
+from .inputs import backgrounds, people
 from .image_him import Placement, VisibleOf, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
-from .runner import RecipeConfig
+from .recipe import RecipeConfig, RecipeEntry
 
 NAME = "people_walk"
 
@@ -106,3 +107,11 @@ class PeopleWalk:
         for c, lay in zip(small, layers):
             c.paste(lay.alpha, lay.alpha, lay.x, lay.y)
         return True
+
+
+def build(cfg: Any, params: Config) -> PeopleWalk:
+    """People from ``hhm=``, backgrounds (stills, frame folders or videos) from ``bg=``."""
+    return PeopleWalk(people(cfg), backgrounds(cfg), params)
+
+
+RECIPE = RecipeEntry(NAME, Config, build)

@@ -18,7 +18,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -28,40 +28,14 @@ from ..io.files import RECORD_DIR, OutDir, files_intact, remove_tmp_files
 from ..io.memory import tune_malloc
 from ..io.pool import spawn_pool
 from ..layouts import WriteOptions, get_layout
-from ..model import Sample
 from ..write import write_item
+from .recipe import Recipe
 
 
 
 def rng_for(seed: int, recipe: str, i: int, attempt: int = 0) -> np.random.Generator:
     """The only source of randomness of sample ``i``."""
     return np.random.default_rng([int(seed), zlib.crc32(recipe.encode()), int(i), int(attempt)])
-
-
-@dataclass
-class RecipeConfig:
-    """What every recipe's config holds besides its own parameters (each recipe sets its defaults)."""
-
-    name: str = ""
-    layout: str = ""  # the layout the recipe writes
-    split: Optional[str] = None  # the split it writes (None: the recipe decides)
-    n: Optional[int] = None  # samples when n= is not given (None: the recipe decides)
-    attempts: int = 10  # draws per id before it is recorded as rejected
-    jpeg_quality: int = 75  # of every JPEG written (published: Pillow's default 75 for MaGGIe, 95 for DVM)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.jpeg_quality <= 100:
-            raise HimfmtError(f"recipe.jpeg_quality must be in 1..100, not {self.jpeg_quality}")
-        after = getattr(super(), "__post_init__", None)  # the recipe's own parameter checks (next in the MRO)
-        if after is not None:
-            after()
-
-
-class Recipe(Protocol):
-    name: str
-
-    def make(self, i: int, rng: np.random.Generator) -> Sample | None:
-        """Sample ``i`` from ``rng``, or None when this draw is rejected."""
 
 
 @dataclass

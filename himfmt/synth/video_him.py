@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -26,9 +26,10 @@ from ..errors import HimfmtError
 from ..model import Sample
 from .backgrounds import Background
 from .clip import Layer, LayerClip
+from .inputs import backgrounds, one_dataset, ordered
 from .composite import Resample, clip_box, scaled
 from .motion import alpha_box
-from .runner import RecipeConfig
+from .recipe import RecipeConfig, RecipeEntry
 
 NAME = "video_him"
 
@@ -100,6 +101,9 @@ class Config(RecipeConfig, Params):
 
     def count(self) -> int:
         return self.n if self.n is not None else self.level.n
+
+    def default_split(self) -> str:
+        return self.split or f"comp_{self.difficulty}"
 
 
 Clip = Sample  # a video_matte clip: frames with an image and one instance matte
@@ -260,3 +264,11 @@ class VideoHim:
         if self.p.occlusion == Occlusion.total:
             most = max((1.0 - float(vis.sum()) / full for _, vis, full in visible if full > 0), default=0.0)
         return most
+
+
+def build(cfg: Any, params: Config) -> VideoHim:
+    """Foreground clips from ``clips=``, backgrounds from ``bg=``."""
+    return VideoHim(ordered(one_dataset(cfg.clips, "video_matte", "clips")), backgrounds(cfg), params)
+
+
+RECIPE = RecipeEntry(NAME, Config, build)

@@ -10,7 +10,7 @@ from ..io.pool import spawn_pool
 from ..io.archive import open_tree
 from ..model import Dataset, Sample
 from ..io.share import shard_slice
-from . import checks
+from . import deep_checks, registry, structure_checks
 from .catalog import Finding, finding
 from .leakage import shared_pictures
 from .manifest import schema_findings
@@ -29,10 +29,13 @@ def structure(ds: Dataset, advance: Callable[[int], None], shard: tuple[int, int
     rep = DatasetReport(ds.path, ds.layout, list(ds.splits), samples=len(shard_slice(ds.samples, *shard)))
     if shard[0] == 0:
         rep.findings += schema_findings(ds)
-        rep.findings += checks.dataset_findings(ds)
-    cache = checks.HeaderCache()
+        rep.findings += registry.run("structure", "dataset", ds)
+    cache = structure_checks.HeaderCache()
     for sample in samples:
-        rep.findings += checks.sample_structure_findings(ds, sample, cache)
+        view = structure_checks.SampleView(ds, sample, cache)
+        for frame in sample.frames:
+            rep.findings += registry.run("structure", "frame", view, frame)
+        rep.findings += registry.run("structure", "sample", view)
         advance(1)
     rep.files = cache.files
     return rep
@@ -52,11 +55,11 @@ def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int],
     tune_malloc()
     if workers <= 1:
         for job in jobs:
-            add(checks.deep_sample_findings(job)[0])
+            add(deep_checks.deep_sample_findings(job))
         return
     with spawn_pool(workers) as pool:
         chunk = max(1, min(16, len(samples) // (workers * 8)))  # small trees: keep both cores busy
-        for found, _ in pool.map(checks.deep_sample_findings, jobs, chunksize=chunk):
+        for found in pool.map(deep_checks.deep_sample_findings, jobs, chunksize=chunk):
             add(found)
 
 
@@ -72,7 +75,7 @@ def validate(
     if not found.matches:
         rep = DatasetReport("", "none", [])
         rep.findings.append(finding("dataset.none_found", ".", None, found.explain_nothing()))
-        rep.findings += checks.tree_findings(tree)
+        rep.findings += registry.run("structure", "tree", tree)
         report.datasets.append(rep)
         return report
     workers = workers or (os.cpu_count() or 1)
@@ -88,7 +91,7 @@ def validate(
         for ds, f in shared_pictures(datasets):
             reports[id(ds)].findings.append(f)
     # Problems met while listing (symlinks, permissions) go to the dataset that holds them.
-    for f in checks.tree_findings(tree) if shard[0] == 0 else []:
+    for f in registry.run("structure", "tree", tree) if shard[0] == 0 else []:
         owner = max(
             (d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
             key=lambda d: len(d.path), default=report.datasets[0],

@@ -3,7 +3,9 @@
 The manifest is the JSON document of what the listing found (splits,
 samples, frames, instance and mask file names). Schema errors become findings
 with the tree path they concern: every constraint in ``schemas/<layout>.json``
-carries ``x-findings`` (JSON Schema keyword -> finding code). Samples are
+carries ``x-findings`` (JSON Schema keyword -> finding code). Layout schemas
+share ``schemas/defs.json`` (``urn:himfmt:defs``) by ``$ref``, resolved from
+memory, never fetched. Samples are
 validated one by one with a cache keyed by their shape (the entry with the
 sample's own stem abstracted), so 50,000 alike samples cost a few schema runs.
 """
@@ -11,28 +13,32 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from jsonschema.exceptions import ValidationError
 
 from ..layouts import get_layout
+from ..layouts.base import load_schema
 from ..model import Dataset, Frame, Sample
 from .catalog import Finding, catalog, finding
 
 
-@lru_cache(maxsize=None)
-def schema(layout: str) -> dict[str, Any]:
-    return json.loads(files("himfmt.schemas").joinpath(f"{layout}.json").read_text())
+DEFS = "defs.json"
 
 
 @lru_cache(maxsize=None)
 def _validators(layout: str) -> tuple[Draft202012Validator, Draft202012Validator]:
-    s = schema(layout)
-    top = dict(s)
-    sample = {"$defs": s["$defs"], "$ref": "#/$defs/sample"}
-    return Draft202012Validator(top), Draft202012Validator(sample)
+    """The manifest's validator and one sample's, with the shared definitions in their registry."""
+    own = get_layout(layout).schema()
+    own = {**own, "$id": own.get("$id", f"urn:himfmt:layout:{layout}")}
+    shared = load_schema(DEFS)
+    registry: Registry[Any] = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in (own, shared))
+    sample = {"$ref": f"{own['$id']}#/$defs/sample"}
+    return Draft202012Validator(own, registry=registry), Draft202012Validator(sample, registry=registry)
 
 
 def _name(media: Any) -> str | None:

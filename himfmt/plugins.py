@@ -1,0 +1,41 @@
+"""Layouts and recipes other packages add, found through entry-point groups.
+
+A package names an object in its metadata (``himfmt.layouts``,
+``himfmt.recipes``) and himfmt loads it beside the built-ins; nothing inside
+himfmt is edited. A plugin that fails to load, or that takes a name already
+in use, is left out with one line on stderr: a broken plugin never stops
+the tool (or the built-ins) from working.
+"""
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def discover(group: str, kind: type[T], taken: set[str]) -> list[T]:
+    """Objects of type ``kind`` (a class of it is instantiated) named in entry-point ``group``, sorted by name."""
+    found: list[T] = []
+    names = set(taken)
+    for ep in sorted(entry_points(group=group), key=lambda ep: ep.name):
+        try:
+            obj: Any = ep.load()
+            if isinstance(obj, type) and issubclass(obj, kind):
+                obj = obj()
+        except Exception as exc:  # a plugin's own bug: reported, never fatal
+            _skip(group, ep.value, f"{type(exc).__name__}: {exc}")
+            continue
+        if not isinstance(obj, kind):
+            _skip(group, ep.value, f"it is a {type(obj).__name__}, not a {kind.__name__}")
+        elif getattr(obj, "name", None) in names:
+            _skip(group, ep.value, f"the name {getattr(obj, 'name')!r} is taken")
+        else:
+            names.add(getattr(obj, "name"))
+            found.append(obj)
+    return found
+
+
+def _skip(group: str, value: str, why: str) -> None:
+    print(f"himfmt: {group} plugin {value} not loaded: {why}", file=sys.stderr)

@@ -1,0 +1,58 @@
+"""A recipe's inputs from the ``synth`` section: people, backgrounds, clips and DVM sources, sorted.
+
+Every list is sorted by split and id, so what a sample draws depends on the
+inputs' names, not on the order a filesystem lists them in.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..detect import open_datasets
+from ..errors import HimfmtError
+from ..model import Dataset, FileRef, Media, Sample
+from .backgrounds import Background, load_backgrounds
+
+
+def one_dataset(path: Any, layout: str, key: str) -> Dataset:
+    """The dataset of ``layout`` at the input ``key=`` names."""
+    if not path:
+        raise HimfmtError(f"{key}= is required for this recipe")
+    found = [d for d in open_datasets(str(path)) if d.layout == layout]
+    if not found:
+        raise HimfmtError(f"no {layout} tree found", str(path))
+    return found[0]
+
+
+def ordered(ds: Dataset) -> list[Sample]:
+    return sorted(ds.samples, key=lambda s: (s.split, s.id))
+
+
+def people(cfg: Any, layout: str = "hhm") -> list[tuple[FileRef, Media | None]]:
+    """Image + matte of every person of ``hhm=``, minus the source's own skip list and ``skip_list=``."""
+    ds = one_dataset(cfg.hhm, layout, "hhm")
+    skip = set(ds.skip)
+    if cfg.skip_list:
+        skip |= {ln.strip() for ln in Path(str(cfg.skip_list)).read_text().splitlines() if ln.strip()}
+    out = []
+    for s in ordered(ds):
+        f = s.frames[0]
+        if f.image is None or not f.instances or not isinstance(f.image, FileRef):
+            continue
+        if f.image.name in skip or s.id in skip:
+            continue
+        out.append((f.image, f.instances[0].matte))
+    return out
+
+
+def still_backgrounds(cfg: Any, layout: str = "bg_images") -> list[Media]:
+    """Every picture of the ``bg=`` image folder."""
+    ds = one_dataset(cfg.bg, layout, "bg")
+    return [f.image for s in ordered(ds) for f in s.frames if f.image is not None]
+
+
+def backgrounds(cfg: Any) -> list[Background]:
+    """Stills, frame folders or videos of ``bg=``."""
+    if not cfg.bg:
+        raise HimfmtError("bg= is required for this recipe")
+    return load_backgrounds(str(cfg.bg))
