@@ -19,7 +19,7 @@ import sys
 import types
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Sequence, TYPE_CHECKING, Any, Iterator
 
 __version__ = "0.1.0"
 
@@ -81,7 +81,7 @@ def _config(command: str, options: dict[str, Any], overrides: list[str]) -> "Dic
     return compose(command, normalize(command, args))
 
 
-def synth(recipe: str, out: str | Path, overrides: list[str] = (), **options: Any) -> list[tuple["Plan", "Result"]]:
+def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options: Any) -> list[tuple["Plan", "Result"]]:
     """Run a recipe, e.g. ``synth("image_him", "data", hhm="HHM", bg="BG", n=100, overrides=["recipe.people_max=5"])``."""
     from .synth.jobs import synthesize
 
@@ -89,7 +89,7 @@ def synth(recipe: str, out: str | Path, overrides: list[str] = (), **options: An
         return synthesize(_config("synth", {"recipe": recipe, "out": out, **options}, list(overrides)))
 
 
-def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: list[str] = (),
+def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: Sequence[str] = (),
          workers: int = 0) -> tuple[int, int]:
     """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures)."""
     from .fill_engine import fill as run

@@ -53,10 +53,8 @@ class Filler:
         self._synth: dict[str, DictConfig] = {}
 
     def mask_spec(self, source: str, preset: Any) -> derived.Spec:
-        if isinstance(preset, dict):
-            section = OmegaConf.merge(self._preset("detector"), preset)
-        else:
-            section = self._preset(str(preset))
+        section = self._preset(str(preset)) if not isinstance(preset, dict) else OmegaConf.merge(self._preset("detector"), preset)
+        assert isinstance(section, DictConfig)
         return spec_from(OmegaConf.create({"seed": self.seed}), source, section)
 
     def _preset(self, name: str) -> DictConfig:

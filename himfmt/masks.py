@@ -91,7 +91,7 @@ def _ellipse(k: int) -> np.ndarray:
 
 def degrade(matte: np.ndarray, d: Degradation, drop_small: float = 0.0) -> np.ndarray:
     """One binary {0, 255} mask from a matte."""
-    m = (matte > d.threshold * 255).astype(np.uint8) * 255
+    m: np.ndarray = (matte > d.threshold * 255).astype(np.uint8) * 255
     k = max(1, int(d.kernel))
     support = (matte > 0).astype(np.uint8)
     if k > 1 and d.op == "dilate":

@@ -11,7 +11,7 @@ never decoded while a tree is read: every picture is a *reference*, either a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -131,7 +131,36 @@ class DerivedRef(NamedTuple):
         return ArrayRef(self._compute()).read_gray()
 
 
-Media = Union[FileRef, ArrayRef, DerivedRef]
+class Picture(Protocol):
+    """What every picture reference offers: a name suffix, a place for messages, its size, its pixels.
+
+    :class:`FileRef`, :class:`ArrayRef`, :class:`DerivedRef` and the frames a
+    synthesizer renders on demand all are one.
+    """
+
+    @property
+    def suffix(self) -> str: ...
+
+    @property
+    def where(self) -> str: ...
+
+    def size(self) -> tuple[int, int]: ...
+
+    def read_rgb(self) -> np.ndarray: ...
+
+    def read_gray(self) -> np.ndarray: ...
+
+
+Media = Picture
+
+
+def need(media: Media | None, what: str, where: str) -> Media:
+    """``media``, or one BadInputError naming what is missing where (a sample without its image or matte)."""
+    if media is None:
+        from .errors import BadInputError
+
+        raise BadInputError(f"no {what}", where)
+    return media
 
 
 class Note(NamedTuple):

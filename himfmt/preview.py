@@ -81,9 +81,10 @@ def _read(media: Media | None, size: tuple[int, int], gray: bool, nearest: bool 
 
 def frame_panels(frame: Frame, width: int) -> dict[str, np.ndarray]:
     """composite, overlay and (with masks) masks pictures of one frame, ``width`` pixels wide."""
+    pic = frame.image if frame.image is not None else (frame.instances[0].matte if frame.instances else None)
     try:
-        w, h = frame.image.size() if frame.image is not None else frame.instances[0].matte.size()
-    except (BadInputError, IndexError, AttributeError):
+        w, h = pic.size() if pic is not None else (4, 3)
+    except BadInputError:
         w, h = 4, 3
     size = _size(w, h, width)
     blank = np.full((size[1], size[0], 3), 40, np.uint8)

@@ -131,7 +131,7 @@ def _fill_after_sweep(config: DictConfig) -> int:
     from .fill_engine import dataset_config, fill
     from .fill import entries
 
-    cfg = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    cfg = OmegaConf.masked_copy(config, [str(k) for k in config if k != "hydra"])
     with open_dict(cfg):
         cfg.shard.index, cfg.shard.count, cfg.dry_run = 0, 1, True
     ds_cfg = dataset_config(cfg)

@@ -70,7 +70,7 @@ def split_stats(ds: Dataset, split: str, n: int, seed: int) -> dict[str, Any]:
         lengths = sorted(len(s.frames) for s in clips)
         out["clip_frames"] = {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}
     frames = [f for s in samples for f in s.frames if f.instances]
-    picks = np.random.default_rng(seed).choice(len(frames), size=min(n, len(frames)), replace=False) if frames else []
+    picks: Any = np.random.default_rng(seed).choice(len(frames), size=min(n, len(frames)), replace=False) if frames else []
     figures: dict[str, list[float]] = {}
     decoded = 0
     for i in sorted(picks):

@@ -41,7 +41,7 @@ def can_place_stream(s: OutStream) -> bool:
     first = refs[0]
     assert isinstance(first, FileRef)
     if first.suffix != _suffix(s.path) or any(
-        m.path != first.path or m.frame != i or m.channel not in (None, 0) for i, m in enumerate(refs)  # type: ignore[union-attr]
+        not isinstance(m, FileRef) or m.path != first.path or m.frame != i or m.channel not in (None, 0) for i, m in enumerate(refs)
     ):
         return False
     return StreamInfo(first.tree.abspath(first.path)).frames == len(refs)

@@ -157,7 +157,7 @@ class JoinedParts(io.RawIOBase):
         self.starts = [sum(self.sizes[:i]) for i in range(len(parts))]
         self.size = sum(self.sizes)
         self.patches: dict[int, bytes] = {}
-        self._files: list[BinaryIO | None] = [None] * len(parts)
+        self._files: list[io.BufferedReader | None] = [None] * len(parts)
         self._pos = 0
 
     def readable(self) -> bool:
@@ -306,7 +306,7 @@ class ZipTree(Tree):
     def abspath(self, rel: str) -> str:
         return f"{self._root_str}{SEP}{rel}" if rel else self._root_str
 
-    def list(self, rel: str = "", cache: bool = True) -> list[Entry]:
+    def entries(self, rel: str = "", cache: bool = True) -> list[Entry]:
         return self._cache.get(rel, [])
 
     def is_dir(self, rel: str) -> bool:

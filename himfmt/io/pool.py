@@ -10,7 +10,7 @@ from .memory import tune_malloc
 STANDARD = ("spawn", "fork", "forkserver")
 
 
-def spawn_pool(workers: int, initializer: Callable[..., None] = tune_malloc, initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
+def spawn_pool(workers: int, initializer: Callable[..., Any] = tune_malloc, initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
     """A pool of spawned processes, also from inside a launcher's worker.
 
     A spawned child re-applies its parent's default start method; inside a

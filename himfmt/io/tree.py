@@ -73,7 +73,7 @@ class Tree:
     def _inside(self, target: str) -> bool:
         return target == self._root_str or target.startswith(self._root_str + os.sep)
 
-    def list(self, rel: str = "", cache: bool = True) -> list[Entry]:
+    def entries(self, rel: str = "", cache: bool = True) -> list[Entry]:
         """Entries of a directory, sorted by name; [] if it is missing or unreadable.
 
         The rule for symlinks: a link to a regular file is read wherever it
@@ -126,13 +126,13 @@ class Tree:
 
     def names(self, rel: str) -> list[str]:
         """Sorted names in a directory (leaves: not cached), symlinks checked as in ``list``."""
-        return [e.name for e in self.list(rel, cache=False)]
+        return [e.name for e in self.entries(rel, cache=False)]
 
     def dirs(self, rel: str = "") -> list[str]:
-        return [e.name for e in self.list(rel) if e.is_dir]
+        return [e.name for e in self.entries(rel) if e.is_dir]
 
     def files(self, rel: str = "") -> list[str]:
-        return [e.name for e in self.list(rel) if not e.is_dir]
+        return [e.name for e in self.entries(rel) if not e.is_dir]
 
     def is_dir(self, rel: str) -> bool:
         return os.path.isdir(self.abspath(rel))

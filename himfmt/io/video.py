@@ -158,7 +158,7 @@ def frame_info(ref: FrameRef) -> ImageInfo:
 def _gray(frame: av.VideoFrame) -> np.ndarray:
     """The Y plane as a full-range matte."""
     plane = frame.planes[0]
-    y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
+    y = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
     full = frame.color_range == FULL_RANGE or frame.format.name.startswith(("yuvj", "gray"))
     return y.copy() if full else _LIMITED_TO_FULL[y]
 
@@ -222,7 +222,7 @@ def planar_frame(planes: list[np.ndarray], fmt: str, width: int, height: int) ->
         buf = np.empty((rows, plane.line_size), np.uint8)
         buf[:, :cols] = arr
         buf[:, cols:] = 0
-        plane.update(buf)
+        plane.update(buf)  # type: ignore[arg-type]  # the stub says bytes; any buffer works, without a copy
     return frame
 
 

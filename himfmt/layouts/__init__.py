@@ -16,7 +16,7 @@ from . import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, magg
 BUILT_IN = (maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte)
 
 LAYOUTS: dict[str, Layout] = {m.LAYOUT.name: m.LAYOUT for m in BUILT_IN}
-LAYOUTS.update((lay.name, lay) for lay in discover("himfmt.layouts", Layout, set(LAYOUTS)))
+LAYOUTS.update((lay.name, lay) for lay in discover("himfmt.layouts", Layout, set(LAYOUTS)))  # type: ignore[type-abstract]
 
 
 def get_layout(name: str) -> Layout:

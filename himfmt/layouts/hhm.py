@@ -60,7 +60,7 @@ class Hhm(TrimapsBesideMattes):
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
-        out = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
+        out: list[Planned] = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
         if frame.instances and frame.instances[0].matte is not None:
             out.append(OutFile(join(split_path, "alphas", sample.id + ".png"), frame.instances[0].matte, True))
         return out

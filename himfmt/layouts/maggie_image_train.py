@@ -6,6 +6,8 @@ layers MaGGIe's synthesizer writes. Its ``0.png``-style names are read as they a
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
 from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems
@@ -40,7 +42,7 @@ class MaggieImageTrain(InstanceFolders):
         return detect_split_container(self.name, tree, rel, probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
-        first = next(iter(match.details.values()), {})
+        first: dict[str, Any] = next(iter(match.details.values()), {})
         ds = self.new_dataset(tree, match, alpha_dir=first.get("alpha_dir"))
         mask_dirs: list[str] = []
         for split, srel in match.splits.items():
@@ -76,7 +78,7 @@ class MaggieImageTrain(InstanceFolders):
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
-        out = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
+        out: list[Planned] = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
         out += plan_instances(frame, opts.alpha_dir, lambda d: join(split_path, d, sample.id))
         if frame.bg is not None:
             out.append(OutFile(join(split_path, "bg", sample.id + ".jpg"), frame.bg, False))

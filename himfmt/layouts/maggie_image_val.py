@@ -60,7 +60,7 @@ class MaggieImageVal(InstanceFolders):
         # split_path is the split's name: val trees keep every split under one root.
         frame = sample.frames[0]
         split = split_path
-        out = [OutFile(join("images", split, sample.id + ".jpg"), frame.image, False)] if frame.image else []
+        out: list[Planned] = [OutFile(join("images", split, sample.id + ".jpg"), frame.image, False)] if frame.image else []
         out += plan_instances(frame, opts.alpha_dir, lambda d: join(d, split, sample.id))
         return out
 

@@ -5,6 +5,9 @@ plus optional mask dirs of the same shape (``xmem`` in V-HIM60).
 """
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
 from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems, is_hidden
@@ -33,6 +36,10 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     return Probe(2 - len(missing), 2, missing, {"alpha_dir": alpha, "mask_dirs": masks})
 
 
+def _frame_folder(split_path: str, video: str, frame: str, folder: str) -> str:
+    return join(split_path, folder, video, frame)
+
+
 class MaggieVideo(InstanceFolders):
     name = "maggie_video"
     kind = "video"
@@ -44,7 +51,7 @@ class MaggieVideo(InstanceFolders):
         return detect_split_container(self.name, tree, rel, probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
-        first = next(iter(match.details.values()), {})
+        first: dict[str, Any] = next(iter(match.details.values()), {})
         ds = self.new_dataset(tree, match, alpha_dir=first.get("alpha_dir"))
         for split, srel in match.splits.items():
             det = match.details[split]
@@ -72,11 +79,11 @@ class MaggieVideo(InstanceFolders):
         return ds
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
-        out: list[OutFile] = []
+        out: list[Planned] = []
         for frame in sample.frames:
             if frame.image is not None:
                 out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))
-            out += plan_instances(frame, opts.alpha_dir, lambda d, f=frame.name: join(split_path, d, sample.id, f))
+            out += plan_instances(frame, opts.alpha_dir, partial(_frame_folder, split_path, sample.id, frame.name))
         return out
 
     def mask_path_token(self, ds: Dataset) -> str | None:

@@ -76,7 +76,7 @@ class VideoMatte(TrimapsBesideMattes):
         return ds
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
-        out: list[OutFile] = []
+        out: list[Planned] = []
         for frame in sample.frames:
             if frame.image is not None:
                 out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import BadInputError, HimfmtError
 from ..layouts.base import stem
 from ..layouts.dvm_pairs import Pair, parse_pairs
-from ..model import Dataset, Sample
+from ..model import Dataset, FileRef, Sample, need
 from .clip import Layer, LayerClip
 from .inputs import one_dataset
 from .motion import WalkParams, alpha_box, posed, random_walk
@@ -72,7 +72,8 @@ def jobs_from(source: Dataset, pairs: list[Pair], phase: str) -> list[Job]:
     for s in source.samples:
         if s.split != phase:
             continue
-        key = ("video", s.id) if s.is_clip else ("image", s.frames[0].image.name if s.frames and s.frames[0].image is not None else s.id)
+        image = s.frames[0].image if s.frames else None
+        key = ("video", s.id) if s.is_clip else ("image", image.name if isinstance(image, FileRef) else s.id)
         fgs[key] = s
     bgs = {(b.id, b.split): b for b in source.backgrounds}
     mismatched = {n.path.rsplit("/", 1)[-1]: n.message for n in source.notes if n.code == "dvm.frame_count_mismatch"}
@@ -110,16 +111,17 @@ class Dvm:
     def make(self, i: int, rng: np.random.Generator) -> Sample:
         job, p = self.jobs[i], self.p
         if job.problem:
-            raise BadInputError(job.problem + "; DVM skips this pair", job.fg.frames[0].image.where if job.fg.frames else job.seq)
+            raise BadInputError(job.problem + "; DVM skips this pair", job.seq)
         if not job.fg.frames or not job.fg.frames[0].instances:
             raise BadInputError("the fg has no alpha", job.seq)
         first = job.fg.frames[0]
-        w0, h0 = first.image.size()
+        first_image, first_alpha = need(first.image, "fg", job.seq), need(first.instances[0].matte, "alpha", job.seq)
+        w0, h0 = first_image.size()
         scale = _shrink(p.max_side, w0, h0)
         fw, fh = max(1, round(w0 * scale)), max(1, round(h0 * scale))
         if not job.bg.frames:
             raise BadInputError("the bg video has no frames", job.bg.id)
-        bw, bh = job.bg.frames[0].image.size()
+        bw, bh = need(job.bg.frames[0].image, "frame", job.bg.id).size()
         up = max(1.0, fw / bw, fh / bh)  # a bg smaller than the fg is upscaled to cover it
         bw, bh = max(fw, math.ceil(bw * up)), max(fh, math.ceil(bh * up))
         W = int(min(p.window * fw, bw, p.max_side, 2 * fw))
@@ -131,7 +133,7 @@ class Dvm:
         bg_frames = job.bg.frames
 
         def background(k: int) -> np.ndarray:
-            frame = _resize(bg_frames[k].image.read_rgb(), (bw, bh))
+            frame = _resize(need(bg_frames[k].image, "frame", job.bg.id).read_rgb(), (bw, bh))
             out = np.ascontiguousarray(frame[oy:oy + H, ox:ox + W])
             return cv2.GaussianBlur(out, (p.blur_kernel, p.blur_kernel), 0) if p.blur else out
 
@@ -141,21 +143,21 @@ class Dvm:
 
             def people(k: int) -> list[Layer]:
                 f = frames[k]
-                a = _resize(f.instances[0].matte.read_gray(), (fw, fh))
+                a = _resize(need(f.instances[0].matte, "alpha", job.seq).read_gray(), (fw, fh))
                 box = alpha_box(a)
                 if box is None:  # nobody in this frame: an empty matte over the bg
                     return [Layer(np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), np.uint8), 0, 0)]
                 x0, y0, x1, y1 = box  # only the person's box is composited
-                fg = _resize(f.image.read_rgb(), (fw, fh))[y0:y1, x0:x1]
+                fg = _resize(need(f.image, "fg", job.seq).read_rgb(), (fw, fh))[y0:y1, x0:x1]
                 return [Layer(fg, a[y0:y1, x0:x1], (W - fw) // 2 + x0, (H - fh) // 2 + y0)]
         else:
-            fg, a = first.image.read_rgb(), first.instances[0].matte.read_gray()
+            fg, a = first_image.read_rgb(), first_alpha.read_gray()
             if a.shape != fg.shape[:2]:
-                raise BadInputError(f"alpha is {a.shape[1]}x{a.shape[0]}, its fg {fg.shape[1]}x{fg.shape[0]}", first.instances[0].matte.where)
+                raise BadInputError(f"alpha is {a.shape[1]}x{a.shape[0]}, its fg {fg.shape[1]}x{fg.shape[0]}", first_alpha.where)
             fg, a = _resize(fg, (fw, fh)), _resize(a, (fw, fh))
             box = alpha_box(a)
             if box is None:
-                raise BadInputError("alpha is all zero: nothing to composite", first.instances[0].matte.where)
+                raise BadInputError("alpha is all zero: nothing to composite", first_alpha.where)
             poses = random_walk(rng, n, W, H, p.walk)
 
             def people(k: int) -> list[Layer]:

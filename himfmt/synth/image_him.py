@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
-from ..model import ArrayRef, FileRef, Frame, Instance, Sample
+from ..model import ArrayRef, Frame, Instance, Media, Sample
 from .composite import Canvas, Resample, clip_box, scaled
 from .inputs import people, still_backgrounds
 from .motion import alpha_box
@@ -102,7 +102,7 @@ class Composed(NamedTuple):
 class ImageHim:
     name = NAME
 
-    def __init__(self, people: list[tuple[FileRef, FileRef]], backgrounds: list[FileRef], params: Params) -> None:
+    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Media], params: Params) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         if not backgrounds:

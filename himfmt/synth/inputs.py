@@ -28,20 +28,19 @@ def ordered(ds: Dataset) -> list[Sample]:
     return sorted(ds.samples, key=lambda s: (s.split, s.id))
 
 
-def people(cfg: Any, layout: str = "hhm") -> list[tuple[FileRef, Media | None]]:
+def people(cfg: Any, layout: str = "hhm") -> list[tuple[Media, Media]]:
     """Image + matte of every person of ``hhm=``, minus the source's own skip list and ``skip_list=``."""
     ds = one_dataset(cfg.hhm, layout, "hhm")
     skip = set(ds.skip)
     if cfg.skip_list:
         skip |= {ln.strip() for ln in Path(str(cfg.skip_list)).read_text().splitlines() if ln.strip()}
-    out = []
+    out: list[tuple[Media, Media]] = []
     for s in ordered(ds):
         f = s.frames[0]
-        if f.image is None or not f.instances or not isinstance(f.image, FileRef):
+        matte = f.instances[0].matte if f.instances else None
+        if not isinstance(f.image, FileRef) or matte is None or f.image.name in skip or s.id in skip:
             continue
-        if f.image.name in skip or s.id in skip:
-            continue
-        out.append((f.image, f.instances[0].matte))
+        out.append((f.image, matte))
     return out
 
 

@@ -69,7 +69,7 @@ def _runs(cfg: DictConfig) -> list[DictConfig]:
         return [cfg]
     out = []
     for entry in cfg.runs:
-        one = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "runs"])
+        one = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "runs"])
         for key, value in entry.items():
             OmegaConf.update(one, str(key), value, merge=False)
         out.append(one)

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
-from ..model import FileRef, Sample
+from ..model import Media, Sample
 from .backgrounds import Background
 from .clip import LayerClip
 from .composite import Canvas, scaled
@@ -52,7 +52,7 @@ class Config(RecipeConfig, Params):
 class PeopleWalk:
     name = NAME
 
-    def __init__(self, people: list[tuple[FileRef, FileRef]], backgrounds: list[Background], params: Params) -> None:
+    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Background], params: Params) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         self.people, self.backgrounds, self.p = people, backgrounds, params

@@ -23,7 +23,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..errors import HimfmtError
-from ..model import Sample
+from ..model import Sample, need
 from .backgrounds import Background
 from .clip import Layer, LayerClip
 from .inputs import backgrounds, one_dataset, ordered
@@ -125,8 +125,10 @@ class Person:
         frame = self.clip.frames[self.start + t]
         x0, y0, x1, y1 = self.box
         size = (max(1, round(self.w * scale)), max(1, round(self.h * scale)))
-        a = scaled(np.ascontiguousarray(frame.instances[0].matte.read_gray()[y0:y1, x0:x1]), size, self.resample)
-        fg = scaled(np.ascontiguousarray(frame.image.read_rgb()[y0:y1, x0:x1]), size, self.resample) if colour else a
+        matte = need(frame.instances[0].matte, "matte", self.clip.id)
+        a = scaled(np.ascontiguousarray(matte.read_gray()[y0:y1, x0:x1]), size, self.resample)
+        fg = scaled(np.ascontiguousarray(need(frame.image, "frame", self.clip.id).read_rgb()[y0:y1, x0:x1]), size,
+                    self.resample) if colour else a
         return Layer(fg, a, round(self.x * scale), round(self.y * scale))
 
 
@@ -184,7 +186,8 @@ class VideoHim:
 
     @staticmethod
     def _union_box(clip: Clip, start: int, length: int) -> tuple[int, int, int, int] | None:
-        boxes = [b for f in clip.frames[start:start + length] if (b := alpha_box(f.instances[0].matte.read_gray())) is not None]
+        mattes = (need(f.instances[0].matte, "matte", clip.id) for f in clip.frames[start:start + length])
+        boxes = [b for m in mattes if (b := alpha_box(m.read_gray())) is not None]
         if not boxes:
             return None
         return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)

@@ -129,7 +129,7 @@ def schema_findings(ds: Dataset) -> list[Finding]:
     """Findings of the JSON Schema pass over the dataset's manifest."""
     top, per_sample = _validators(ds.layout)
     as_clip = get_layout(ds.layout).kind == "video"
-    doc = {"layout": ds.layout, "alpha_dir": ds.alpha_dir, "mask_dirs": ds.mask_dirs, "splits": {s: {"samples": {}} for s in ds.splits}}
+    doc: dict[str, Any] = {"layout": ds.layout, "alpha_dir": ds.alpha_dir, "mask_dirs": ds.mask_dirs, "splits": {s: {"samples": {}} for s in ds.splits}}
     out = [finding("manifest.invalid", ds.path, None, _message(e)) for e in top.iter_errors(doc)]
     cache: dict[str, list[ValidationError]] = {}
     for sample in ds.samples:
