@@ -24,30 +24,12 @@ from .masks import MaskParams
 from .synth.registry import RECIPES
 
 
-class Mode(StrEnum):
-    copy = "copy"
-    hardlink = "hardlink"
-    symlink = "symlink"
-
-
-class Output(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class FailOn(StrEnum):
-    error = "error"
-    warning = "warning"
-
-
-class Kind(StrEnum):
-    mask = "mask"
-    trimap = "trimap"
-
-
-class Phase(StrEnum):
-    train = "train"
-    test = "test"
+# Choices a user types: an option typed as one of these refuses any other value, listing the choices.
+Mode = StrEnum("Mode", ["copy", "hardlink", "symlink"])  # how convert writes bytes that need not change
+Output = StrEnum("Output", ["text", "json"])
+FailOn = StrEnum("FailOn", ["error", "warning"])
+Kind = StrEnum("Kind", ["mask", "trimap"])  # what `himfmt masks` adds
+Phase = StrEnum("Phase", ["train", "test"])  # DVM's two phases
 
 
 def at_least(name: str, value: float | None, low: float) -> None:
@@ -238,35 +220,37 @@ class MergeConfig:
 
 
 @dataclass
-class PreviewConfig:
+class Drawn:
+    """A command that reads ``n`` things of a tree drawn with ``seed``."""
+
     root: str = MISSING
-    out: str = "preview.png"
-    n: int = 16  # samples drawn
+    n: int = 16
     seed: int = 0
-    split: Optional[str] = None
-    sample: Optional[str] = None
     layout: Optional[str] = None
-    width: int = 240  # of one panel, in pixels
 
     def __post_init__(self) -> None:
         at_least("n", self.n, 1)
         at_least("seed", self.seed, 0)
-        at_least("width", self.width, 16)
         layout_name("layout", self.layout)
 
 
 @dataclass
-class StatsConfig:
-    root: str = MISSING
-    output: Output = Output.text
-    n: int = 64  # frames decoded for the matte figures
-    seed: int = 0
-    layout: Optional[str] = None
+class PreviewConfig(Drawn):
+    out: str = "preview.png"
+    n: int = 16  # samples drawn
+    split: Optional[str] = None
+    sample: Optional[str] = None
+    width: int = 240  # of one panel, in pixels
 
     def __post_init__(self) -> None:
-        at_least("n", self.n, 1)
-        at_least("seed", self.seed, 0)
-        layout_name("layout", self.layout)
+        super().__post_init__()
+        at_least("width", self.width, 16)
+
+
+@dataclass
+class StatsConfig(Drawn):
+    output: Output = Output.text
+    n: int = 64  # frames decoded for the matte figures
 
 
 @dataclass
@@ -306,7 +290,7 @@ def register() -> None:
     for command, schema in SCHEMAS.items():
         cs.store(name=f"{command}_schema", node=schema)
     for name, entry in RECIPES.items():
-        cs.store(group="recipe", name=name, node=entry.config)
+        cs.store(group="recipe", name=name, node=entry.config(name=name))  # the name is written once: in the entry
     for name, params in MASK_PRESETS.items():
         cs.store(group="mask", name=name, node=params)
 

@@ -15,7 +15,7 @@ import signal
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -24,10 +24,12 @@ from .detect import detect
 from .errors import BadInputError, HimfmtError
 from .io.files import MODES, RECORD_DIR, OutDir, check_output_dir, files_intact, remove_tmp_files, write_error
 from .io.memory import tune_malloc
-from .io.pool import spawn_pool
+from .io.records import read_jsonl
+from .io.pool import parallel_map
+from .progress import Progress, no_progress
 from .io.archive import open_tree
 from .io.tree import Tree
-from .layouts import LAYOUTS, Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
+from .layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .model import Dataset, FileRef
 from .io.share import shard_slice
 from .write import can_place, write_item
@@ -154,17 +156,26 @@ class Plan:
         return [self.samples[i] for i in self.shard]
 
 
+def has_layers(ds: Dataset) -> bool:
+    """Whether the samples keep fg/bg layers beside their composites."""
+    return any(f.bg is not None or f.fg is not None or any(i.fg is not None for i in f.instances)
+               for sample in ds.samples for f in sample.frames)
+
+
+def write_options(job: Job, ds: Dataset, lay: Layout) -> WriteOptions:
+    """The source's alpha dir name where the target keeps instance folders too, else the target's own."""
+    alpha = ds.alpha_dir if lay.holds.multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas")
+    return WriteOptions(alpha_dir=alpha, png_alpha=job.png_alpha, trimap=job.trimap)
+
+
 def plan(job: Job, ds: Dataset) -> Plan:
     """The whole write plan; HimfmtError when there is no route or two outputs would share a path."""
-    has_layers = any(f.bg is not None or f.fg is not None or any(i.fg is not None for i in f.instances)
-                     for sample in ds.samples for f in sample.frames)
-    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=has_layers,
+    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=has_layers(ds),
               premultiplied=ds.fg_premultiplied)
     if ds.layout != job.to:
         r.lossy += get_layout(ds.layout).read_losses(ds)
     lay = get_layout(job.to)
-    opts = WriteOptions(alpha_dir=ds.alpha_dir if lay.holds.multi and ds.alpha_dir else (lay.default_alpha_dir or "alphas"),
-                        png_alpha=job.png_alpha, trimap=job.trimap)
+    opts = write_options(job, ds, lay)
     paths = split_paths(ds, lay)
     prefixed = shared_namespace(ds, job.to, paths)
     ordered = sorted(ds.samples, key=lambda s: (s.split, s.id))
@@ -178,14 +189,17 @@ def plan(job: Job, ds: Dataset) -> Plan:
             if sample.split in prefixed:
                 out = replace(out, id=f"{sample.split}_{out.id}")  # a new sample: the dataset stays as read
                 renamed += 1
-            if i in mine:
-                shard.append(len(samples))
+            shard += [len(samples)] if i in mine else []
             samples.append((key, lay.plan(out, paths[out.split], opts)))
     extra = lay.plan_extra(ds, paths) if ds.layout == job.to else []
     if extra:
-        if job.shard_index == 0:
-            shard.append(len(samples))
+        shard += [len(samples)] if job.shard_index == 0 else []
         samples.append((DATASET, extra))
+    return Plan(r, samples, shard, checked_digest(samples), renamed)
+
+
+def checked_digest(samples: list[tuple[str, list[Planned]]]) -> str:
+    """The plan's digest (every output path and what it comes from); HimfmtError when two outputs share a path."""
     digest = hashlib.sha256()
     owner: dict[str, str] = {}
     for key, items in samples:
@@ -195,7 +209,7 @@ def plan(job: Job, ds: Dataset) -> Plan:
                 raise HimfmtError(f"two outputs map to one path, {item.path}: from {other} and from {key}; "
                                   "nothing was written")
             digest.update(f"{item.path}<{item_source(item)}\n".encode())
-    return Plan(r, samples, shard, digest.hexdigest(), renamed)
+    return digest.hexdigest()
 
 
 class Record:
@@ -244,22 +258,9 @@ class Record:
 
 def read_record(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The job of a record (None when its first line is damaged) and its sample entries."""
-    lines = path.read_text(errors="replace").splitlines()
-    first: dict[str, Any] | None = None
-    try:
-        head = json.loads(lines[0]) if lines else None
-        first = head.get("job") if isinstance(head, dict) else None
-    except json.JSONDecodeError:
-        pass
-    entries = []
-    for line in lines[1:]:
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by a kill: that sample is redone
-        if isinstance(entry, dict) and "sample" in entry and "files" in entry:
-            entries.append(entry)
-    return first, entries
+    lines = read_jsonl(path)
+    first = lines[0].get("job") if lines and "job" in lines[0] else None
+    return first, [e for e in lines if "sample" in e and "files" in e]
 
 
 def remove_stale(out: OutDir, entries: list[dict[str, Any]], keep: set[str]) -> int:
@@ -311,20 +312,14 @@ def measure_matte_error(summary: Summary, dst: Path, written: list[tuple[Any, st
 
 
 def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, dry_run: bool = False,
-            progress: Callable[[int], Callable[[int], None]] = lambda total: (lambda n: None),
+            progress: Progress = no_progress,
             redo: frozenset[str] = frozenset()) -> Summary:
     """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring.
 
     ``redo``: output files (relative to ``dst``) to write again although the record
     says their sample is done (a repair replaces them; nothing is deleted first).
     """
-    if job.to not in LAYOUTS:
-        get_layout(job.to)  # raises the clear 'unknown layout' error
-    if job.mode not in MODES:
-        raise HimfmtError(f"mode must be copy, hardlink or symlink, not {job.mode!r}")
-    ds = pick_dataset(job.src, from_layout)
-    if ds.tree.is_archive and job.mode != "copy":
-        raise HimfmtError(f"mode={job.mode} is impossible from an archive (there is no file on disk to link to); use mode=copy", job.src)
+    ds = _checked_source(job, from_layout)
     dst = Path(job.dst).resolve()
     src_root = str(Path(job.src).resolve())
     resuming = any((dst / RECORD_DIR).glob("convert*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
@@ -333,12 +328,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     summary = Summary(p.route, ds, renamed=p.renamed)
     todo = p.mine()
     if dry_run:
-        for key, planned in todo:
-            summary.samples += key != DATASET
-            for item in planned:
-                summary.files["stream" if isinstance(item, OutStream) else ("place" if isinstance(item, OutFile) and can_place(item) else "encode")] += 1
-                summary.bytes += _bytes_of(item)
-        return summary
+        return _dry_run(summary, todo)
     out = OutDir.at(dst)
     out.forget_dirs()  # a new job starts from the folders as they are now, not as an earlier job found them
     try:
@@ -359,7 +349,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
                                     if isinstance(i, OutFile) and i.gray and not can_place(i) and i.path.endswith(".jpg"))
             yield key, planned
 
-    advance = progress(len(todo))
+    advance = progress(len(todo), f"convert to {job.to}")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         tune_malloc()
@@ -380,6 +370,27 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     return summary
 
 
+def _checked_source(job: Job, from_layout: str | None) -> Dataset:
+    get_layout(job.to)  # raises the clear 'unknown layout' error
+    if job.mode not in MODES:
+        raise HimfmtError(f"mode must be copy, hardlink or symlink, not {job.mode!r}")
+    ds = pick_dataset(job.src, from_layout)
+    if ds.tree.is_archive and job.mode != "copy":
+        raise HimfmtError(f"mode={job.mode} is impossible from an archive (there is no file on disk to link to); use mode=copy", job.src)
+    return ds
+
+
+def _dry_run(summary: Summary, todo: list[tuple[str, list[Planned]]]) -> Summary:
+    """The summary of what the run would do: samples, files by how they would be written, bytes placed."""
+    for key, planned in todo:
+        summary.samples += key != DATASET
+        for item in planned:
+            placed = isinstance(item, OutFile) and can_place(item)
+            summary.files["stream" if isinstance(item, OutStream) else ("place" if placed else "encode")] += 1
+            summary.bytes += _bytes_of(item)
+    return summary
+
+
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temporary files
 
@@ -393,14 +404,4 @@ def _run(
     todo: Iterator[tuple[str, list[Planned]]], dst: str, job: Job, n: int
 ) -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:
     """Write samples as they are planned; results come back in order, with their keys."""
-    jobs = ((key, dst, planned, job.mode) for key, planned in todo)
-    if job.workers <= 1 or n < 2:
-        return map(_keyed, jobs)
-    pool = spawn_pool(job.workers)
-    chunk = max(1, min(32, n // (job.workers * 8)))
-
-    def results() -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:
-        with pool:
-            yield from pool.map(_keyed, jobs, chunksize=chunk)
-
-    return results()
+    return parallel_map(_keyed, ((key, dst, planned, job.mode) for key, planned in todo), n, job.workers)

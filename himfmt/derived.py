@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import cv2
 
@@ -19,7 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 from .errors import BadInputError, HimfmtError
 from .io import images
 from .io.files import OutDir
-from .io.pool import spawn_pool
+from .io.pool import parallel_map
+from .progress import Progress, no_progress
 from .layouts import Layout, get_layout
 from .masks import Degradation, MaskParams, degrade, mask_rng, series, trimap
 from .model import Dataset, FileRef
@@ -128,22 +129,14 @@ def _make(args: tuple[list[Item], Spec, bool]) -> Result:
 
 
 def write(ds: Dataset, spec: Spec, splits: list[str] | None = None, overwrite: bool = False, workers: int = 1,
-          progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None), shard: tuple[int, int] = (0, 1)) -> Result:
+          progress: Progress = no_progress, shard: tuple[int, int] = (0, 1)) -> Result:
     """Make the planned masks or trimaps (of this shard's samples), across ``workers`` spawned processes."""
     jobs, no_place = plan(ds, spec, splits)
     jobs = shard_slice(jobs, *shard)
     total = Result(no_place=no_place)
-    advance = progress(len(jobs))
+    advance = progress(len(jobs), spec.source or spec.kind)
 
-    def results() -> Iterator[Result]:
-        args = ((items, spec, overwrite) for items in jobs)
-        if workers <= 1 or len(jobs) < 2:
-            yield from map(_make, args)
-            return
-        with spawn_pool(workers) as pool:
-            yield from pool.map(_make, args, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
-
-    for r in results():
+    for r in parallel_map(_make, ((items, spec, overwrite) for items in jobs), len(jobs), workers):
         total.written += r.written
         total.kept += r.kept
         total.failed += r.failed

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .errors import HimfmtError
 from .io.archive import open_tree
 from .io.tree import Tree, join
-from .layouts import LAYOUTS, Match, get_layout
+from .layouts import LAYOUTS, Layout, Match, get_layout
 from .layouts.base import is_hidden
 from .model import Dataset
 
@@ -57,40 +57,49 @@ def detect(tree: Tree, max_depth: int = 4, layout: str | None = None) -> Detecti
     return found
 
 
-def _visit(tree: Tree, rel: str, depth: int, max_depth: int, order: list, found: Detection) -> None:
+def _matches_here(tree: Tree, rel: str, order: list[Layout], found: Detection) -> tuple[list[Match], list[Match]]:
+    """Complete matches at ``rel`` (a later layout's that clashes with an earlier one's is dropped, or
+    ambiguous at equal priority) and partial ones."""
     here: list[Match] = []
     partial: list[Match] = []
     for lay in order:
         m = lay.detect(tree, rel)
-        if m is None:
-            continue
-        if not m.complete:
-            partial.append(m)
+        if m is None or not m.complete:
+            partial += [m] if m is not None else []
             continue
         clash = next((h for h in here if any(_overlaps(a, b) for a in m.claims for b in h.claims)), None)
         if clash is None:
             here.append(m)
         elif get_layout(clash.layout).priority == lay.priority:
             found.ambiguous.append((clash, m))
+    return here, partial
+
+
+def _outranked(here: list[Match], partial: list[Match]) -> list[Match]:
+    """A half-met specific layout outranks a generic one (a bare images/ folder next to an empty
+    alphas/ is a broken train split, not backgrounds)."""
     broken = [p for p in partial if p.score >= 0.5]
-    if broken:
-        # A half-met specific layout outranks a generic one (a bare images/ folder
-        # next to an empty alphas/ is a broken train split, not backgrounds).
-        top = max(get_layout(p.layout).priority for p in broken)
-        here = [m for m in here if get_layout(m.layout).priority >= top]
+    if not broken:
+        return here
+    top = max(get_layout(p.layout).priority for p in broken)
+    return [m for m in here if get_layout(m.layout).priority >= top]
+
+
+def _visit(tree: Tree, rel: str, depth: int, max_depth: int, order: list[Layout], found: Detection) -> None:
+    here, partial = _matches_here(tree, rel, order, found)
+    here = _outranked(here, partial)
     found.matches.extend(here)
-    claimed = [c for m in here for c in m.claims]
     if not here and partial:
         found.near.extend(partial)
-        if broken:
+        if any(p.score >= 0.5 for p in partial):
             return  # a broken dataset: its parts are not datasets of their own
+    claimed = [c for m in here for c in m.claims]
     if rel in claimed or depth >= max_depth:
         return
     for child in tree.dirs(rel):
         crel = join(rel, child)
-        if is_hidden(child) or any(_overlaps(crel, c) for c in claimed):
-            continue
-        _visit(tree, crel, depth + 1, max_depth, order, found)
+        if not is_hidden(child) and not any(_overlaps(crel, c) for c in claimed):
+            _visit(tree, crel, depth + 1, max_depth, order, found)
 
 
 def open_datasets(root: str, layout: str | None = None) -> list[Dataset]:

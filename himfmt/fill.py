@@ -86,31 +86,38 @@ def _plain(node: Any) -> dict[str, Any]:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else {}  # type: ignore[return-value]
 
 
+def entry(name: str, s: DictConfig, root: Path) -> Entry:
+    """One declared split, checked."""
+    src = _plain(s.get("from"))
+    kinds = [k for k in KINDS if k in src]
+    if len(kinds) != 1:
+        raise HimfmtError(f"split {name}: 'from' must have exactly one of {', '.join(KINDS)}, has {sorted(src) or 'nothing'}")
+    get_layout(str(s.layout))
+    trimap = s.get("trimap")
+    role = s.get("role")
+    if role not in (None, "train", "test"):
+        raise HimfmtError(f"split {name}: role must be train or test, not {role!r}")
+    return Entry(name, str(s.layout), resolve(root, s.get("path", "")), str(s.get("split") or name),
+                 None if s.get("samples") is None else int(s.samples), kinds[0], src,
+                 _plain(s.get("masks")), tuple(trimap) if trimap else None, role=role)
+
+
+def _reads(e: Entry, others: list[Entry], root: Path) -> list[str]:
+    """Names of the splits ``e`` reads: the one it converts, and those its inputs lie in (or around)."""
+    needs = [str(e.source["convert"])] if e.kind == "convert" and str(e.source["convert"]) in {o.name for o in others} else []
+    for p in e.inputs(root):
+        needs += [o.name for o in others if o is not e and (p == o.path or o.path in p.parents or p in o.path.parents)
+                  and o.name not in needs]
+    return needs
+
+
 def entries(cfg: DictConfig, root: Path) -> list[Entry]:
     """The declared splits, checked, in dependency order."""
     if not cfg.get("splits"):
         raise HimfmtError(f"dataset config {cfg.get('name', '?')!r} declares no splits")
-    out = []
-    for name, s in cfg.splits.items():
-        src = _plain(s.get("from"))
-        kinds = [k for k in KINDS if k in src]
-        if len(kinds) != 1:
-            raise HimfmtError(f"split {name}: 'from' must have exactly one of {', '.join(KINDS)}, has {sorted(src) or 'nothing'}")
-        get_layout(str(s.layout))
-        trimap = s.get("trimap")
-        role = s.get("role")
-        if role not in (None, "train", "test"):
-            raise HimfmtError(f"split {name}: role must be train or test, not {role!r}")
-        out.append(Entry(str(name), str(s.layout), resolve(root, s.get("path", "")), str(s.get("split") or name),
-                         None if s.get("samples") is None else int(s.samples), kinds[0], src,
-                         _plain(s.get("masks")), tuple(trimap) if trimap else None, role=role))
-    by_name = {e.name: e for e in out}
+    out = [entry(str(name), s, root) for name, s in cfg.splits.items()]
     for e in out:
-        if e.kind == "convert" and str(e.source["convert"]) in by_name:
-            e.needs.append(str(e.source["convert"]))
-        for p in e.inputs(root):
-            e.needs += [o.name for o in out if o is not e and (p == o.path or o.path in p.parents or p in o.path.parents)
-                        and o.name not in e.needs]
+        e.needs = _reads(e, out, root)
     return _ordered(out)
 
 
@@ -163,29 +170,35 @@ def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], 
     if missing:
         st.reasons.append(f"{len(missing)} file(s) of its source missing, e.g. {missing[0]}")
         st.missing_files = len(missing)
-    own = replace(ds, samples=samples, splits={e.split: ds.splits[e.split]})
-    rep = structure(own, lambda n: None)  # this split's samples only (ids repeat across splits)
-    if deep:
-        deep_pass(own, rep, workers, lambda n: None)
-    errors = [f for f in rep.findings if f.severity == "error"]
-    if errors:
-        st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")
-        st.bad_files = sorted({str(ds.tree.root / f.path) for f in errors if (ds.tree.root / f.path).is_file()})
+    _check_files(st, replace(ds, samples=samples, splits={e.split: ds.splits[e.split]}), deep, workers)
     if e.samples is not None and len(samples) < e.samples:
         st.reasons.append(f"{len(samples)} of {e.samples} samples")
-    for source, preset in e.masks.items():
-        n = derived.missing(ds, mask_spec(source, preset), [e.split])
-        if n:
-            st.masks_missing[source] = n
-    if e.trimap:
-        n = derived.missing(ds, derived.Spec("trimap", trimap=e.trimap), [e.split])
-        if n:
-            st.masks_missing["trimap"] = n
+    st.masks_missing = _derived_missing(e, ds, mask_spec)
     if st.masks_missing:
         st.reasons.append("missing " + ", ".join(f"{k} for {n} matte(s)" for k, n in st.masks_missing.items()))
     if st.reasons:
         st.state = "incomplete"
     return st
+
+
+def _check_files(st: State, own: Dataset, deep: bool, workers: int) -> None:
+    """Validate the split's own samples (ids repeat across splits); errors make it incomplete."""
+    rep = structure(own, lambda n: None)
+    if deep:
+        deep_pass(own, rep, workers, lambda n: None)
+    errors = [f for f in rep.findings if f.severity == "error"]
+    if errors:
+        st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")
+        st.bad_files = sorted({str(own.tree.root / f.path) for f in errors if (own.tree.root / f.path).is_file()})
+
+
+def _derived_missing(e: Entry, ds: Dataset, mask_spec: Callable[[str, Any], derived.Spec]) -> dict[str, int]:
+    """Mattes without their mask of each declared set (and without a trimap, when trimaps are declared)."""
+    specs = {source: mask_spec(source, preset) for source, preset in e.masks.items()}
+    if e.trimap:
+        specs["trimap"] = derived.Spec("trimap", trimap=e.trimap)
+    counts = {name: derived.missing(ds, spec, [e.split]) for name, spec in specs.items()}
+    return {name: n for name, n in counts.items() if n}
 
 
 def action(e: Entry, st: State) -> str:
@@ -203,6 +216,8 @@ def action(e: Entry, st: State) -> str:
     return how if st.state == "missing" else f"repair ({how})"
 
 
+
+
 def preflight(items: list[Entry], states: dict[str, State], root: Path) -> None:
     """Stop before anything is written when a split cannot be made: name the path."""
     for e in items:
@@ -210,12 +225,16 @@ def preflight(items: list[Entry], states: dict[str, State], root: Path) -> None:
         if act.startswith("stop"):
             raise HimfmtError(f"split {e.name} comes from an existing tree that is {states[e.name].text}; "
                               "fill never writes it", str(e.path))
-        if act == "keep":
-            continue
-        made = [o.path for o in items if o.name in e.needs]
-        for p in e.inputs(root):
-            if not p.exists() and not any(p == d or d in p.parents or p in d.parents for d in made):
-                raise HimfmtError(f"split {e.name} reads a folder that does not exist", str(p))
-        if e.kind == "convert" and str(e.source["convert"]) not in {o.name for o in items} and not e.inputs(root):
-            raise HimfmtError(f"split {e.name}: convert names {e.source['convert']!r}, which is neither a split of this "
-                              "config nor a folder")
+        if act != "keep":
+            _check_inputs(e, items, root)
+
+
+def _check_inputs(e: Entry, items: list[Entry], root: Path) -> None:
+    """Every folder the split reads exists, or is made first by a split it reads."""
+    made = [o.path for o in items if o.name in e.needs]
+    for p in e.inputs(root):
+        if not p.exists() and not any(p == d or d in p.parents or p in d.parents for d in made):
+            raise HimfmtError(f"split {e.name} reads a folder that does not exist", str(p))
+    if e.kind == "convert" and str(e.source["convert"]) not in {o.name for o in items} and not e.inputs(root):
+        raise HimfmtError(f"split {e.name}: convert names {e.source['convert']!r}, which is neither a split of this "
+                          "config nor a folder")

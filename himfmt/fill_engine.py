@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from rich.table import Table
 
+from .io.pool import worker_count
 from . import console, derived
 from .convert import Job, convert, planned_paths
 from .demo.build import KIT
@@ -46,7 +47,7 @@ class Filler:
 
     def __init__(self, cfg: DictConfig, ds_cfg: DictConfig, root: Path) -> None:
         self.cfg, self.ds_cfg, self.root = cfg, ds_cfg, root
-        self.workers = int(cfg.workers) or (os.cpu_count() or 1)
+        self.workers = worker_count(cfg.workers)
         self.shard = (int(cfg.shard.index), int(cfg.shard.count))
         self.seed = int(ds_cfg.get("seed", 0))
         self._presets: dict[str, DictConfig] = {}
@@ -88,7 +89,9 @@ class Filler:
         name = str(e.source["kit"])
         if name not in KIT:
             raise HimfmtError(f"split {e.name}: unknown kit tree {name!r}; known: {', '.join(KIT)}")
-        KIT[name](e.path, self.seed)
+        if e.samples is None:
+            raise HimfmtError(f"split {e.name}: a kit tree needs its count (samples: N)")
+        KIT[name](e.path, self.seed, e.samples)
         return 0
 
     def convert_job(self, e: Entry, by_name: dict[str, Entry]) -> Job | None:
@@ -233,23 +236,31 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
     if cfg.dry_run:
         console.out.print(f"dry run: {len(todo)} split(s) would be made; nothing written")
         return len(todo), 0
-    by_name = {e.name: e for e in plan.items}
     sharded = filler.shard[1] > 1
-    if sharded:  # shards cannot wait for each other: a split whose inputs are still being made waits for the next sweep
-        waiting = [e for e in todo if any(plan.states[n].state != "complete" for n in e.needs)]
-        for e in waiting:
-            console.out.print(f"waits: {e.name} reads {', '.join(e.needs)}, not complete yet; run the sweep again once it is")
-        todo = [e for e in todo if e not in waiting]
+    todo = _ready(plan, todo) if sharded else todo
+    by_name = {e.name: e for e in plan.items}
     failed = 0
     for e in todo:
         console.out.print(f"{plan.acts[e.name]}: {e.name}" + (f" (shard {filler.shard[0]} of {filler.shard[1]})" if sharded else ""))
         failed += filler.make(e, plan.states[e.name], by_name)
     if sharded:  # the other shards' parts are not there yet: the sweep's end checks the whole
         return len(todo), failed
-    after = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name)) for e in todo}
-    incomplete = [e.name for e in todo if after[e.name].state != "complete"]
+    return len(todo), failed + _still_incomplete(cfg, filler, todo, by_name, failed)
+
+
+def _ready(plan: FillPlan, todo: list[Entry]) -> list[Entry]:
+    """Shards cannot wait for each other: a split whose inputs are still being made waits for the next sweep."""
+    waiting = [e for e in todo if any(plan.states[n].state != "complete" for n in e.needs)]
+    for e in waiting:
+        console.out.print(f"waits: {e.name} reads {', '.join(e.needs)}, not complete yet; run the sweep again once it is")
+    return [e for e in todo if e not in waiting]
+
+
+def _still_incomplete(cfg: DictConfig, filler: Filler, made: list[Entry], by_name: dict[str, Entry], failed: int) -> int:
+    """Inspect what was made again; say which splits are still not complete, and return how many."""
+    after = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name)) for e in made}
+    incomplete = [e.name for e in made if after[e.name].state != "complete"]
     for n in incomplete:
         console.error(f"split {n} is still {after[n].text}")
-    console.out.print(f"made {len(todo) - len(incomplete)} of {len(todo)} split(s)"
-                      + (f"; {failed} sample(s) failed" if failed else ""))
-    return len(todo), failed + len(incomplete)
+    console.out.print(f"made {len(made) - len(incomplete)} of {len(made)} split(s)" + (f"; {failed} sample(s) failed" if failed else ""))
+    return len(incomplete)

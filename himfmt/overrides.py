@@ -117,26 +117,42 @@ def unknown_key(key: str, known: list[str]) -> str:
 
 def precheck(command: str, args: list[str]) -> str | None:
     """The first problem with ``args`` (``key=value`` overrides) as one line, or None."""
-    args = [a for a in args if "=" in a or a.startswith("~")]
-    try:
-        parsed = OverridesParser.create().parse_overrides(args)
-    except OverrideParseException as exc:
-        return f"cannot read the arguments: {str(exc).splitlines()[0]}"
-    own = [o for o in parsed if not o.key_or_group.startswith("hydra")]
-    groups = [str(o.input_line) for o in own if o.key_or_group in GROUPS and not o.is_sweep_override()]
-    for o in own:
-        if o.key_or_group in GROUPS and not o.is_sweep_override() and (bad := unknown_choice(o.key_or_group, str(o.value()))):
-            return bad
-    plain = [str(o.input_line) for o in own if not o.is_sweep_override() and not (o.is_add() or o.is_force_add())]
+    own = _own_overrides(args)
+    if isinstance(own, str):
+        return own
+    chosen = [o for o in own if o.key_or_group in GROUPS and not o.is_sweep_override()]
+    bad_choice = next(filter(None, (unknown_choice(o.key_or_group, str(o.value())) for o in chosen)), None)
+    if bad_choice:
+        return bad_choice
+    plain = [str(o.input_line) for o in own if _plain(o)]
     try:
         known = keys_of(_compose(command, plain))  # one composition when the arguments are right
     except (HydraException, OmegaConfBaseException) as exc:
-        try:  # which argument? the keys the chosen groups give, for a suggestion
-            known = keys_of(_compose(command, groups))
-        except (HydraException, OmegaConfBaseException) as group_exc:
-            return _say(group_exc)
-        return _unknown(own, known) or _say(exc)
+        return _which_argument(command, own, [str(o.input_line) for o in chosen], exc)
     return _unknown(own, known)
+
+
+def _own_overrides(args: list[str]) -> list[Any] | str:
+    """The overrides of the command's own keys (not ``hydra.*``), or why the arguments cannot be read."""
+    try:
+        parsed = OverridesParser.create().parse_overrides([a for a in args if "=" in a or a.startswith("~")])
+    except OverrideParseException as exc:
+        return f"cannot read the arguments: {str(exc).splitlines()[0]}"
+    return [o for o in parsed if not o.key_or_group.startswith("hydra")]
+
+
+def _plain(o: Any) -> bool:
+    """An override that sets an existing key (not a sweep, not a new ``+key``)."""
+    return not o.is_sweep_override() and not (o.is_add() or o.is_force_add())
+
+
+def _which_argument(command: str, own: list[Any], groups: list[str], exc: BaseException) -> str:
+    """Composition failed: name the argument that names no option (from the keys the chosen groups give), else say why."""
+    try:
+        known = keys_of(_compose(command, groups))
+    except (HydraException, OmegaConfBaseException) as group_exc:
+        return _say(group_exc)
+    return _unknown(own, known) or _say(exc)
 
 
 def _unknown(own: list[Any], known: list[str]) -> str | None:

@@ -15,7 +15,6 @@ by hand (after a SLURM array submitted without waiting, for instance).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
+from .io.pool import worker_count
 from . import console
 from .errors import HimfmtError
+from .io.records import read_jsonl
 from .io.files import RECORD_DIR, atomic_write
 
 # Set by ShardCallback.on_multirun_end in the launching process: the sweep's exit code.
@@ -45,16 +46,6 @@ class Merged:
     reports: list[str] = field(default_factory=list)
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut by a kill
-    return out
-
-
 def merge_records(out: Path) -> Merged:
     """One record per job in ``<out>/.himfmt/``: shard records of synth and convert folded together."""
     merged = Merged()
@@ -63,31 +54,34 @@ def merge_records(out: Path) -> Merged:
         return merged
     groups: dict[str, list[Path]] = {}
     for rec in sorted(folder.glob("*-shard*of*.jsonl")):
-        job = rec.name.split("-shard", 1)[0]
-        groups.setdefault(job, []).append(rec)
+        groups.setdefault(rec.name.split("-shard", 1)[0], []).append(rec)
     for job, files in groups.items():
         whole = folder / f"{job}-shard0of1.jsonl" if job.startswith("synth-") else folder / f"{job}.jsonl"
-        if files == [whole]:
-            continue
-        lines: list[dict[str, Any]] = []
-        header: dict[str, Any] | None = None
-        for f in ([whole] if whole.exists() else []) + [f for f in files if f != whole]:
-            entries = _jsonl(f)
-            if entries and "job" in entries[0]:  # convert records start with the job line
-                header = header or entries[0]
-                if entries[0].get("job") != header.get("job"):
-                    raise HimfmtError("shard records of different conversions in one output; not merged", str(f))
-                entries = entries[1:]
-            lines += entries
-        key = "id" if job.startswith("synth-") else "sample"
-        latest = {str(e.get(key)): e for e in lines}  # a redone sample's last line wins
-        text = "".join(json.dumps(e) + "\n" for e in ([header] if header else []) + list(latest.values()))
-        atomic_write(whole, text.encode())
-        for f in files:
-            if f != whole:
-                f.unlink()
-        merged.records.append(f"{whole.name} <- {len(files)} record(s), {len(latest)} entries")
+        if files != [whole]:
+            merged.records.append(_merge_job(job, whole, files))
     return merged
+
+
+def _merge_job(job: str, whole: Path, files: list[Path]) -> str:
+    """Fold one job's shard records (and its whole record, if any) into ``whole``; says what was merged."""
+    lines: list[dict[str, Any]] = []
+    header: dict[str, Any] | None = None
+    for f in ([whole] if whole.exists() else []) + [f for f in files if f != whole]:
+        entries = read_jsonl(f)
+        if entries and "job" in entries[0]:  # convert records start with the job line
+            header = header or entries[0]
+            if entries[0].get("job") != header.get("job"):
+                raise HimfmtError("shard records of different conversions in one output; not merged", str(f))
+            entries = entries[1:]
+        lines += entries
+    key = "id" if job.startswith("synth-") else "sample"
+    latest = {str(e.get(key)): e for e in lines}  # a redone sample's last line wins
+    text = "".join(json.dumps(e) + "\n" for e in ([header] if header else []) + list(latest.values()))
+    atomic_write(whole, text.encode())
+    for f in files:
+        if f != whole:
+            f.unlink()
+    return f"{whole.name} <- {len(files)} record(s), {len(latest)} entries"
 
 
 def merge_reports(report: str | Path) -> Path | None:
@@ -158,7 +152,7 @@ def merge_and_validate(root: Path, deep: bool, report: str | None = None) -> int
     if not merged.records:
         console.out.print("no shard records to merge")
     with console.progress("validating", elapsed=True) as bar:
-        result = validate(str(root), deep_pass=deep, workers=os.cpu_count() or 1, progress=lambda label, total: bar(total, label))
+        result = validate(str(root), deep_pass=deep, workers=worker_count(0), progress=bar)
     render(result, console.out, deep)
     if report:
         atomic_write(Path(report).resolve(), result.to_json().encode())

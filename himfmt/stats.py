@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .errors import BadInputError
-from .model import Dataset, Sample
+from .model import Dataset, Frame, Sample
 
 
 def _size(sample: Sample) -> tuple[int, int] | None:
@@ -53,39 +53,52 @@ def matte_figures(mattes: list[np.ndarray]) -> dict[str, float]:
     return out
 
 
-def split_stats(ds: Dataset, split: str, n: int, seed: int) -> dict[str, Any]:
-    samples = [s for s in ds.samples if s.split == split]
-    clips = [s for s in samples if s.is_clip]
+def listing_figures(samples: list[Sample]) -> dict[str, Any]:
+    """Counts from the listing, resolutions from one header per sample."""
     inst = Counter(s.n_instances for s in samples)
     sizes = Counter(sz for sz in (_size(s) for s in samples) if sz is not None)
     out: dict[str, Any] = {
-        "split": split,
         "samples": len(samples),
         "frames": sum(len(s.frames) for s in samples),
         "instances": sum(s.n_instances for s in samples),
         "instances_per_sample": {str(k): v for k, v in sorted(inst.items())},
         "resolutions": [{"width": w, "height": h, "samples": c} for (w, h), c in sizes.most_common(5)],
     }
-    if clips:
-        lengths = sorted(len(s.frames) for s in clips)
+    lengths = sorted(len(s.frames) for s in samples if s.is_clip)
+    if lengths:
         out["clip_frames"] = {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}
+    return out
+
+
+def _decoded_mattes(frame: Frame) -> list[np.ndarray] | None:
+    """A frame's instance mattes when they all decode to one shape (None otherwise)."""
+    try:
+        mattes = [inst.matte.read_gray() for inst in frame.instances if inst.matte is not None]
+    except BadInputError:
+        return None
+    return mattes if mattes and len({m.shape for m in mattes}) == 1 else None
+
+
+def pixel_figures(samples: list[Sample], n: int, seed: int) -> dict[str, Any]:
+    """Matte figures averaged over ``n`` frames drawn with ``seed``, saying how many were decoded."""
     frames = [f for s in samples for f in s.frames if f.instances]
     picks: Any = np.random.default_rng(seed).choice(len(frames), size=min(n, len(frames)), replace=False) if frames else []
     figures: dict[str, list[float]] = {}
     decoded = 0
-    for i in sorted(picks):
-        try:
-            mattes = [inst.matte.read_gray() for inst in frames[i].instances if inst.matte is not None]
-        except BadInputError:
-            continue
-        if not mattes or len({m.shape for m in mattes}) != 1:
+    for i in sorted(int(k) for k in picks):
+        mattes = _decoded_mattes(frames[i])
+        if mattes is None:
             continue
         decoded += 1
         for key, value in matte_figures(mattes).items():
             figures.setdefault(key, []).append(value)
-    out["pixels"] = {"frames_decoded": decoded, "of_frames": len(frames), "seed": seed,
-                     **{k: round(float(np.mean(v)), 4) for k, v in figures.items()}}
-    return out
+    return {"frames_decoded": decoded, "of_frames": len(frames), "seed": seed,
+            **{k: round(float(np.mean(v)), 4) for k, v in figures.items()}}
+
+
+def split_stats(ds: Dataset, split: str, n: int, seed: int) -> dict[str, Any]:
+    samples = [s for s in ds.samples if s.split == split]
+    return {"split": split, **listing_figures(samples), "pixels": pixel_figures(samples, n, seed)}
 
 
 def stats(datasets: list[Dataset], n: int = 64, seed: int = 0) -> list[dict[str, Any]]:

@@ -23,8 +23,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
+
+from .progress import Progress, no_progress
 from .errors import HimfmtError, WriteError
 from .io.archive import MAX_MEMBER, MAX_RATIO, ZipTree
 from .io.files import RECORD_DIR, OutDir, check_rel
@@ -102,7 +103,7 @@ def unpacked_before(out: Path, archive: Path) -> bool:
 
 
 def unpack(tree: ZipTree, out: Path, limits: Limits,
-           progress: Callable[[int], Callable[[int], None]] = lambda total: (lambda n: None)) -> Unpacked:
+           progress: Progress = no_progress) -> Unpacked:
     """Check every member, then extract what is not there yet (see the module docstring)."""
     problems = check(tree, limits)
     if problems:
@@ -112,7 +113,7 @@ def unpack(tree: ZipTree, out: Path, limits: Limits,
     target = OutDir.at(out)
     target.forget_dirs()  # folders may have changed since an earlier job of this process
     target.write_bytes(RECORD, json.dumps({"archive": Path(tree.archive).name}).encode())
-    advance = progress(sum(info.file_size for _, info in members))
+    advance = progress(sum(info.file_size for _, info in members), "unpack")
     result = Unpacked()
     for rel, info in members:
         check_rel(rel)  # the names were checked; this refuses anything else escaping

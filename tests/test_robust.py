@@ -349,7 +349,7 @@ def test_a_source_file_that_vanishes_during_convert_skips_its_sample(tmp_path):
     src = trees.train_tree(tmp_path / "src", "s", stems=("a", "b", "c"))
     victim = src / "s" / "alphas" / "c" / "00.png"
 
-    def progress(total: int):
+    def progress(total: int, label: str):
         def advance(n: int) -> None:
             victim.unlink(missing_ok=True)  # gone after the first sample is written, before the last
         return advance

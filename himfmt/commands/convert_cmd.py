@@ -1,12 +1,12 @@
 """``himfmt convert``: one layout to another, safely, with every loss stated."""
 from __future__ import annotations
 
-import os
 
 from omegaconf import DictConfig
 from rich.markup import escape
 from rich.table import Table
 
+from ..io.pool import worker_count
 from .. import console
 from ..convert import Job, Summary, convert
 
@@ -51,7 +51,7 @@ def show(summary: Summary, job: Job, dry_run: bool) -> None:
 def run(cfg: DictConfig) -> int:
     trimap = (int(cfg.trimap[0]), int(cfg.trimap[1])) if cfg.trimap else None
     job = Job(str(cfg.src), str(cfg.dst), str(cfg.to), str(cfg.mode), int(cfg.frame_step), cfg.png_alpha,
-              trimap, int(cfg.workers) or (os.cpu_count() or 1), int(cfg.shard.index), int(cfg.shard.count))
+              trimap, worker_count(cfg.workers), int(cfg.shard.index), int(cfg.shard.count))
     frm = None if cfg["from"] == "auto" else str(cfg["from"])
     with console.progress("converting") as bar:
         summary = convert(job, frm, cfg.overwrite, cfg.dry_run, bar)

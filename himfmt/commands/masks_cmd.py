@@ -1,11 +1,11 @@
 """``himfmt masks``: add a guidance mask set or trimaps to an existing tree."""
 from __future__ import annotations
 
-import os
 
 from omegaconf import DictConfig
 from rich.table import Table
 
+from ..io.pool import worker_count
 from .. import console
 from ..derived import Result, spec_from, write
 from ..detect import open_datasets
@@ -29,7 +29,7 @@ def run(cfg: DictConfig) -> int:
     failed = 0
     for ds in found:
         with console.progress(f"{kind} {ds.path or '.'}") as bar:
-            res: Result = write(ds, spec, splits, cfg.overwrite, int(cfg.workers) or (os.cpu_count() or 1), bar,
+            res: Result = write(ds, spec, splits, cfg.overwrite, worker_count(cfg.workers), bar,
                                 (int(cfg.shard.index), int(cfg.shard.count)))
         table.add_row(ds.path or ".", ds.layout, str(res.written), str(res.kept), str(res.no_place), str(len(res.failed)))
         for where, message in res.failed[:10]:

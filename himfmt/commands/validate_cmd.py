@@ -27,7 +27,7 @@ def run(cfg: DictConfig) -> int:
         raise HimfmtError("a sharded validation needs report=FILE.json: each shard writes FILE.shardKofN.json, "
                           "merged into FILE.json when the sweep ends (or by himfmt merge report=FILE.json)")
     with console.progress("validating", elapsed=True) as bar:
-        report = validate(str(cfg.root), layout, cfg.deep, int(cfg.workers), lambda label, total: bar(total, label), shard)
+        report = validate(str(cfg.root), layout, cfg.deep, int(cfg.workers), bar, shard)
     render(report, console.out, cfg.deep)
     if cfg.report:
         target = suffixed(Path(str(cfg.report)).resolve(), *shard)

@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import HimfmtError
 from ..model import ArrayRef, Dataset, Frame, Instance, Sample
 from ..synth.composite import Canvas
 from ..layouts import WriteOptions
@@ -28,7 +29,9 @@ def _rng(*key: int) -> np.random.Generator:
 
 
 DVM_FRAMES = 12
-DVM_IMAGE_FGS = ("person (1).png", "person_2.png")
+# The first image fg's name has spaces and brackets, as DVM's own file names do.
+def dvm_image_fg_name(k: int) -> str:
+    return "person (1).png" if k == 0 else f"person_{k + 1}.png"
 
 
 def _dvm_image_fg(seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,20 +40,23 @@ def _dvm_image_fg(seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return fg, a
 
 
-def dvm_source(out: Path, seed: int) -> None:
-    """Image fgs (one with spaces and brackets in its name), a video fg, bg videos, pair lists."""
-    samples = []
-    for k, name in enumerate(DVM_IMAGE_FGS):
+def dvm_source(out: Path, seed: int, n: int) -> None:
+    """``n`` fgs (``n - 1`` images, one video), one bg video each, and the pair list that pairs them."""
+    if n < 2:
+        raise HimfmtError(f"the dvm_source kit makes image fgs and one video fg: samples: 2 or more, not {n}")
+    samples, pairs = [], []
+    for k in range(n - 1):
         fg, a = _dvm_image_fg(seed, k)
+        name = dvm_image_fg_name(k)
         stem = name.rsplit(".", 1)[0]
         samples.append(Sample(stem, "test", [Frame(stem, ArrayRef(fg), [Instance("00", ArrayRef(a))])]))
+        pairs.append(Pair("image", name, f"{k:04d}.mp4", k + 1))
     clip = kit.clip_frames(_rng(seed, 8), DVM_FRAMES, WIDTH, HEIGHT)
     samples.append(Sample("0000", "test", [Frame(f"{i:05d}", ArrayRef(fg), [Instance("00", ArrayRef(a))]) for i, (fg, a) in enumerate(clip)], is_clip=True))
-    pairs = [Pair("image", DVM_IMAGE_FGS[0], "0000.mp4", 1), Pair("image", DVM_IMAGE_FGS[1], "0001.mp4", 2),
-             Pair("video", "0000", "0002.mp4", 3)]
+    pairs.append(Pair("video", "0000", f"{n - 1:04d}.mp4", n))
     ds = Dataset("dvm_source", None, "", {"test": "test"}, samples=samples, kind="video",  # type: ignore[arg-type]
                  pair_lists={"test_pairs.txt": pairs})
-    for b in range(3):
+    for b in range(n):
         rng = _rng(seed, 9, b)
         still = kit.background(rng, WIDTH + 40, HEIGHT + 30)
         # A fixed window panning over a still: frames of one size that move.
@@ -59,10 +65,10 @@ def dvm_source(out: Path, seed: int) -> None:
     write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
 
 
-def hhm(out: Path, seed: int) -> None:
-    """12 single-person photos with their mattes (HHM)."""
+def hhm(out: Path, seed: int, n: int) -> None:
+    """``n`` single-person photos with their mattes (HHM)."""
     people = []
-    for i in range(12):
+    for i in range(n):
         rng = _rng(seed, 4, i)
         fg, a = kit.person(rng, int(rng.integers(150, 230)))
         canvas = Canvas(kit.background(rng, fg.shape[1] + 40, fg.shape[0] + 20))
@@ -71,16 +77,16 @@ def hhm(out: Path, seed: int) -> None:
     write_samples("hhm", people, out)
 
 
-def bg_images(out: Path, seed: int) -> None:
-    """6 background stills (BG-20K)."""
-    bgs = [Sample(f"h_{i:08x}", "train", [Frame("b", ArrayRef(kit.background(_rng(seed, 5, i), WIDTH, HEIGHT)))]) for i in range(6)]
+def bg_images(out: Path, seed: int, n: int) -> None:
+    """``n`` background stills (BG-20K)."""
+    bgs = [Sample(f"h_{i:08x}", "train", [Frame("b", ArrayRef(kit.background(_rng(seed, 5, i), WIDTH, HEIGHT)))]) for i in range(n)]
     write_samples("bg_images", bgs, out)
 
 
-def video_matte(out: Path, seed: int) -> None:
-    """3 foreground clips of 10 frames (VideoMatte240K)."""
+def video_matte(out: Path, seed: int, n: int) -> None:
+    """``n`` foreground clips of 10 frames (VideoMatte240K)."""
     clips = []
-    for c in range(3):
+    for c in range(n):
         frames = [
             Frame(f"{f:05d}", ArrayRef(fg), [Instance("00", ArrayRef(a))])
             for f, (fg, a) in enumerate(kit.clip_frames(_rng(seed, 6, c), 10, WIDTH, HEIGHT))
@@ -90,8 +96,8 @@ def video_matte(out: Path, seed: int) -> None:
 
 
 # The source trees the demo kit builds (what a researcher downloads), by name:
-# `from: {kit: NAME}` in a dataset config (conf/dataset/demo.yaml).
-KIT: dict[str, Callable[[Path, int], None]] = {
+# `from: {kit: NAME}` in a dataset config (conf/dataset/demo.yaml), whose `samples:` is the count.
+KIT: dict[str, Callable[[Path, int, int], None]] = {
     "hhm": hhm,
     "bg_images": bg_images,
     "video_matte": video_matte,

@@ -265,32 +265,39 @@ class ZipTree(Tree):
                 return i
         return len(self._fp.starts) - 1
 
+    def _why_unsafe(self, info: zipfile.ZipInfo, seen: set[str]) -> str | None:
+        """Why a member is not read (a path escaping the root, a link, a duplicate, a bomb), or None."""
+        name = info.filename
+        return unsafe_name(name) or ("is a symlink" if is_symlink(info) else None) or \
+            ("appears twice in the archive (which copy is meant?)" if name in seen else None) or \
+            (None if info.is_dir() else member_problem(info, self.max_ratio, self.max_member))
+
+    def _add(self, dirs: dict[str, dict[str, bool]], info: zipfile.ZipInfo) -> None:
+        """A safe member into the folder index: its parents as folders, itself as a folder or a file."""
+        parts = [p for p in PurePosixPath(info.filename.replace("\\", "/")).parts if p not in ("", ".")]
+        if not parts:
+            return
+        for depth in range(len(parts) - 1):
+            dirs.setdefault("/".join(parts[:depth]), {})[parts[depth]] = True
+            dirs.setdefault("/".join(parts[:depth + 1]), {})
+        rel = "/".join(parts)
+        if info.is_dir():
+            dirs.setdefault("/".join(parts[:-1]), {})[parts[-1]] = True
+            dirs.setdefault(rel, {})
+        else:
+            dirs.setdefault("/".join(parts[:-1]), {}).setdefault(parts[-1], False)
+            self._members[rel] = info
+
     def _index(self) -> None:
         dirs: dict[str, dict[str, bool]] = {"": {}}
         seen: set[str] = set()
         for info in self._zip.infolist():
-            name = info.filename
-            why = unsafe_name(name) or ("is a symlink" if is_symlink(info) else None) or \
-                ("appears twice in the archive (which copy is meant?)" if name in seen else None) or \
-                (None if info.is_dir() else member_problem(info, self.max_ratio, self.max_member))
-            seen.add(name)
+            why = self._why_unsafe(info, seen)
+            seen.add(info.filename)
             if why:
-                self.unsafe.append((name, why))
-                continue
-            parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".")]
-            if not parts:
-                continue
-            for depth in range(len(parts) - 1):
-                parent = "/".join(parts[:depth])
-                dirs.setdefault(parent, {})[parts[depth]] = True
-                dirs.setdefault("/".join(parts[:depth + 1]), {})
-            rel = "/".join(parts)
-            if info.is_dir():
-                dirs.setdefault("/".join(parts[:-1]), {})[parts[-1]] = True
-                dirs.setdefault(rel, {})
+                self.unsafe.append((info.filename, why))
             else:
-                dirs.setdefault("/".join(parts[:-1]), {}).setdefault(parts[-1], False)
-                self._members[rel] = info
+                self._add(dirs, info)
         for rel in [r for r in self._members if r in dirs]:  # a file 'x' and members 'x/...': neither can be both
             self.unsafe.append((self._members.pop(rel).filename, "is a file and a folder at once in this archive"))
         self._cache = {d: sorted(Entry(n, is_dir) for n, is_dir in children.items() if n and

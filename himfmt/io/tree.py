@@ -73,6 +73,30 @@ class Tree:
     def _inside(self, target: str) -> bool:
         return target == self._root_str or target.startswith(self._root_str + os.sep)
 
+    def _entry(self, rel: str, e: os.DirEntry[str]) -> Entry | None:
+        """One listed name as an entry, or None when it is not walked (and recorded why)."""
+        if e.is_symlink():
+            real = os.path.realpath(e.path)
+            if os.path.isfile(real):
+                return Entry(e.name, False)
+            if not self._inside(real) or not os.path.exists(real):
+                self.escapes.append(join(rel, e.name))
+                return None
+            here = os.path.realpath(self.abspath(rel))
+            if here == real or here.startswith(real + os.sep):
+                self.loops.append(join(rel, e.name))
+                return None
+        try:
+            is_dir = e.is_dir()
+            if not is_dir and not e.is_file():
+                self.special.append(join(rel, e.name))
+                return None
+            if is_dir and images.is_image_name(e.name):
+                self.picture_dirs.append(join(rel, e.name))
+        except OSError:
+            is_dir = False
+        return Entry(e.name, is_dir)
+
     def entries(self, rel: str = "", cache: bool = True) -> list[Entry]:
         """Entries of a directory, sorted by name; [] if it is missing or unreadable.
 
@@ -86,35 +110,10 @@ class Tree:
         if hit is not None:
             return hit
         out: list[Entry] = []
-        here: str | None = None
         try:
             with os.scandir(self.abspath(rel)) as it:
-                for e in it:
-                    if e.is_symlink():
-                        real = os.path.realpath(e.path)
-                        if os.path.isfile(real):
-                            out.append(Entry(e.name, False))
-                            continue
-                        if not self._inside(real) or not os.path.exists(real):
-                            self.escapes.append(join(rel, e.name))
-                            continue
-                        here = here or os.path.realpath(self.abspath(rel))
-                        if here == real or here.startswith(real + os.sep):
-                            self.loops.append(join(rel, e.name))
-                            continue
-                    try:
-                        is_dir = e.is_dir()
-                        if not is_dir and not e.is_file():
-                            self.special.append(join(rel, e.name))
-                            continue
-                        if is_dir and images.is_image_name(e.name):
-                            self.picture_dirs.append(join(rel, e.name))
-                    except OSError:
-                        is_dir = False
-                    out.append(Entry(e.name, is_dir))
-        except FileNotFoundError:
-            return out
-        except NotADirectoryError:
+                out = [entry for e in it if (entry := self._entry(rel, e)) is not None]
+        except (FileNotFoundError, NotADirectoryError):
             return out
         except PermissionError:
             self.unreadable.append(rel)

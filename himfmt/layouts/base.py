@@ -113,9 +113,9 @@ class WriteOptions:
 
 
 class Layout(ABC):
+    """(the first line of a layout's docstring is its description in ``himfmt layouts``)"""
+
     name: ClassVar[str]
-    kind: ClassVar[str]  # 'image' or 'video'
-    description: ClassVar[str]
     holds: ClassVar[Holds]
     # Lower runs later and loses ties (a flat image folder matches almost any image folder).
     priority: ClassVar[int] = 10
@@ -126,9 +126,25 @@ class Layout(ABC):
     # What writing a tree of this layout from another layout always changes (listed by convert).
     write_losses: ClassVar[tuple[str, ...]] = ()
 
-    @abstractmethod
+    @property
+    def kind(self) -> str:
+        """'video' when its samples are clips, else 'image'."""
+        return "video" if self.holds.video else "image"
+
+    @property
+    def description(self) -> str:
+        return (type(self).__doc__ or self.name).strip().splitlines()[0]
+
     def detect(self, tree: Tree, rel: str) -> Match | None:
-        """Match ``rel`` (fully, or in part with what is missing), or None if unrelated."""
+        """Match ``rel`` (fully, or in part with what is missing), or None if unrelated.
+
+        By default ``rel`` is one split (it meets :meth:`probe`) or a root of such splits.
+        """
+        return detect_split_container(self.name, tree, rel, self.probe)
+
+    def probe(self, tree: Tree, rel: str) -> Probe | None:
+        """How well one folder meets this layout's requirements as a split (needed by the default detect)."""
+        raise NotImplementedError(f"layout {self.name} defines neither detect nor probe")
 
     @abstractmethod
     def read(self, tree: Tree, match: Match) -> Dataset:
@@ -234,6 +250,11 @@ def image_stems(tree: Tree, rel: str) -> dict[str, str]:
 
 def stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name[1:] else name
+
+
+def plan_frames(sample: Sample, folder: str) -> list[Planned]:
+    """A clip's composite frames as ``<folder>/<frame>.jpg``."""
+    return [OutFile(join(folder, f.name + ".jpg"), f.image, False) for f in sample.frames if f.image is not None]
 
 
 def is_hidden(name: str) -> bool:

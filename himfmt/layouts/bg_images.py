@@ -9,7 +9,7 @@ from ..errors import HimfmtError
 from ..io.images import read_info
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, detect_split_container, image_stems, is_hidden
+from .base import Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, image_stems, is_hidden
 
 
 MATTE_MODES = ("L", "1", "I;16", "LA")
@@ -48,15 +48,16 @@ def _mode(tree: Tree, rel: str) -> str | None:
 
 
 class BgImages(Layout):
+    """a flat folder of background images (BG-20K)"""
+
     name = "bg_images"
-    kind = "image"
-    description = "a flat folder of background images (BG-20K)"
     holds = Holds(composites=True, instances=False, multi=False, video=False, masks=False)
     priority = 0
+    probe = staticmethod(probe_split)
     default_alpha_dir = None
 
     def detect(self, tree: Tree, rel: str) -> Match | None:
-        m = detect_split_container(self.name, tree, rel, probe_split)
+        m = super().detect(tree, rel)
         return m if m is not None and m.complete else None
 
     def read(self, tree: Tree, match: Match) -> Dataset:

@@ -18,9 +18,9 @@ ONE_SPLIT = "all"  # DVM's sequences have no split of their own: a dataset is on
 
 
 class DvmComposed(Layout):
+    """DVM composed sequences: {v,a,f,b[,t]}/<seq>/%05d.jpg (f premultiplied, alpha as JPEG)"""
+
     name = "dvm_composed"
-    kind = "video"
-    description = "DVM composed sequences: {v,a,f,b[,t]}/<seq>/%05d.jpg (f premultiplied, alpha as JPEG)"
     default_alpha_dir = None
     holds = Holds(composites=True, instances=True, multi=False, video=True, masks=False, layers=True, union=True)
     named_splits = False  # {v,a,f,b}/<seq>/: sequences of every split share one folder

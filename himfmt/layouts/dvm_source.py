@@ -38,9 +38,9 @@ def _stream_frames(tree: Tree, rel: str, ds: Dataset) -> int | None:
 
 
 class DvmSource(TrimapsBesideMattes):
+    """DVM sources: fg/image/<phase>/{fg,alpha}/, fg/video/<phase>/<NNNN>/{f,a}.mp4, bg/<phase>/*.mp4, pair lists"""
+
     name = "dvm_source"
-    kind = "video"
-    description = "DVM sources: fg/image/<phase>/{fg,alpha}/, fg/video/<phase>/<NNNN>/{f,a}.mp4, bg/<phase>/*.mp4, pair lists"
     holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, either=True,
                   foregrounds=True, backgrounds=True)
     default_alpha_dir = None
@@ -145,31 +145,28 @@ class DvmSource(TrimapsBesideMattes):
         ds.pair_lists = pairs
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
-        phase = split_path
-        if sample.is_clip:
-            base = join("fg", "video", phase, sample.id)
-            mattes = [f.instances[0].matte for f in sample.frames if f.instances and f.instances[0].matte is not None]
-            streams: list[Planned] = [
-                OutStream(join(base, "f.mp4"), [f.image for f in sample.frames if f.image is not None], False),
-                OutStream(join(base, "a.mp4"), mattes, True),
-            ]
-            bgs = [f.bg for f in sample.frames if f.bg is not None]
-            if bgs and len(bgs) == len(sample.frames):  # a composed clip's own background (DVM's b/)
-                streams.append(OutStream(join("bg", phase, sample.id + ".mp4"), bgs, False))
-            return streams
+        """A clip as DVM's f.mp4/a.mp4 pair (plus its own background video); an image as PNG fg, alpha (and trimap)."""
+        return self._plan_clip(sample, split_path) if sample.is_clip else self._plan_image(sample, split_path, opts)
+
+    def _plan_clip(self, sample: Sample, phase: str) -> list[Planned]:
+        base = join("fg", "video", phase, sample.id)
+        mattes = [m for f in sample.frames for m in ([f.instances[0].matte] if f.instances else []) if m is not None]
+        streams: list[Planned] = [
+            OutStream(join(base, "f.mp4"), [f.image for f in sample.frames if f.image is not None], False),
+            OutStream(join(base, "a.mp4"), mattes, True),
+        ]
+        bgs = [f.bg for f in sample.frames if f.bg is not None]
+        if bgs and len(bgs) == len(sample.frames):  # a composed clip's own background (DVM's b/)
+            streams.append(OutStream(join("bg", phase, sample.id + ".mp4"), bgs, False))
+        return streams
+
+    def _plan_image(self, sample: Sample, phase: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
         base = join("fg", "image", phase)
         name = sample.id + ".png"
-        out: list[Planned] = []
-        if frame.image is not None:
-            out.append(OutFile(join(base, "fg", name), frame.image, False))
         matte = frame.instances[0].matte if frame.instances else None
-        if matte is not None:
-            out.append(OutFile(join(base, "alpha", name), matte, True))
-        tri = frame.trimap or trimap_ref(matte, opts)
-        if tri is not None:
-            out.append(OutFile(join(base, "trimap", name), tri, True))
-        return out
+        pictures = (("fg", frame.image, False), ("alpha", matte, True), ("trimap", frame.trimap or trimap_ref(matte, opts), True))
+        return [OutFile(join(base, folder, name), media, gray) for folder, media, gray in pictures if media is not None]
 
     def split_folder(self, split: str) -> str:
         return split if split in PHASES else "train"  # DVM knows two phases; every other split trains

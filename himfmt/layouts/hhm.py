@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
 from .instance_folders import TrimapsBesideMattes
-from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems
+from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
 
 ALPHA_NAMES = ("alphas", "alpha", "mattes")
 SKIP_LIST = "invalid_him.txt"
@@ -37,13 +37,11 @@ def read_skip_list(tree: Tree, rel: str) -> list[str]:
 
 
 class Hhm(TrimapsBesideMattes):
-    name = "hhm"
-    kind = "image"
-    description = "single-person source mattes (HHM): images/<stem>.jpg + alphas/<stem>.png"
-    holds = Holds(composites=True, instances=True, multi=False, video=False, masks=False, foregrounds=True)
+    """single-person source mattes (HHM): images/<stem>.jpg + alphas/<stem>.png"""
 
-    def detect(self, tree: Tree, rel: str) -> Match | None:
-        return detect_split_container(self.name, tree, rel, probe_split)
+    name = "hhm"
+    holds = Holds(composites=True, instances=True, multi=False, video=False, masks=False, foregrounds=True)
+    probe = staticmethod(probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         ds = self.new_dataset(tree, match, alpha_dir="alphas")

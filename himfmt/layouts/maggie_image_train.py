@@ -10,7 +10,7 @@ from typing import Any
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems
+from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
 from .instance_folders import (
     LAYER_DIRS, InstanceFolders, instance_dirs, pick_alpha_dir, plan_instances, read_instances, with_trimaps,
 )
@@ -33,13 +33,11 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
 
 
 class MaggieImageTrain(InstanceFolders):
-    name = "maggie_image_train"
-    kind = "image"
-    description = "MaGGIe image train (I-HIM50K): <split>/images/*.jpg + <split>/<alpha_dir>/<stem>/NN.png"
-    holds = Holds(composites=True, instances=True, multi=True, video=False, masks=True, layers=True)
+    """MaGGIe image train (I-HIM50K): <split>/images/*.jpg + <split>/<alpha_dir>/<stem>/NN.png"""
 
-    def detect(self, tree: Tree, rel: str) -> Match | None:
-        return detect_split_container(self.name, tree, rel, probe_split)
+    name = "maggie_image_train"
+    holds = Holds(composites=True, instances=True, multi=True, video=False, masks=True, layers=True)
+    probe = staticmethod(probe_split)
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         first: dict[str, Any] = next(iter(match.details.values()), {})

@@ -12,9 +12,9 @@ from .instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_
 
 
 class MaggieImageVal(InstanceFolders):
+    """MaGGIe image val (HIM2K/M-HIM2K): images/<split>/*.jpg + <alpha_dir>/<split>/<stem>/NN.png + mask dirs"""
+
     name = "maggie_image_val"
-    kind = "image"
-    description = "MaGGIe image val (HIM2K/M-HIM2K): images/<split>/*.jpg + <alpha_dir>/<split>/<stem>/NN.png + mask dirs"
     holds = Holds(composites=True, instances=True, multi=True, video=False, masks=True, needs_masks=True)
 
     def detect(self, tree: Tree, rel: str) -> Match | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, detect_split_container, image_stems, is_hidden
+from .base import Holds, plan_frames, Match, Planned, Probe, WriteOptions, image_stems, is_hidden
 from .instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
 
 
@@ -41,14 +41,12 @@ def _frame_folder(split_path: str, video: str, frame: str, folder: str) -> str:
 
 
 class MaggieVideo(InstanceFolders):
-    name = "maggie_video"
-    kind = "video"
-    description = "MaGGIe video (V-HIM2K5, V-HIM60): <split>/fgr/<video>/*.jpg + <split>/<alpha_dir>/<video>/<frame>/NN.png"
-    holds = Holds(composites=True, instances=True, multi=True, video=True, masks=True)
-    default_alpha_dir = "pha"
+    """MaGGIe video (V-HIM2K5, V-HIM60): <split>/fgr/<video>/*.jpg + <split>/<alpha_dir>/<video>/<frame>/NN.png"""
 
-    def detect(self, tree: Tree, rel: str) -> Match | None:
-        return detect_split_container(self.name, tree, rel, probe_split)
+    name = "maggie_video"
+    holds = Holds(composites=True, instances=True, multi=True, video=True, masks=True)
+    probe = staticmethod(probe_split)
+    default_alpha_dir = "pha"
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         first: dict[str, Any] = next(iter(match.details.values()), {})
@@ -79,10 +77,8 @@ class MaggieVideo(InstanceFolders):
         return ds
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
-        out: list[Planned] = []
+        out = plan_frames(sample, join(split_path, "fgr", sample.id))
         for frame in sample.frames:
-            if frame.image is not None:
-                out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))
             out += plan_instances(frame, opts.alpha_dir, partial(_frame_folder, split_path, sample.id, frame.name))
         return out
 

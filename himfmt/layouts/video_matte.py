@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Frame, Instance, Sample
 from .instance_folders import TrimapsBesideMattes
-from .base import Holds, Planned, WriteOptions, Match, OutFile, Probe, detect_split_container, image_stems
+from .base import Holds, plan_frames, Planned, WriteOptions, Match, OutFile, Probe, image_stems
 from ..errors import BadInputError
 
 
@@ -44,14 +44,12 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
 
 
 class VideoMatte(TrimapsBesideMattes):
-    name = "video_matte"
-    kind = "video"
-    description = "foreground clips (VideoMatte240K): fgr/<clip>/<frame> + pha/<clip>/<frame> (or RGBA frames)"
-    holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, foregrounds=True)
-    default_alpha_dir = "pha"
+    """foreground clips (VideoMatte240K): fgr/<clip>/<frame> + pha/<clip>/<frame> (or RGBA frames)"""
 
-    def detect(self, tree: Tree, rel: str) -> Match | None:
-        return detect_split_container(self.name, tree, rel, probe_split)
+    name = "video_matte"
+    holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, foregrounds=True)
+    probe = staticmethod(probe_split)
+    default_alpha_dir = "pha"
 
     def read(self, tree: Tree, match: Match) -> Dataset:
         ds = self.new_dataset(tree, match, alpha_dir="pha")
@@ -76,10 +74,8 @@ class VideoMatte(TrimapsBesideMattes):
         return ds
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
-        out: list[Planned] = []
+        out = plan_frames(sample, join(split_path, "fgr", sample.id))
         for frame in sample.frames:
-            if frame.image is not None:
-                out.append(OutFile(join(split_path, "fgr", sample.id, frame.name + ".jpg"), frame.image, False))
             if frame.instances and frame.instances[0].matte is not None:
                 out.append(OutFile(join(split_path, "pha", sample.id, frame.name + ".png"), frame.instances[0].matte, True))
         return out

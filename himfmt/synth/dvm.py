@@ -48,7 +48,6 @@ class Params:
 class Config(RecipeConfig, Params):
     """``recipe=dvm``: DVM's composite generator over a pair list (n: every pair)."""
 
-    name: str = NAME
     layout: str = "dvm_composed"
     attempts: int = 1
     jpeg_quality: int = 95  # DVM's generator writes quality 95
@@ -66,15 +65,15 @@ class Job:
     problem: str | None = None  # why DVM would skip this pair
 
 
+def _pair_key(fg: Sample) -> tuple[str, str]:
+    """How a pair list names a foreground: a video by its folder, an image by its file name."""
+    image = fg.frames[0].image if fg.frames else None
+    return ("video", fg.id) if fg.is_clip else ("image", image.name if isinstance(image, FileRef) else fg.id)
+
+
 def jobs_from(source: Dataset, pairs: list[Pair], phase: str) -> list[Job]:
     """The pairs of ``phase`` as jobs; a missing fg or bg stops the run before any work."""
-    fgs = {}
-    for s in source.samples:
-        if s.split != phase:
-            continue
-        image = s.frames[0].image if s.frames else None
-        key = ("video", s.id) if s.is_clip else ("image", image.name if isinstance(image, FileRef) else s.id)
-        fgs[key] = s
+    fgs = {_pair_key(s): s for s in source.samples if s.split == phase}
     bgs = {(b.id, b.split): b for b in source.backgrounds}
     mismatched = {n.path.rsplit("/", 1)[-1]: n.message for n in source.notes if n.code == "dvm.frame_count_mismatch"}
     jobs, missing = [], []

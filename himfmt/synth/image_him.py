@@ -70,11 +70,9 @@ class Params(Placement):
 class Config(RecipeConfig, Params):
     """``recipe=image_him``: the published I-HIM50K run."""
 
-    name: str = NAME
     layout: str = "maggie_image_train"
     split: Optional[str] = "I-HIM50K"
     n: Optional[int] = 50000
-    attempts: int = 10
 
 
 def crop_person(image: np.ndarray, matte: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:

@@ -7,13 +7,14 @@ overlap checks before any write, then each plan run by the runner.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
+from rich.table import Table
 
+from ..io.pool import worker_count
 from ..convert_route import route
 from ..errors import HimfmtError
 from ..io.files import RECORD_DIR, check_output_dir
@@ -54,7 +55,7 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=cfg.recipe.get("png_alpha", False) is True,
                         trimap=tuple(trimap) if trimap else None)
     return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
-                int(cfg.shard.index), int(cfg.shard.count), int(cfg.workers) or (os.cpu_count() or 1), opts, steps,
+                int(cfg.shard.index), int(cfg.shard.count), worker_count(cfg.workers), opts, steps,
                 jpeg_quality=int(cfg.recipe.jpeg_quality))
 
 
@@ -132,3 +133,43 @@ def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset(),
     resuming = (out / RECORD_DIR).is_dir()
     check_output_dir(out, cfg.overwrite or resuming, inputs)
     return [(plan, run_one(plan)) for plan in plans]
+
+
+@dataclass
+class Synthesized:
+    """What a synth job made, run by run; renders itself as the summary table (Rich's ``__rich__``)."""
+
+    out: Path
+    runs: list[tuple[Plan, Result]]
+
+    def __rich__(self) -> Table:
+        layouts = sorted({plan.layout for plan, _ in self.runs})
+        table = Table(title=f"himfmt synth -> {self.out} ({', '.join(layouts)})")
+        table.add_column("")
+        for plan, _ in self.runs:
+            table.add_column(plan.recipe.name, justify="right")
+        rows: dict[str, list[str]] = {}
+        for plan, result in self.runs:
+            ids = plan.ids()
+            for key, value in (("split", plan.split), ("ids", f"{ids[0]:05d}-{ids[-1]:05d}" if ids else "none"),
+                               ("written", result.written), ("done before", result.skipped),
+                               ("redrawn attempts", result.retries), ("rejected", len(result.rejected)),
+                               ("failed", len(result.failed))):
+                rows.setdefault(key, []).append(str(value))
+        for key, values in rows.items():
+            table.add_row(key, *values)
+        return table
+
+    def lossy(self) -> list[str]:
+        """Each step that changed the recipe's samples on the way to another layout, once."""
+        return list(dict.fromkeys(n for plan, _ in self.runs if plan.route for n in plan.route.lossy))
+
+    def problems(self) -> list[str]:
+        """Failed ids (the first ten of each run) and runs that made nothing, each as one line."""
+        out = [f"{plan.recipe.name} id {i}: {message}" for plan, result in self.runs for i, message in result.failed[:10]]
+        for plan, result in self.runs:
+            if plan.ids() and not result.written and not result.skipped:
+                why = f"; e.g. {result.why_rejected}" if result.why_rejected else " (are the inputs large enough for the recipe's rules?)"
+                out.append(f"{plan.recipe.name} made nothing for split {plan.split}: {len(result.rejected)} id(s) rejected "
+                           f"after {plan.attempts} draws each" + why)
+        return out

@@ -42,11 +42,9 @@ class Params(Placement):
 class Config(RecipeConfig, Params):
     """``recipe=people_walk``: hhm people walking over background clips."""
 
-    name: str = NAME
     layout: str = "maggie_video"
     split: Optional[str] = "people_walk"
     n: Optional[int] = 1000
-    attempts: int = 10
 
 
 class PeopleWalk:

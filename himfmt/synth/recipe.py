@@ -21,7 +21,7 @@ from ..model import Sample
 class RecipeConfig:
     """What every recipe's config holds besides its own parameters (each recipe sets its defaults)."""
 
-    name: str = ""
+    name: str = ""  # set from the registered entry (``recipe=<name>``)
     layout: str = ""  # the layout the recipe writes
     split: Optional[str] = None  # the split it writes (None: the recipe decides)
     n: Optional[int] = None  # samples when n= is not given (None: the recipe decides)

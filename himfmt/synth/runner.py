@@ -18,7 +18,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -26,7 +26,9 @@ from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
 from ..io.files import RECORD_DIR, OutDir, files_intact, remove_tmp_files
 from ..io.memory import tune_malloc
-from ..io.pool import spawn_pool
+from ..io.records import read_jsonl
+from ..io.pool import parallel_map
+from ..progress import Progress, no_progress
 from ..layouts import WriteOptions, get_layout
 from ..write import write_item
 from .recipe import Recipe
@@ -86,12 +88,11 @@ def done_ids(out: Path, recipe: str, split: str, redo: frozenset[str] = frozense
     if not folder.is_dir():
         return set()
     for rec in sorted(folder.glob(f"synth-{recipe}-{split}-shard*.jsonl")):
-        for line in rec.read_text().splitlines():
+        for entry in read_jsonl(rec):
             try:
-                entry = json.loads(line)
                 latest[int(entry["id"])] = entry
-            except (json.JSONDecodeError, KeyError, ValueError, TypeError):
-                continue  # a line cut by a kill: that id is made again
+            except (KeyError, ValueError, TypeError):
+                continue  # not an id's line: that id is made again
     root = str(out)
     return {i for i, e in latest.items() if e.get("status") == "rejected" or
             (files_intact(root, e.get("files", [])) and not any(f[0] in redo for f in e.get("files", [])))}
@@ -134,14 +135,14 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
     return {"id": i, "status": "rejected", "attempts": plan.attempts, **({"why": why} if why else {})}
 
 
-def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n: (lambda k: None)) -> Result:
+def run(plan: Plan, progress: Progress = no_progress) -> Result:
     result = Result()
     if plan.out.is_dir():
         remove_tmp_files(plan.out)  # left by a killed run; their ids are not recorded, so they are redone
     done = done_ids(plan.out, plan.recipe.name, plan.split, plan.redo)
     todo = [i for i in plan.ids() if i not in done]
     result.skipped = len(plan.ids()) - len(todo)
-    advance = progress(len(todo))
+    advance = progress(len(todo), plan.recipe.name)
     tune_malloc()
     out = OutDir.at(plan.out)
     out.forget_dirs()  # folders may have changed since an earlier job of this process
@@ -163,8 +164,4 @@ def run(plan: Plan, progress: Callable[[int], Callable[[int], None]] = lambda n:
 
 
 def _results(plan: Plan, todo: list[int]) -> Iterator[dict[str, Any]]:
-    if plan.workers <= 1 or len(todo) < 2:
-        yield from (_make_one(plan, i) for i in todo)
-        return
-    with spawn_pool(plan.workers, _init_worker, (plan,)) as pool:
-        yield from pool.map(_make_id, todo, chunksize=max(1, min(8, len(todo) // (plan.workers * 4))))
+    return parallel_map(_make_id, todo, len(todo), plan.workers, _init_worker, (plan,))

@@ -95,7 +95,6 @@ class Params:
 class Config(RecipeConfig, Params):
     """``recipe=video_him``: one difficulty of V-HIM2K5/V-HIM60, written as ``comp_<difficulty>``."""
 
-    name: str = NAME
     layout: str = "maggie_video"
     attempts: int = 100
 

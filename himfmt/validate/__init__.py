@@ -1,13 +1,13 @@
 """Validation: JSON Schema over the manifest, then content checks; see ``validate``."""
 from __future__ import annotations
 
-import os
 from typing import Callable, Iterable
 
 from ..detect import detect
-from ..io.memory import tune_malloc
-from ..io.pool import spawn_pool
+from ..progress import Progress, no_progress
+from ..io.pool import parallel_map, worker_count
 from ..io.archive import open_tree
+from ..io.tree import Tree
 from ..model import Dataset, Sample
 from ..io.share import shard_slice
 from . import deep_checks, registry, structure_checks
@@ -16,11 +16,6 @@ from .leakage import shared_pictures
 from .manifest import schema_findings
 from .report import DatasetReport, Report
 
-Progress = Callable[[str, int], Callable[[int], None]]
-
-
-def _no_progress(label: str, total: int) -> Callable[[int], None]:
-    return lambda n: None
 
 
 def structure(ds: Dataset, advance: Callable[[int], None], shard: tuple[int, int] = (0, 1)) -> DatasetReport:
@@ -52,20 +47,13 @@ def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int],
                 seen.add((f.code, f.path))
                 rep.findings.append(f)
         advance(1)
-    tune_malloc()
-    if workers <= 1:
-        for job in jobs:
-            add(deep_checks.deep_sample_findings(job))
-        return
-    with spawn_pool(workers) as pool:
-        chunk = max(1, min(16, len(samples) // (workers * 8)))  # small trees: keep both cores busy
-        for found in pool.map(deep_checks.deep_sample_findings, jobs, chunksize=chunk):
-            add(found)
+    for found in parallel_map(deep_checks.deep_sample_findings, jobs, len(samples), workers):
+        add(found)
 
 
 def validate(
     root: str, layout: str | None = None, deep_pass: bool = False, workers: int = 0,
-    progress: Progress = _no_progress, shard: tuple[int, int] = (0, 1),
+    progress: Progress = no_progress, shard: tuple[int, int] = (0, 1),
 ) -> Report:
     """Validate every dataset under ``root`` (or ``root`` as ``layout``); ``shard`` = (index, count)
     checks every count-th sample (sorted as listed), so the shards' reports merge into the whole."""
@@ -78,26 +66,28 @@ def validate(
         rep.findings += registry.run("structure", "tree", tree)
         report.datasets.append(rep)
         return report
-    workers = workers or (os.cpu_count() or 1)
+    workers = worker_count(workers)
     datasets = found.datasets()
     for ds in datasets:
         total = len(shard_slice([*ds.samples, *ds.backgrounds], *shard))
-        rep = structure(ds, progress(f"structure {ds.path or '.'} ({ds.layout})", total), shard)
+        rep = structure(ds, progress(total, f"structure {ds.path or '.'} ({ds.layout})"), shard)
         if deep_pass:
-            deep(ds, rep, workers, progress(f"decoding {ds.path or '.'} ({ds.layout})", total), shard)
+            deep(ds, rep, workers, progress(total, f"decoding {ds.path or '.'} ({ds.layout})"), shard)
         report.datasets.append(rep)
-    if shard[0] == 0:
-        reports = {id(ds): rep for ds, rep in zip(datasets, report.datasets)}
-        for ds, f in shared_pictures(datasets):
-            reports[id(ds)].findings.append(f)
-    # Problems met while listing (symlinks, permissions) go to the dataset that holds them.
-    for f in registry.run("structure", "tree", tree) if shard[0] == 0 else []:
-        owner = max(
-            (d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
-            key=lambda d: len(d.path), default=report.datasets[0],
-        )
-        owner.findings.append(f)
+    if shard[0] == 0:  # what concerns the tree as a whole: once, by the first shard
+        _whole_tree(tree, datasets, report)
     return report
+
+
+def _whole_tree(tree: Tree, datasets: list[Dataset], report: Report) -> None:
+    """Pictures shared across splits and problems met while listing, each given to the dataset that holds it."""
+    reports = {id(ds): rep for ds, rep in zip(datasets, report.datasets)}
+    for ds, f in shared_pictures(datasets):
+        reports[id(ds)].findings.append(f)
+    for f in registry.run("structure", "tree", tree):  # symlinks, permissions: to the innermost dataset around
+        owner = max((d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
+                    key=lambda d: len(d.path), default=report.datasets[0])
+        owner.findings.append(f)
 
 
 __all__ = ["Report", "validate"]

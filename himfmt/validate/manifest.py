@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..layouts import get_layout
 from ..layouts.base import load_schema
-from ..model import Dataset, Frame, Sample
+from ..model import Dataset, FileRef, Frame, Sample
 from .catalog import Finding, catalog, finding
 
 
@@ -77,14 +77,12 @@ def _dirname(path: str) -> str:
 
 def _frame_path(frame: Frame, field: str, keyword: str) -> str:
     """The tree path a schema error on ``field`` of a frame is about."""
-    img = frame.image.path if frame.image is not None and hasattr(frame.image, "path") else None
-    inst = next((i.matte.path for i in frame.instances if i.matte is not None and hasattr(i.matte, "path")), None)
-    inst_dir = _dirname(inst) if inst else None
-    if field == "image":
-        return img or inst_dir or ""
-    if field == "instances" and keyword == "maxItems":
-        return inst_dir or img or ""
-    return img or inst_dir or ""
+    img = frame.image.path if isinstance(frame.image, FileRef) else ""
+    inst = next((i.matte.path for i in frame.instances if isinstance(i.matte, FileRef)), None)
+    inst_dir = _dirname(inst) if inst else ""
+    if field == "instances" and keyword == "maxItems":  # too many mattes: the folder holding them
+        return inst_dir or img
+    return img or inst_dir
 
 
 def _sample_path(sample: Sample) -> str:

@@ -33,9 +33,9 @@ def probe(tree: Tree, rel: str) -> Probe | None:
 
 
 class FlatMasks(Layout):
+    """flat instance masks: images/<stem>.jpg + masks/<stem>_<k>.png"""
+
     name = "flat_masks"
-    kind = "image"
-    description = "flat instance masks: images/<stem>.jpg + masks/<stem>_<k>.png"
     holds = Holds(composites=True, instances=True, multi=True, video=False, masks=False)
     default_alpha_dir = None
 

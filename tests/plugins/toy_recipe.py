@@ -22,7 +22,6 @@ class Params:
 
 @dataclass
 class Config(RecipeConfig, Params):
-    name: str = "toy"
     layout: str = "maggie_image_train"
     split: str = "train"
     n: int = 4
