@@ -134,7 +134,7 @@ def test_unsafe_members_are_refused_before_anything_is_written(run_cli, tmp_path
     out = tmp_path / "x" / "out"
     code, _, err = run_cli("unpack", f"archive={archive}", f"out={out}")
     assert code == 2 and "refusing to unpack" in err and why in err
-    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").rglob("*.txt"))
+    assert not (tmp_path / "x").exists()
     assert not (tmp_path / "evil.txt").exists()
     assert ("archive.unsafe_member", name) in findings(archive)  # validation names it too
 
@@ -155,7 +155,7 @@ def test_zip_bombs_are_refused(run_cli, tmp_path):
     liar.write_bytes(bytes(raw))
     code, _, err = run_cli("unpack", f"archive={liar}", f"out={tmp_path / 'o2'}", "validate=false")
     # The stream stops at the declared size, whose CRC then fails: nothing lands.
-    assert code == 1 and ("zip bomb" in err or "Bad CRC" in err) and not list((tmp_path / "o2").rglob("*.png"))
+    assert code == 1 and "member is corrupt (Bad CRC-32" in err and not list((tmp_path / "o2").rglob("*.png"))
 
 
 def test_corrupt_member_fails_its_crc(run_cli, tmp_path):
