@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 
 from .convert_route import Route, route
 from .detect import detect
@@ -76,6 +79,36 @@ class Summary:
     fallback_to_copy: int = 0
     renamed: int = 0  # samples named <split>_<id> because their splits share one namespace in the target
     replaced: int = 0  # files of a different earlier conversion removed (overwrite=true)
+    dry_run: bool = False
+
+    def __rich__(self) -> Group:
+        """The summary table, then what changed on the way: renames, lossy steps, the measured matte error."""
+        r = self.route
+        table = Table(title=f"{'plan' if self.dry_run else 'converted'}: {r.src} -> {r.dst}", show_header=False)
+        table.add_column("what")
+        table.add_column("value", justify="right")
+        table.add_row("samples", str(self.samples))
+        if self.skipped:
+            table.add_row("already done (resumed)", str(self.skipped))
+        for how, n in sorted(self.files.items()):
+            table.add_row(f"files {how}", str(n))
+        table.add_row("bytes" + (" (known sources)" if self.dry_run else ""), f"{self.bytes:,}")
+        if self.failed:
+            table.add_row("failed samples", str(len(self.failed)))
+        notes = [f"  renamed: {self.renamed} samples are written as <split>_<id>: their splits share one namespace "
+                 f"in {r.dst}"] if self.renamed else []
+        notes += [f"  lossy: {step}" for step in r.lossy]
+        if self.matte_error:
+            mean, worst = self.matte_error
+            notes.append(f"  measured matte error after encoding: mean {mean:.2f}, max {worst} grey levels "
+                         f"(on up to {ERROR_SAMPLES} mattes)")
+        return Group(table, *(Text(n) for n in notes))
+
+    def warnings(self) -> list[str]:
+        out = [f"replaced an earlier, different conversion: removed {self.replaced} of its files"] if self.replaced else []
+        if self.fallback_to_copy:
+            out.append(f"{self.fallback_to_copy} files were copied: hard links cannot cross file systems")
+        return out
 
 
 def planned_paths(job: Job, from_layout: str | None = None) -> set[str]:
@@ -325,7 +358,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     resuming = any((dst / RECORD_DIR).glob("convert*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
     check_output_dir(dst, overwrite or resuming, [src_root])
     p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
-    summary = Summary(p.route, ds, renamed=p.renamed)
+    summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run)
     todo = p.mine()
     if dry_run:
         return _dry_run(summary, todo)
