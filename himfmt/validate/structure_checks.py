@@ -51,16 +51,24 @@ class SampleView:
 
     def __init__(self, ds: Dataset, sample: Sample, cache: HeaderCache) -> None:
         self.ds, self.sample, self.cache = ds, sample, cache
-        self._seen: dict[tuple[str, int | None], ImageInfo | BadInputError] = {}
+        self._seen: dict[int, ImageInfo | BadInputError] = {}  # by id(): each reference lives as long as the view
+        self._pictures: dict[int, list[tuple[str, Media]]] = {}
+
+    def pictures(self, frame: Frame) -> list[tuple[str, Media]]:
+        """The frame's matte-like pictures (listed once per frame: several checks walk them)."""
+        got = self._pictures.get(id(frame))
+        if got is None:
+            got = self._pictures[id(frame)] = pictures(frame)
+        return got
 
     def header(self, media: Media | None) -> ImageInfo | BadInputError | None:
         """The header of a stored picture, or the error reading it (None: not a stored picture)."""
         if not isinstance(media, FileRef):
             return None
-        key = (media.path, media.frame)
-        if key not in self._seen:
-            self._seen[key] = self.cache.get(media)
-        return self._seen[key]
+        got = self._seen.get(id(media))
+        if got is None:
+            got = self._seen[id(media)] = self.cache.get(media)
+        return got
 
     def info(self, media: Media | None) -> ImageInfo | None:
         got = self.header(media)
@@ -135,7 +143,7 @@ def root_contains_mask_token(ds: Dataset) -> Iterator[Finding]:
 
 @check("structure", "frame", ("file.too_large", "file.unreadable", "file.corrupt", "file.wrong_format"))
 def headers(view: SampleView, frame: Frame) -> Iterator[Finding]:
-    for media in [frame.image, *(m for _, m in pictures(frame))]:
+    for media in [frame.image, *(m for _, m in view.pictures(frame))]:
         got = view.header(media)
         if got is None or not isinstance(media, FileRef):
             continue
@@ -162,49 +170,43 @@ NOT_GRAY = {"matte": "matte.not_8bit_gray", "mask": "mask.not_8bit_gray", "trima
 SIZE_MISMATCH = {"matte": "matte.size_mismatch", "mask": "mask.size_mismatch", "trimap": "trimap.size_mismatch"}
 
 
-@check("structure", "frame", ("matte.not_8bit_gray", "mask.not_8bit_gray", "trimap.not_8bit_gray"))
-def picture_modes(view: SampleView, frame: Frame) -> Iterator[Finding]:
-    for what, m in pictures(frame):
-        info = view.info(m)
-        # A PNG file (not a channel of a JPEG or a frame of a stream) must be 8-bit grey.
-        if info is not None and isinstance(m, FileRef) and m.channel is None and m.frame is None and info.mode != "L":
-            yield finding(NOT_GRAY[what], m.path, view.sample.id, f"mode {info.mode}, expected 8-bit single-channel (L)")
-
-
-@check("structure", "frame", ("matte.size_mismatch", "mask.size_mismatch", "trimap.size_mismatch"))
-def picture_sizes(view: SampleView, frame: Frame) -> Iterator[Finding]:
+@check("structure", "frame", ("matte.not_8bit_gray", "mask.not_8bit_gray", "trimap.not_8bit_gray",
+                              "matte.size_mismatch", "mask.size_mismatch", "trimap.size_mismatch"))
+def matte_headers(view: SampleView, frame: Frame) -> Iterator[Finding]:
+    """Mattes, masks and trimaps: 8-bit grey PNGs of their image's size."""
     image = view.info(frame.image)
-    for what, m in pictures(frame):
+    for what, m in view.pictures(frame):
         info = view.info(m)
-        if image is not None and info is not None and isinstance(m, FileRef) and info.size != image.size:
+        if info is None or not isinstance(m, FileRef):
+            continue
+        # A PNG file (not a channel of a JPEG or a frame of a stream) must be 8-bit grey.
+        if m.channel is None and m.frame is None and info.mode != "L":
+            yield finding(NOT_GRAY[what], m.path, view.sample.id, f"mode {info.mode}, expected 8-bit single-channel (L)")
+        if image is not None and info.size != image.size:
             yield finding(SIZE_MISMATCH[what], m.path, view.sample.id,
                           f"{info.width}x{info.height}, its image is {image.width}x{image.height}")
 
 
-@check("structure", "frame", ("instances.gap",))
-def instance_gap(view: SampleView, frame: Frame) -> Iterator[Finding]:
+@check("structure", "frame", ("instances.gap", "instances.unpadded_names"))
+def instance_names(view: SampleView, frame: Frame) -> Iterator[Finding]:
+    """Instance files numbered without gaps, and named so that loaders' sort keeps numeric order."""
     names = [i.name for i in frame.instances]
     numbers = sorted(int(n) for n in names if n.isdigit())
-    if not numbers or len(numbers) != len(names) or numbers == list(range(numbers[0], numbers[0] + len(numbers))):
-        return
-    missing = sorted(set(range(numbers[0], numbers[-1])) - set(numbers))
     paths = _matte_paths(frame)
-    yield finding("instances.gap", paths[0].rsplit("/", 1)[0] if paths else view.sample.id, view.sample.id,
-                  f"instance numbers skip {', '.join(str(k) for k in missing[:5])}: {len(names)} mattes named up to {numbers[-1]}")
-
-
-@check("structure", "frame", ("instances.unpadded_names",))
-def unpadded_names(view: SampleView, frame: Frame) -> Iterator[Finding]:
-    names = [i.name for i in frame.instances]
-    paths = _matte_paths(frame)
+    folder = paths[0].rsplit("/", 1)[0] if paths else view.sample.id
+    if numbers and len(numbers) == len(names) and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        missing = sorted(set(range(numbers[0], numbers[-1])) - set(numbers))
+        yield finding("instances.gap", folder, view.sample.id, f"instance numbers skip {', '.join(str(k) for k in missing[:5])}: "
+                      f"{len(names)} mattes named up to {numbers[-1]}")
     if len(names) > MAX_INSTANCES and paths and names != sorted(names, key=_natural):
-        yield finding("instances.unpadded_names", paths[0].rsplit("/", 1)[0], view.sample.id,
-                      f"{', '.join(names[:4])}, ... sort out of numeric order")
+        yield finding("instances.unpadded_names", folder, view.sample.id, f"{', '.join(names[:4])}, ... sort out of numeric order")
 
 
 @check("structure", "frame", ("mask.missing",))
 def missing_masks(view: SampleView, frame: Frame) -> Iterator[Finding]:
     ds = view.ds
+    if not ds.mask_dirs:
+        return
     lay = get_layout(ds.layout)
     for src in ds.mask_dirs:
         for inst in frame.instances:
