@@ -94,6 +94,11 @@ class LayoutsConfig:
 
 
 @dataclass
+class ExplainConfig:
+    code: Optional[str] = None  # a finding code (null: list them all)
+
+
+@dataclass
 class DemoConfig:
     out: str = "himfmt-demo"  # the demo data root
     seed: int = 0
@@ -271,7 +276,7 @@ class UnpackConfig:
 
 
 SCHEMAS: dict[str, type] = {
-    "layouts": LayoutsConfig, "demo": DemoConfig, "detect": DetectConfig, "validate": ValidateConfig,
+    "layouts": LayoutsConfig, "demo": DemoConfig, "detect": DetectConfig, "validate": ValidateConfig, "explain": ExplainConfig,
     "convert": ConvertConfig, "synth": SynthConfig, "masks": MasksConfig, "fill": FillConfig,
     "merge": MergeConfig, "preview": PreviewConfig, "stats": StatsConfig, "unpack": UnpackConfig,
 }

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .console import fit
 from .convert_route import Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
@@ -35,7 +36,7 @@ from .io.tree import Tree
 from .layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .model import Dataset, FileRef
 from .io.share import shard_slice
-from .write import can_place, write_item
+from .write import can_place, can_place_stream, write_item
 
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings
 DATASET = "<dataset>"  # the plan's key for files of the dataset itself (a pair list), not of a sample
@@ -66,6 +67,11 @@ class Job:
                 "trimap": list(self.trimap) if self.trimap else None, "plan": plan_digest}
 
 
+# How each file is (to be) written, as the summary says it.
+PLANNED = {"place": "files to copy or link", "encode": "files to encode", "stream": "videos to encode or copy"}
+DONE = {"copy": "files copied", "hardlink": "files hard-linked", "symlink": "files symlinked", "encode": "files encoded"}
+
+
 @dataclass
 class Summary:
     route: Route
@@ -80,8 +86,9 @@ class Summary:
     renamed: int = 0  # samples named <split>_<id> because their splits share one namespace in the target
     replaced: int = 0  # files of a different earlier conversion removed (overwrite=true)
     dry_run: bool = False
+    changes: list[str] = field(default_factory=list)  # every step that changed or dropped data, with its count
 
-    def __rich__(self) -> Group:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
         """The summary table, then what changed on the way: renames, lossy steps, the measured matte error."""
         r = self.route
         table = Table(title=f"{'plan' if self.dry_run else 'converted'}: {r.src} -> {r.dst}", show_header=False)
@@ -91,18 +98,19 @@ class Summary:
         if self.skipped:
             table.add_row("already done (resumed)", str(self.skipped))
         for how, n in sorted(self.files.items()):
-            table.add_row(f"files {how}", str(n))
+            table.add_row((PLANNED if self.dry_run else DONE).get(how, f"files {how}"), str(n))
         table.add_row("bytes" + (" (known sources)" if self.dry_run else ""), f"{self.bytes:,}")
         if self.failed:
             table.add_row("failed samples", str(len(self.failed)))
         notes = [f"  renamed: {self.renamed} samples are written as <split>_<id>: their splits share one namespace "
                  f"in {r.dst}"] if self.renamed else []
-        notes += [f"  lossy: {step}" for step in r.lossy]
+        notes += [f"  lossy: {step}" for step in self.changes]
         if self.matte_error:
             mean, worst = self.matte_error
             notes.append(f"  measured matte error after encoding: mean {mean:.2f}, max {worst} grey levels "
                          f"(on up to {ERROR_SAMPLES} mattes)")
-        return Group(table, *(Text(n) for n in notes))
+        yield fit(table, console, options.max_width)
+        yield from (Text(n) for n in notes)
 
     def warnings(self) -> list[str]:
         out = [f"replaced an earlier, different conversion: removed {self.replaced} of its files"] if self.replaced else []
@@ -181,6 +189,7 @@ class Plan:
     shard: list[int]  # which of ``samples`` this shard writes
     digest: str
     renamed: int = 0
+    changes: list[str] = field(default_factory=list)  # every step that changes or drops data, with its count
 
     def paths(self) -> set[str]:
         return {item.path for _, items in self.samples for item in items}
@@ -205,8 +214,6 @@ def plan(job: Job, ds: Dataset) -> Plan:
     """The whole write plan; HimfmtError when there is no route or two outputs would share a path."""
     r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=has_layers(ds),
               premultiplied=ds.fg_premultiplied)
-    if ds.layout != job.to:
-        r.lossy += get_layout(ds.layout).read_losses(ds)
     lay = get_layout(job.to)
     opts = write_options(job, ds, lay)
     paths = split_paths(ds, lay)
@@ -228,7 +235,55 @@ def plan(job: Job, ds: Dataset) -> Plan:
     if extra:
         shard += [len(samples)] if job.shard_index == 0 else []
         samples.append((DATASET, extra))
-    return Plan(r, samples, shard, checked_digest(samples), renamed)
+    return Plan(r, samples, shard, checked_digest(samples), renamed, changes(ds, r, lay, samples))
+
+
+ROLES = ("images", "mattes", "guidance masks", "trimaps", "foreground layers", "background layers")
+
+
+def source_pictures(ds: Dataset) -> Iterator[tuple[str, Any]]:
+    """Every picture of the source with its role, and one picture per background video (DVM's bg/)."""
+    for sample in ds.samples:
+        for f in sample.frames:
+            yield from (("images", f.image), ("foreground layers", f.fg), ("background layers", f.bg), ("trimaps", f.trimap))
+            for i in f.instances:
+                yield from (("mattes", i.matte), ("trimaps", i.trimap), ("foreground layers", i.fg))
+                yield from (("guidance masks", m) for m in i.masks.values())
+    for bg in ds.backgrounds:
+        yield from (("background videos", f.image) for f in bg.frames[:1])
+
+
+def _reached(media: Any, into: set[int]) -> None:
+    into.add(id(media))
+    for m in getattr(media, "inputs", ()):  # a picture computed from others uses them
+        _reached(m, into)
+
+
+def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]]) -> list[str]:
+    """What the conversion changes, each once with its count: the route's steps as applied, the source's
+    pictures the target has no place for, and what is encoded lossily on the way."""
+    if ds.layout == lay.name:
+        return []
+    out = [f"{loss.text} ({r.changed[loss.step]} samples)" if loss.step else loss.text
+           for loss in r.losses if not loss.measured and (loss.step is None or r.changed[loss.step])]
+    out += get_layout(ds.layout).read_losses(ds)
+    items = [item for _, planned in samples for item in planned]
+    used: set[int] = set()
+    for item in items:
+        for media in item.frames if isinstance(item, OutStream) else [item.media] if isinstance(item, OutFile) else []:
+            _reached(media, used)
+    dropped = Counter(role for role, media in source_pictures(ds) if media is not None and id(media) not in used)
+    out += [f"{n} {role} not written: {lay.name} has no place for them" for role, n in sorted(dropped.items())]
+    jpeg = Counter("grey" if i.gray else "colour" for i in items if isinstance(i, OutFile) and i.path.endswith(".jpg") and not can_place(i))
+    if jpeg:
+        out.append(f"{sum(jpeg.values())} pictures encoded as JPEG (lossy): {jpeg['colour']} colour, {jpeg['grey']} grey "
+                   "(mattes, masks, trimaps)")
+    videos = sum(1 for i in items if isinstance(i, OutStream) and not i.gray and not can_place_stream(i))
+    if videos:
+        out.append(f"{videos} colour videos encoded as H.264 CRF 18 (lossy); alpha videos are lossless")
+    if lay.holds.layers and not has_layers(ds):
+        out.append(f"{lay.name}'s foreground and background layers are not written: the source has none")
+    return out
 
 
 def checked_digest(samples: list[tuple[str, list[Planned]]]) -> str:
@@ -358,7 +413,7 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     resuming = any((dst / RECORD_DIR).glob("convert*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
     check_output_dir(dst, overwrite or resuming, [src_root])
     p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
-    summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run)
+    summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes)
     todo = p.mine()
     if dry_run:
         return _dry_run(summary, todo)

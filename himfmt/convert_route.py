@@ -9,7 +9,8 @@ step loses. Each rule below adds at most one step and its loss.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, NamedTuple
 
@@ -82,9 +83,8 @@ def union_instances(sample: Sample) -> list[Sample]:
 
 
 def drop_masks(sample: Sample) -> list[Sample]:
-    for f in sample.frames:
-        f.instances = [Instance(i.name, i.matte, {}, i.fg) for i in f.instances]
-    return [sample]
+    frames = [replace(f, instances=[replace(i, masks={}) for i in f.instances]) for f in sample.frames]
+    return [replace(sample, frames=frames)]
 
 
 def drop_instances(sample: Sample) -> list[Sample]:
@@ -118,9 +118,16 @@ def foreground_from_layer(sample: Sample) -> list[Sample]:
 
 
 def drop_layers(sample: Sample) -> list[Sample]:
-    for f in sample.frames:
-        f.fg = f.bg = None
-    return [sample]
+    frames = [replace(f, fg=None, bg=None, instances=[replace(i, fg=None) for i in f.instances]) for f in sample.frames]
+    return [replace(sample, frames=frames)]
+
+
+class Loss(NamedTuple):
+    """What one step changes; ``measured``: a conversion counts what it drops or re-encodes from its plan instead."""
+
+    text: str
+    step: Step | None = None
+    measured: bool = False
 
 
 @dataclass
@@ -128,18 +135,25 @@ class Route:
     src: str
     dst: str
     steps: list[Step] = field(default_factory=list)
-    lossy: list[str] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
+    changed: Counter[Step] = field(default_factory=Counter)  # samples each step changed, as applied
+
+    @property
+    def lossy(self) -> list[str]:
+        return [loss.text for loss in self.losses]
 
     def apply(self, sample: Sample) -> list[Sample]:
         samples = [sample]
         for step in self.steps:
+            before = samples
             samples = [out for s in samples for out in step(s)]
+            self.changed[step] += len(samples) if [id(s) for s in samples] != [id(s) for s in before] else 0
         return samples
 
-    def add(self, step: Step | None, loss: str) -> None:
+    def add(self, step: Step | None, loss: str, measured: bool = False) -> None:
         if step is not None:
             self.steps.append(step)
-        self.lossy.append(loss)
+        self.losses.append(Loss(loss, step, measured))
 
 
 class Facts(NamedTuple):
@@ -169,7 +183,7 @@ def _foreground(r: Route, f: Facts) -> None:
 
 def _people(r: Route, f: Facts) -> None:
     if not f.d.instances and f.s.instances:
-        r.add(backgrounds_only, "people dropped: each sample's clean background layer is the image")
+        r.add(backgrounds_only, "people dropped: each sample's clean background layer is the image", measured=True)
     elif f.s.multi and not f.d.multi and f.d.union:
         r.add(union_instances, "instance identity lost: the alpha is the union (sum, clipped to 255) of the instance mattes")
     elif f.s.multi and not f.d.multi:
@@ -179,7 +193,7 @@ def _people(r: Route, f: Facts) -> None:
 
 def _masks(r: Route, f: Facts) -> None:
     if f.has_masks and not f.d.masks:
-        r.add(drop_masks, f"guidance masks dropped: {f.dst} has no place for them")
+        r.add(drop_masks, f"guidance masks dropped: {f.dst} has no place for them", measured=True)
     elif f.d.needs_masks and not f.has_masks:
         r.add(None, f"the source has no guidance masks: the {f.dst} tree has no mask dirs, which its loader needs "
               "(it derives alpha > 127 masks only when no mask dir is configured)")
@@ -190,12 +204,12 @@ def _layers(r: Route, f: Facts) -> None:
         return
     if f.d.backgrounds:
         r.add(None, f"each clip's background layer becomes {f.dst}'s bg/<phase>/<id>.mp4 (H.264, lossy); "
-              "image samples' background layers are dropped")
+              "image samples' background layers are dropped", measured=True)
     elif not f.d.layers and f.premultiplied and f.d.foregrounds:  # f/ became the foreground above
-        r.add(drop_layers, f"b/ (each frame's background) dropped: {f.dst} has no place for it")
+        r.add(drop_layers, f"b/ (each frame's background) dropped: {f.dst} has no place for it", measured=True)
     elif not f.d.layers:
         r.add(drop_layers, f"fg and bg layers dropped ({'f/ and b/' if f.premultiplied else 'fg/ and bg/'}): "
-              f"{f.dst} has no place for them")
+              f"{f.dst} has no place for them", measured=True)
 
 
 RULES: tuple[Callable[[Route, Facts], None], ...] = (_frames, _foreground, _people, _masks, _layers)
@@ -216,5 +230,5 @@ def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False, has_
     for rule in RULES:
         rule(r, facts)
     if src != dst:
-        r.lossy += lay.write_losses
+        r.losses += [Loss(text, measured=True) for text in lay.write_losses]  # a conversion measures these from its plan
     return r

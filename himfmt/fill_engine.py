@@ -195,7 +195,7 @@ class FillPlan:
     def table(self) -> Table:
         table = Table(title=f"himfmt fill {self.name} in {self.root}")
         for col in ("split", "layout", "where", "from", "samples", "state", "action"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, no_wrap=col in ("split", "layout", "where", "samples"))
         for e in self.items:
             st, target = self.states[e.name], self.planned[e.name]
             where = os.path.relpath(e.path, self.root)
@@ -224,7 +224,7 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
     root = Path(str(ds_cfg.root)).resolve()
     filler = Filler(cfg, ds_cfg, root)
     plan = make_plan(cfg, filler, ds_cfg, root)
-    console.out.print(plan.table())
+    console.show(plan.table())
     if not ds_cfg.get("allow_shared_sources", False):
         for warning in shared_sources(plan.items, root):
             console.warn(warning)

@@ -42,7 +42,7 @@ def is_known(key: str, known: list[str]) -> bool:
 
 
 # First bare argument of these commands is taken as this key.
-BARE_KEY = {"convert": "src", "fill": "dataset"}
+BARE_KEY = {"convert": "src", "fill": "dataset", "explain": "code"}
 DEFAULT_BARE_KEY = "root"
 
 

@@ -121,8 +121,10 @@ def test_validate_exit_codes_and_reports(run_cli, tmp_path):
     report, page = tmp_path / "r.json", tmp_path / "r.html"
     code, out, _ = run_cli("validate", str(root), f"report={report}", f"html={page}")
     assert code == 1
-    assert "files.stray x8" in out and "... and 3 more" in out and "file.corrupt x1" in out
-    assert "schemas/findings.json" in out
+    assert "files.stray: 8 findings in the root dataset" in out and "... and 3 more" in out
+    assert "file.corrupt: 1 finding in the root dataset" in out and "9 errors, 0 warnings" in out
+    assert "fix: Remove the files" in out or "fix:" in out.split("files.stray", 1)[1].split("file.corrupt")[0]
+    assert "himfmt explain CODE" in out
     doc = json.loads(report.read_text())
     ds = doc["datasets"][0]
     assert doc["root"] == str(root) and ds["layout"] == "maggie_image_train" and ds["splits"] == ["s"]

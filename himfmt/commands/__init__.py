@@ -10,6 +10,7 @@ COMMANDS = {
     "demo": "demo_cmd",
     "detect": "detect_cmd",
     "validate": "validate_cmd",
+    "explain": "explain_cmd",
     "convert": "convert_cmd",
     "synth": "synth_cmd",
     "masks": "masks_cmd",

@@ -22,7 +22,7 @@ def run(cfg: DictConfig) -> int:
     tree = Tree(out)
     found = detect(tree)
     rows = [describe(ds) for ds in found.datasets()]
-    console.out.print(summary_table(rows, f"himfmt demo: {len(rows)} datasets in {out}"))
+    console.show(summary_table(rows, f"himfmt demo: {len(rows)} datasets in {out}"))
     rc = report_problems(found)
     with console.err.status("drawing preview sheets"):
         sheets = write_previews(out, found.datasets())

@@ -66,7 +66,7 @@ def run(cfg: DictConfig) -> int:
         near = [{"layout": m.layout, "path": tree.display(m.path), "missing": m.missing} for m in found.near]
         console.out.print_json(json.dumps({"root": str(tree.root), "datasets": rows, "near_misses": near}))
     elif rows:
-        console.out.print(summary_table(rows, f"datasets under {tree.root} (paths relative to it)"))
+        console.show(summary_table(rows, f"datasets under {tree.root} (paths relative to it)"))
     if not rows:
         console.error(found.explain_nothing())
         return max(rc, 1)

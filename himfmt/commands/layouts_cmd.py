@@ -6,6 +6,7 @@ from rich.table import Table
 
 from .. import console
 from ..convert_route import refusal, route
+from ..errors import HimfmtError
 from ..layouts import LAYOUTS
 
 SUMMARY = "every layout: name, one-line description, image|video"
@@ -13,26 +14,21 @@ SUMMARY = "every layout: name, one-line description, image|video"
 
 def run(cfg: DictConfig) -> int:
     table = Table(title="himfmt layouts")
-    table.add_column("name", style="bold")
-    table.add_column("kind")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
     table.add_column("description")
     for lay in LAYOUTS.values():
         table.add_row(lay.name, lay.kind, lay.description)
-    console.out.print(table)
-    matrix = Table(title="himfmt convert: from (rows) -> to (columns); 'lossy' steps are listed by convert")
-    matrix.add_column("from \\ to")
+    console.show(table)
     names = list(LAYOUTS)
-    for i, name in enumerate(names):
-        matrix.add_column(str(i + 1), justify="center")
+    matrix = Table(title="himfmt convert: from (rows) -> to (columns)")
+    matrix.add_column("from \\ to", no_wrap=True)
+    for i in range(len(names)):
+        matrix.add_column(str(i + 1), justify="center", no_wrap=True)
     for i, src in enumerate(names):
-        cells = []
-        for dst in names:
-            if refusal(src, dst):
-                cells.append("[red]no[/]")
-            else:
-                cells.append("[yellow]lossy[/]" if route(src, dst, has_masks=LAYOUTS[src].holds.masks, has_layers=True).lossy else "[green]yes[/]")
-        matrix.add_row(f"{i + 1} {src}", *cells)
-    console.out.print(matrix)
+        matrix.add_row(f"{i + 1} {src}", *(_cell(src, dst) for dst in names))
+    console.show(matrix)
+    console.out.print("yes: nothing changes; [yellow]~[/]: lossy, convert lists what changes; [red]no[/]: refused, because:")
     shown: set[str] = set()  # one example of each kind of refusal explains the matrix's 'no' cells
     for src in names:
         for dst in names:
@@ -41,3 +37,12 @@ def run(cfg: DictConfig) -> int:
                 shown.add(why.kind)
                 console.out.print(f"  {src} -> {dst}: {why.text}")
     return 0
+
+
+def _cell(src: str, dst: str) -> str:
+    holds = LAYOUTS[src].holds  # a tree of src with everything it can hold
+    try:
+        lossy = not refusal(src, dst) and route(src, dst, has_masks=holds.masks, has_layers=holds.layers).lossy
+    except HimfmtError:  # a route the source's trees can never take (clean backgrounds from composites alone)
+        return "[red]no[/]"
+    return "[red]no[/]" if refusal(src, dst) else "[yellow]~[/]" if lossy else "[green]yes[/]"

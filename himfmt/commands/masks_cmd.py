@@ -35,5 +35,5 @@ def run(cfg: DictConfig) -> int:
         for where, message in res.failed[:10]:
             console.error(message if where in message else f"{where}: {message}")
         failed += len(res.failed)
-    console.out.print(table)
+    console.show(table)
     return 1 if failed else 0

@@ -50,5 +50,5 @@ def run(cfg: DictConfig) -> int:
         return 0
     for ds in result:
         for sp in ds["splits"]:
-            console.out.print(split_table(ds, sp))
+            console.show(split_table(ds, sp))
     return 0

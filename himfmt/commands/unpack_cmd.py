@@ -36,7 +36,7 @@ def run(cfg: DictConfig) -> int:
     for label, value in (("members written", result.written), ("already there", result.kept),
                          ("bytes written", f"{result.bytes:,}"), ("failed", len(result.failed))):
         table.add_row(label, str(value))
-    console.out.print(table)
+    console.show(table)
     for rel, message in result.failed[:20]:
         console.error(message)
     code = 1 if result.failed else 0

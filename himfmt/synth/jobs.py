@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from omegaconf import DictConfig, OmegaConf
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.table import Table
 
 from ..io.pool import worker_count
 from ..convert_route import route
+from ..console import fit
 from ..errors import HimfmtError
 from ..io.files import RECORD_DIR, check_output_dir
 from ..layouts import WriteOptions, get_layout
@@ -142,7 +144,7 @@ class Synthesized:
     out: Path
     runs: list[tuple[Plan, Result]]
 
-    def __rich__(self) -> Table:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
         layouts = sorted({plan.layout for plan, _ in self.runs})
         table = Table(title=f"himfmt synth -> {self.out} ({', '.join(layouts)})")
         table.add_column("")
@@ -158,7 +160,7 @@ class Synthesized:
                 rows.setdefault(key, []).append(str(value))
         for key, values in rows.items():
             table.add_row(key, *values)
-        return table
+        yield fit(table, console, options.max_width)
 
     def lossy(self) -> list[str]:
         """Each step that changed the recipe's samples on the way to another layout, once."""

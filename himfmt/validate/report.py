@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..console import fit
 from ..text import safe
-from .catalog import CATALOG_FILE, RANK, Finding, catalog
+from .catalog import RANK, Finding, catalog
 
 SHOW_PATHS = 5  # first paths shown per finding group
 
@@ -90,13 +91,17 @@ class Report:
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def next_step(report: Report, deep: bool) -> str:
     s = Counter(f.severity for f in report.findings)
     if not s:
         tail = "" if deep else " Run with deep=true to decode every file as well."
         return f"All clean: no findings.{tail}"
-    return (f"{s['error']} errors, {s['warning']} warnings. Fix the errors first; each code is explained "
-            f"(meaning, loader it breaks, fix) in {CATALOG_FILE} of himfmt, or run 'himfmt validate --help'.")
+    return (f"{plural(s['error'], 'error')}, {plural(s['warning'], 'warning')}. Fix the errors first; "
+            "'himfmt explain CODE' says what a code means, what it breaks and how to fix it ('himfmt explain' lists them all).")
 
 
 def render(report: Report, console: Console, deep: bool) -> None:
@@ -106,16 +111,19 @@ def render(report: Report, console: Console, deep: bool) -> None:
     for d in report.datasets:
         s = d.summary()
         table.add_row(d.path or ".", d.layout, *(str(s[k]) for k in ("samples", "files", "errors", "warnings", "infos")))
-    console.print(table)
+    console.print(fit(table, console))
     codes = catalog()
     for d in report.datasets:
         for code, group in d.groups():
             sev = group[0].severity
-            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/] x{len(group)} in {safe(d.path or '.')}: {escape(codes[code]['meaning'])}")
+            where = f"dataset {safe(d.path)}" if d.path else "the root dataset" if d.layout != "none" else "the root"
+            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where} "
+                          f"({d.layout}). {escape(codes[code]['meaning'])}")
             for f in group[:SHOW_PATHS]:
                 console.print(f"    {safe(f.path)}: {safe(f.message)}")
             if len(group) > SHOW_PATHS:
                 console.print(f"    ... and {len(group) - SHOW_PATHS} more (all are in report=FILE.json)")
+            console.print(f"  [bold]fix:[/] {escape(codes[code]['fix'])}")
     console.print(next_step(report, deep))
 
 
