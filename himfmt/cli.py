@@ -14,7 +14,7 @@ from . import console
 from .commands import COMMANDS, load
 from .config import checked
 from .errors import HimfmtError
-from .overrides import normalize, precheck
+from .overrides import GROUPS, normalize, precheck
 
 def usage() -> str:
     lines = ["usage: himfmt <command> [key=value ...] [--help] [--cfg job] [-m]", "", "commands:"]
@@ -66,6 +66,9 @@ def run_command(command: str, args: list[str]) -> int:
 
     argv = normalize(command, args)
     problem = precheck(command, [a for a in argv if a not in ("-m", "--multirun") and not a.startswith("-")])
+    unchosen = next((g for g in GROUPS if problem and problem.startswith(f"{g}= is required")), None)
+    if unchosen and "--help" in argv:  # help needs no choice: show it without one
+        argv, problem = [*argv, f"~{unchosen}"], None
     if problem:
         console.error(problem)
         return 2
@@ -83,6 +86,8 @@ def run_command(command: str, args: list[str]) -> int:
         # Hydra exits 1 on bad overrides before the command runs: that is exit 2 for us.
         if not codes and not shards.SWEEP_EXIT and exc.code not in (0, None):
             return 2
+    if "--help" in argv and hasattr(module, "help_extra"):  # what a static help text cannot know
+        print(module.help_extra())
     if sweep and shards.SWEEP_EXIT:  # jobs may have run in other processes: the sweep's verdict
         return max(shards.SWEEP_EXIT[-1], max(codes, default=0))
     return max(codes, default=0)

@@ -173,7 +173,7 @@ class Inputs:
 class SynthConfig(Parallel, Inputs):
     out: str = MISSING  # output root (the recipe's layout is written inside it)
     recipe: Any = MISSING  # the recipe group (recipe=NAME)
-    n: Optional[int] = None  # samples to make (null = the recipe's default)
+    n: Optional[int] = None  # samples to make: required, unless a schedule gives each run its n or the inputs decide (dvm)
     first: int = 0  # ids run first .. first+n-1 and name the outputs
     seed: int = 0
     layout: Optional[str] = None  # override the recipe's output layout
@@ -210,7 +210,7 @@ class MasksConfig(Parallel):
 
 @dataclass
 class FillConfig(Parallel):
-    dataset: Any = MISSING  # the dataset group (dataset=NAME) or a YAML file (dataset=FILE.yaml)
+    dataset: Any = None  # the dataset group (dataset=NAME); a YAML file (dataset=FILE.yaml) sets dataset_file
     out: Optional[str] = None  # the dataset root (default: the dataset config's root)
     dataset_file: Optional[str] = None  # set by `dataset=FILE.yaml`
     dry_run: bool = False

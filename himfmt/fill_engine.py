@@ -23,6 +23,7 @@ from .derived import spec_from
 from .errors import HimfmtError
 from .fill import Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
 from .overrides import normalize
+from .synth.recipe import RecipeConfig
 from .synth.jobs import planned_counts, synthesize
 
 
@@ -34,12 +35,36 @@ def dataset_config(cfg: DictConfig) -> DictConfig:
             raise HimfmtError("no such dataset config file", str(path))
         OmegaConf.set_struct(cfg, False)
         cfg.dataset = OmegaConf.load(path)
+    elif cfg.get("dataset") is None:
+        raise HimfmtError("dataset= is required: a dataset config (demo, dvm, maggie_him) or a YAML file")
     if cfg.out:
         OmegaConf.set_struct(cfg, False)
         cfg.dataset.root = str(cfg.out)
     if OmegaConf.is_missing(cfg.dataset, "root") or not cfg.dataset.get("root"):
         raise HimfmtError("out= is required: where the dataset lives")
     return cfg.dataset
+
+
+def missing_sources(ds_cfg: DictConfig) -> dict[str, list[str]]:
+    """Each source the config leaves to the user (``???``) and not given, with the splits that read it
+    (directly, or through another source that defaults to it)."""
+    sources = ds_cfg.get("sources")
+    if not isinstance(sources, DictConfig):
+        return {}
+    raw_sources = {str(k): str(v) for k, v in OmegaConf.to_container(sources, resolve=False).items()}  # type: ignore[union-attr]
+    raw_splits = {str(name): str(OmegaConf.to_container(s, resolve=False)) for name, s in (ds_cfg.get("splits") or {}).items()}
+    out: dict[str, list[str]] = {}
+    for k in raw_sources:
+        if not OmegaConf.is_missing(sources, k):
+            continue
+        aliases = [k, *(a for a, v in raw_sources.items() if v == f"${{.{k}}}")]  # clips_test: ${.clips}
+        out[k] = [name for name, text in raw_splits.items() if any(f"sources.{a}}}" in text for a in aliases)]
+    return {k: splits for k, splits in out.items() if splits}
+
+
+def sources_message(missing: dict[str, list[str]]) -> str:
+    needs = "; ".join(f"dataset.sources.{k}=DIR (read by {', '.join(splits)})" for k, splits in missing.items())
+    return f"this dataset config needs {len(missing)} source(s) you have not given: {needs}"
 
 
 class Filler:
@@ -139,7 +164,11 @@ class Filler:
             args.append(f"n={e.samples}")
         args += [f"{k}={resolve(self.root, v)}" for k, v in (e.source.get("inputs") or {}).items() if v]
         args += [str(o) for o in e.source.get("overrides") or []]
-        return compose("synth", normalize("synth", args))
+        cfg = compose("synth", normalize("synth", args))
+        if cfg.n is None and not cfg.runs:  # no count declared: the recipe's published one, said in the plan
+            params: RecipeConfig = OmegaConf.to_object(cfg.recipe)  # type: ignore[assignment]
+            cfg.n = params.count()
+        return cfg
 
     def planned(self, e: Entry) -> int | None:
         """Samples the split will hold when made (None: its inputs decide)."""
@@ -221,6 +250,11 @@ def make_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path) -
 def fill(cfg: DictConfig) -> tuple[int, int]:
     """Fill the configured dataset; returns (splits made, or to make in a dry run; failures)."""
     ds_cfg = dataset_config(cfg)
+    missing = missing_sources(ds_cfg)
+    if missing and not cfg.dry_run:
+        raise HimfmtError(sources_message(missing) + "; dry_run=true shows the plan without them")
+    for k in missing:  # a dry run still shows the plan: these splits read a folder that is not there
+        ds_cfg.sources[k] = f"/(not given) dataset.sources.{k}"
     root = Path(str(ds_cfg.root)).resolve()
     filler = Filler(cfg, ds_cfg, root)
     plan = make_plan(cfg, filler, ds_cfg, root)
@@ -232,6 +266,8 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
     if not todo:
         console.out.print(f"nothing to do: all {len(plan.items)} splits are complete")
         return 0, 0
+    if missing:
+        raise HimfmtError(sources_message(missing))
     preflight(plan.items, plan.states, root)
     if cfg.dry_run:
         console.out.print(f"dry run: {len(todo)} split(s) would be made; nothing written")

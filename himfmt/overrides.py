@@ -70,6 +70,7 @@ def normalize(command: str, args: list[str]) -> list[str]:
         key, eq, value = a.partition("=")
         if command == "fill" and key == "dataset" and value.endswith((".yaml", ".yml")):
             key = "dataset_file"  # a user's file, not a conf/dataset/ name
+            out.append("~dataset")  # and no config of the dataset group
         if eq and key in PATH_KEYS:
             a = f"{key}={quote(value)}" if value else f"{key}="
         out.append(a)
@@ -172,6 +173,10 @@ def _say(exc: BaseException) -> str:
     cause = _root_cause(exc)
     where = str(exc).splitlines()[0]
     why = str(cause).splitlines()[0]
+    group = re.match(r"You must specify '(\w+)'", why)
+    if group:  # a group without a default: name its choices
+        extra = " or a YAML file" if group.group(1) == "dataset" else ""
+        return f"{group.group(1)}= is required: one of {', '.join(group_options(group.group(1)))}{extra}"
     if isinstance(exc, ConfigCompositionException) and where.startswith("Error merging override "):
         return f"{where[len('Error merging override '):]}: {why}"
     if "In 'hydra/config'" in where or "Could not load" in where or "Could not find" in where:

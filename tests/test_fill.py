@@ -132,8 +132,28 @@ def test_maggie_him_config_from_own_sources(run_cli, demo_root, tmp_path):
 
 def test_dvm_config_and_its_required_sources(run_cli, demo_root, tmp_path):
     code, _, err = run_cli("fill", "dataset=dvm", f"out={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}")
-    assert code == 2 and "dataset.sources.train_pairs= is required" in err and not (tmp_path / "dvm").exists()
+    assert code == 2 and "needs 1 source(s) you have not given: dataset.sources.train_pairs=DIR (read by train)" in err
+    assert not (tmp_path / "dvm").exists()
     code, _, err = run_cli("fill", "dataset=dvm", f"out={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}",
                            "~dataset.splits.train", "workers=1")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "dvm" / "test").iterdir() if not p.name.startswith(".")) == ["a", "a_png", "b", "f", "t", "v"]
+
+
+def test_fill_names_every_missing_source_at_once_and_a_dry_run_still_plans(run_cli, tmp_path):
+    code, _, err = run_cli("fill", "dataset=maggie_him", f"out={tmp_path / 'mh'}")
+    assert code == 2 and err.count("error:") == 1
+    for key in ("hhm", "bg", "him2k", "clips", "bg_videos"):
+        assert f"dataset.sources.{key}=DIR" in err
+    assert "dataset.sources.clips=DIR (read by V-HIM2K5, comp_easy, comp_medium, comp_hard)" in err
+    code, out, err = run_cli("fill", "dataset=maggie_him", f"out={tmp_path / 'mh'}", "dry_run=true")
+    assert code == 2 and "I-HIM50K" in out and "0/50000" in out and "dataset.sources.him2k=DIR (read by natural, comp)" in err
+    assert not (tmp_path / "mh").exists()
+
+
+def test_fill_requires_a_dataset_and_its_help_lists_them(run_cli):
+    code, _, err = run_cli("fill")
+    assert code == 2 and "dataset= is required: one of demo, dvm, maggie_him or a YAML file" in err
+    code, out, _ = run_cli("fill", "--help")
+    assert code == 0 and "maggie_him: needs hhm, bg, him2k, clips, bg_videos; may set clips_test, bg_videos_test" in out
+    assert "demo: needs no source" in out and "dvm: needs dvm, train_pairs" in out

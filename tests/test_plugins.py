@@ -72,6 +72,8 @@ def test_a_plugin_layout_is_detected_validated_and_converted_both_ways(himfmt_wi
 def test_a_plugin_recipe_runs_like_a_built_in(himfmt_with_plugins, tmp_path):
     run = himfmt_with_plugins
     code, out, err = run("synth", "recipe=toy", f"out={tmp_path / 'toy'}", "workers=2")
+    assert code == 2 and "n= is required: how many samples to make (recipe toy's published run made 4: n=4)" in err
+    code, out, err = run("synth", "recipe=toy", f"out={tmp_path / 'toy'}", "workers=2", "n=4")
     assert code == 0, out + err
     assert sorted(p.name for p in (tmp_path / "toy/train/images").iterdir()) == [f"{i:05d}.jpg" for i in range(4)]
     code, out, err = run("synth", "recipe=toy", f"out={tmp_path / 'flat'}", "n=2", "layout=flat_masks", "recipe.people=3")

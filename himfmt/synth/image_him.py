@@ -72,7 +72,7 @@ class Config(RecipeConfig, Params):
 
     layout: str = "maggie_image_train"
     split: Optional[str] = "I-HIM50K"
-    n: Optional[int] = 50000
+    published_n: Optional[int] = 50000
 
 
 def crop_person(image: np.ndarray, matte: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:

@@ -128,6 +128,9 @@ def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset(),
     ``redo``: output files (relative to ``out``) to make again although their ids are recorded as done.
     ``run_one``: how one plan is run (the command wraps it in a progress bar).
     """
+    if cfg.n is None and not cfg.runs and (published := _params(cfg).count()) is not None:
+        raise HimfmtError(f"n= is required: how many samples to make (recipe {cfg.recipe.name}'s published run "
+                          f"made {published:,}: n={published})")
     out = Path(str(cfg.out)).resolve()
     plans = [replace(_plan(one, out), redo=redo) for one in _runs(cfg)]
     check_namespaces(plans)

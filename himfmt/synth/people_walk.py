@@ -44,7 +44,7 @@ class Config(RecipeConfig, Params):
 
     layout: str = "maggie_video"
     split: Optional[str] = "people_walk"
-    n: Optional[int] = 1000
+    published_n: Optional[int] = 1000
 
 
 class PeopleWalk:

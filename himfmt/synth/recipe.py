@@ -24,13 +24,13 @@ class RecipeConfig:
     name: str = ""  # set from the registered entry (``recipe=<name>``)
     layout: str = ""  # the layout the recipe writes
     split: Optional[str] = None  # the split it writes (None: the recipe decides)
-    n: Optional[int] = None  # samples when n= is not given (None: the recipe decides)
+    published_n: Optional[int] = None  # samples of the published run (None: its inputs decide, as a pair list does)
     attempts: int = 10  # draws per id before it is recorded as rejected
     jpeg_quality: int = 75  # of every JPEG written (published: Pillow's default 75 for MaGGIe, 95 for DVM)
 
     def count(self) -> Optional[int]:
-        """Samples to make when ``n=`` is not given (None: the inputs decide, as a pair list does)."""
-        return self.n
+        """Samples of the published run (None: the inputs decide, as a pair list does)."""
+        return self.published_n
 
     def default_split(self) -> Optional[str]:
         """The split it writes when ``split=`` is not given (None: the synth section's ``phase``)."""

@@ -99,7 +99,7 @@ class Config(RecipeConfig, Params):
     attempts: int = 100
 
     def count(self) -> int:
-        return self.n if self.n is not None else self.level.n
+        return self.published_n if self.published_n is not None else self.level.n
 
     def default_split(self) -> str:
         return self.split or f"comp_{self.difficulty}"

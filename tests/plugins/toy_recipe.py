@@ -24,7 +24,7 @@ class Params:
 class Config(RecipeConfig, Params):
     layout: str = "maggie_image_train"
     split: str = "train"
-    n: int = 4
+    published_n: int = 4
 
 
 class Toy:
