@@ -44,7 +44,11 @@ def open(path: str | Path, layout: str | None = None) -> list["Dataset"]:  # noq
 
 
 def validate(root: str | Path, layout: str | None = None, deep: bool = False, workers: int = 0) -> "Report":
-    """The validation report of ``root`` (``report.findings``, ``report.fails("error")``, ``report.to_json()``)."""
+    """The validation report of ``root`` (``report.findings``, ``report.fails("error")``, ``report.to_json()``).
+
+    ``deep=True`` decodes in ``workers`` spawned processes (0: one per core): a script that calls it
+    needs the ``if __name__ == "__main__":`` guard, since each worker imports the script first.
+    """
     from .validate import validate as run
 
     return run(str(root), layout, deep, workers)
@@ -53,7 +57,10 @@ def validate(root: str | Path, layout: str | None = None, deep: bool = False, wo
 def convert(src: str | Path, dst: str | Path, to: str, mode: str = "copy", from_layout: str | None = None,
             overwrite: bool = False, dry_run: bool = False, frame_step: int = 1, png_alpha: bool = False,
             trimap: tuple[int, int] | None = None, workers: int = 1) -> "Summary":
-    """Convert ``src`` into ``dst`` as layout ``to`` (the summary lists what was lossy and what failed)."""
+    """Convert ``src`` into ``dst`` as layout ``to`` (the summary lists what was lossy and what failed).
+
+    ``workers`` > 1 starts spawned processes: a script needs the ``if __name__ == "__main__":`` guard.
+    """
     from .convert import Job, convert as run
 
     return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run)
@@ -82,7 +89,11 @@ def _config(command: str, options: dict[str, Any], overrides: list[str]) -> "Dic
 
 
 def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options: Any) -> list[tuple["Plan", "Result"]]:
-    """Run a recipe, e.g. ``synth("image_him", "data", hhm="HHM", bg="BG", n=100, overrides=["recipe.people_max=5"])``."""
+    """Run a recipe, e.g. ``synth("image_him", "data", hhm="HHM", bg="BG", n=100, overrides=["recipe.people_max=5"])``.
+
+    ``workers`` other than 1 (0, the default: one per core) starts spawned processes: a script needs
+    the ``if __name__ == "__main__":`` guard.
+    """
     from .synth.jobs import synthesize
 
     with _hydra():
@@ -91,7 +102,11 @@ def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options
 
 def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: Sequence[str] = (),
          workers: int = 0) -> tuple[int, int]:
-    """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures)."""
+    """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures).
+
+    ``workers`` other than 1 (0: one per core) starts spawned processes: a script needs the
+    ``if __name__ == "__main__":`` guard.
+    """
     from .fill_engine import fill as run
 
     with _hydra():
@@ -100,7 +115,10 @@ def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = Fal
 
 def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0, kind: str = "mask",
           overwrite: bool = False, workers: int = 1) -> list["DerivedResult"]:
-    """Add a guidance mask set (or trimaps, ``kind="trimap"``) to every dataset under ``root``."""
+    """Add a guidance mask set (or trimaps, ``kind="trimap"``) to every dataset under ``root``.
+
+    ``workers`` > 1 starts spawned processes: a script needs the ``if __name__ == "__main__":`` guard.
+    """
     from .derived import spec_from, write
 
     with _hydra():

@@ -104,7 +104,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     try:
         code = run_command(command, rest)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         console.error("interrupted")
         code = 130
+    except BrokenPipeError:  # the reader (| head) stopped reading: no traceback, and no second one at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, as a shell reports it
     sys.exit(code)

@@ -106,7 +106,8 @@ def _interval() -> float:
 
 
 class ProgressLines:
-    """Progress for a log: ``label: done/total (pct), rate/s, ETA`` at a steady interval, and when done."""
+    """Progress for a log: ``label: done/total (pct), rate/s, ETA`` at a steady interval, and when a step
+    that took a second or more is done."""
 
     def __init__(self, console: Console, label: str, total: int, interval: float) -> None:
         self.console, self.label, self.total, self.interval = console, label, total, interval
@@ -116,7 +117,8 @@ class ProgressLines:
     def advance(self, n: int) -> None:
         self.done += n
         now = time.monotonic()
-        if now - self.last >= self.interval or self.done >= self.total:
+        finished = self.done >= self.total and now - self.start >= min(self.interval, 1.0)  # a quick step says nothing
+        if now - self.last >= self.interval or finished:
             self.last = now
             self.console.print(self.line(now), highlight=False, markup=False)
 

@@ -36,6 +36,7 @@ from .io.tree import Tree
 from .layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from .model import Dataset, FileRef
 from .io.share import shard_slice
+from .text import plural
 from .write import can_place, can_place_stream, write_item
 
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings
@@ -264,7 +265,7 @@ def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Pl
     pictures the target has no place for, and what is encoded lossily on the way."""
     if ds.layout == lay.name:
         return []
-    out = [f"{loss.text} ({r.changed[loss.step]} samples)" if loss.step else loss.text
+    out = [f"{loss.text} ({plural(r.changed[loss.step], 'sample')})" if loss.step else loss.text
            for loss in r.losses if not loss.measured and (loss.step is None or r.changed[loss.step])]
     out += get_layout(ds.layout).read_losses(ds)
     items = [item for _, planned in samples for item in planned]

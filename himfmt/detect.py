@@ -29,10 +29,13 @@ class Detection:
         return [get_layout(m.layout).read(self.tree, m) for m in self.matches]
 
     def explain_nothing(self) -> str:
-        where = self.tree.display("")
+        return f"{self.tree.display('')}: {self.nothing_found()}"
+
+    def nothing_found(self) -> str:
+        """Why no dataset was found, and the closest layouts (without the root's path)."""
         if not self.near:
-            return f"{where}: no dataset found (no layout's requirements are met anywhere below it)"
-        lines = [f"{where}: no dataset found; closest:"]
+            return "no dataset found (no layout's requirements are met anywhere below it)"
+        lines = ["no dataset found; closest:"]
         for m in sorted(self.near, key=lambda m: -m.score)[:5]:
             lines.append(f"  {m.layout} at {self.tree.display(m.path)}: {'; '.join(m.missing)}")
         return "\n".join(lines)

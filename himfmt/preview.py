@@ -16,7 +16,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import BadInputError
-from .model import Dataset, Frame, Media, Sample
+from .io import images
+from .io.images import WrongModeError
+from .model import Dataset, FileRef, Frame, Media, Sample
 
 PANEL_W = 240
 GAP = 4
@@ -74,6 +76,10 @@ def _read(media: Media | None, size: tuple[int, int], gray: bool, nearest: bool 
         return None
     try:
         arr = media.read_gray() if gray else media.read_rgb()
+    except WrongModeError:  # a 16-bit or colour matte: still drawn, so its problem can be seen
+        if not isinstance(media, FileRef):
+            return None
+        arr = images.viewable_gray(media.tree.read_image(media.path), media.where)
     except BadInputError:
         return None  # drawn as a blank panel: validation names the file
     return _shrink(arr, size, nearest)
@@ -101,10 +107,10 @@ def frame_panels(frame: Frame, width: int) -> dict[str, np.ndarray]:
 
 def sample_row(sample: Sample, width: int = PANEL_W, frames: int = 4) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
     """The pictures of one row and (kind, frame name) of each."""
-    if sample.is_clip and len(sample.frames) > 1:
+    if sample.is_clip and len(sample.frames) > 1:  # a clip: its frames, with their masks' outlines where it has masks
         picks = sorted({round(i * (len(sample.frames) - 1) / max(1, frames - 1)) for i in range(frames)})
-        return ([frame_panels(sample.frames[i], width)["overlay"] for i in picks],
-                [("frame", sample.frames[i].name) for i in picks])
+        drawn = [frame_panels(sample.frames[i], width) for i in picks]
+        return ([p.get("masks", p["overlay"]) for p in drawn], [("frame", sample.frames[i].name) for i in picks])
     panels = frame_panels(sample.frames[0], width)
     return list(panels.values()), [(kind, sample.frames[0].name) for kind in panels]
 

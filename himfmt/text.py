@@ -16,3 +16,8 @@ def printable(text: str) -> str:
 def safe(text: str) -> str:
     """Printable and escaped for Rich markup: for any text that comes from the user's files."""
     return escape(printable(text))
+
+
+def plural(n: int, word: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

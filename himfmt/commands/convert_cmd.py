@@ -7,6 +7,7 @@ from omegaconf import DictConfig
 from ..io.pool import worker_count
 from .. import console
 from ..convert import Job, Summary, convert
+from ..layouts import LAYOUTS
 
 SUMMARY = "rewrite src=DIR as to=LAYOUT in dst=DIR (copy/hardlink/symlink, resumable, lossy steps stated)"
 
@@ -32,3 +33,8 @@ def run(cfg: DictConfig) -> int:
         summary = convert(job, frm, cfg.overwrite, cfg.dry_run, bar)
     show(summary, job)
     return 1 if summary.failed else 0
+
+
+def help_extra() -> str:
+    """The names to= takes, from the layout registry (plugins included)."""
+    return "Layouts (to=NAME, from=NAME):\n" + "\n".join(f"  {name}: {lay.description}" for name, lay in LAYOUTS.items())

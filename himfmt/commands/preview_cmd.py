@@ -23,8 +23,9 @@ def run(cfg: DictConfig) -> int:
         sheet, panels = preview(datasets, int(cfg.n), int(cfg.seed), cfg.split, None if cfg.sample is None else str(cfg.sample),
                                 int(cfg.width))
     if not panels:
-        raise HimfmtError("no sample matches" + (f" split={cfg.split}" if cfg.split else "") + (f" sample={cfg.sample}" if cfg.sample else ""),
-                          str(cfg.root))
+        splits = sorted({s for ds in datasets for s in ds.splits})
+        raise HimfmtError("no sample matches" + (f" split={cfg.split}" if cfg.split else "") + (f" sample={cfg.sample}" if cfg.sample else "")
+                          + f"; its splits: {', '.join(splits)}", str(cfg.root))
     buf = io.BytesIO()
     sheet.save(buf, "PNG")
     out = Path(str(cfg.out)).resolve()

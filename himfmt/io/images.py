@@ -256,6 +256,14 @@ def decode_gray(data: bytes, where: str, channel: int | None = None) -> np.ndarr
     return np.ascontiguousarray(arr[:, :, channel])
 
 
+def viewable_gray(data: bytes, where: str) -> np.ndarray:
+    """Any matte-like file as 8-bit grey to look at (a 16-bit one scaled, a colour one's first channel):
+    for pictures of problems only; loaders' rules are :func:`decode_gray`'s."""
+    arr = decode(data, where)
+    arr = arr if arr.ndim == 2 else arr[:, :, 0]
+    return np.ascontiguousarray(arr >> 8 if arr.dtype == np.uint16 else arr).astype(np.uint8)
+
+
 def encode_jpeg(rgb: np.ndarray, quality: int = 95) -> bytes:
     """JPEG bytes (4:2:0, libjpeg-turbo via OpenCV); input RGB or grey."""
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb

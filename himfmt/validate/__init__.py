@@ -62,7 +62,7 @@ def validate(
     report = Report(str(tree.root))
     if not found.matches:
         rep = DatasetReport("", "none", [])
-        rep.findings.append(finding("dataset.none_found", ".", None, found.explain_nothing()))
+        rep.findings.append(finding("dataset.none_found", ".", None, found.nothing_found()))
         rep.findings += registry.run("structure", "tree", tree)
         report.datasets.append(rep)
         return report

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version as package_version
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..console import fit
-from ..text import safe
+from ..text import plural, safe
 from .catalog import RANK, Finding, catalog
 
 SHOW_PATHS = 5  # first paths shown per finding group
@@ -91,8 +93,11 @@ class Report:
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def version() -> str:
+    try:
+        return package_version("himfmt")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def next_step(report: Report, deep: bool) -> str:
@@ -116,9 +121,10 @@ def render(report: Report, console: Console, deep: bool) -> None:
     for d in report.datasets:
         for code, group in d.groups():
             sev = group[0].severity
-            where = f"dataset {safe(d.path)}" if d.path else "the root dataset" if d.layout != "none" else "the root"
-            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where} "
-                          f"({d.layout}). {escape(codes[code]['meaning'])}")
+            where = "the root" if d.layout == "none" else f"dataset {safe(d.path)} ({d.layout})" if d.path \
+                else f"the root dataset ({d.layout})"
+            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where}. "
+                          f"{escape(codes[code]['meaning'])}")
             for f in group[:SHOW_PATHS]:
                 console.print(f"    {safe(f.path)}: {safe(f.message)}")
             if len(group) > SHOW_PATHS:
@@ -154,7 +160,9 @@ def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple
 <html><head><meta charset="utf-8"><title>himfmt validate {e(report.root)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
 .n{{text-align:right}}.thumbs{{display:flex;gap:8px;flex-wrap:wrap}}figure{{margin:0;font-size:small}}section{{border-left:4px solid #999;padding-left:1em;margin:1em 0}}.error{{border-color:#c00}}.warning{{border-color:#e90}}</style>
-</head><body><h1>himfmt validate</h1><p>root: <code>{e(report.root)}</code></p>
+</head><body><h1>himfmt validate</h1><p>root: <code>{e(report.root)}</code><br>
+himfmt {e(version())}, {e(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))};
+{"deep pass: every file decoded" if deep else "structure pass only (names and headers; deep=true decodes every file)"}</p>
 <table><tr><th>path</th><th>layout</th><th>splits</th><th>samples</th><th>files</th><th>errors</th><th>warnings</th><th>infos</th></tr>{rows}</table>
 {''.join(groups)}<p>{e(next_step(report, deep))}</p></body></html>
 """

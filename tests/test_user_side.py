@@ -1,0 +1,177 @@
+"""What a user sees where researchers run himfmt: an 80-column terminal, a job log, findings that explain
+themselves, every lossy step named with its count."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import trees
+from himfmt import console
+from himfmt.convert import Job, convert
+from himfmt.layouts import LAYOUTS
+from himfmt.validate.catalog import catalog
+from himfmt.write import write_samples
+
+# The names each command's output must hold whole at 80 columns: layouts, the demo's splits and paths, codes.
+SPLITS = ["I-HIM50K", "V-HIM2K5", "people_walk", "comp_easy", "comp_medium", "comp_hard", "I-HIM50K_as_val"]
+PATHS = ["data/HIM2K_M-HIM2K", "converted/I-HIM50K_as_val", "sources/VideoMatte", "data/V-HIM60", "data/DVM_composed"]
+
+
+@pytest.fixture
+def at_80(monkeypatch):
+    """The consoles as an 80-column terminal would have them."""
+    monkeypatch.setattr(console.out, "width", 80)
+    monkeypatch.setattr(console.err, "width", 80)
+
+
+@pytest.mark.parametrize("args, names", [
+    (("layouts",), list(LAYOUTS)),
+    (("detect", "{demo}"), [*LAYOUTS, *PATHS, "masks_matched_r50_fpn_3x"]),
+    (("validate", "{demo}"), [*LAYOUTS, *PATHS]),
+    (("fill", "dataset=demo", "out={demo}", "dry_run=true"), ["maggie_image_train", *SPLITS]),
+    (("explain",), list(catalog())),
+    (("stats", "{demo}/data/V-HIM60"), ["comp_easy", "comp_medium", "comp_hard"]),
+    (("convert", "{demo}/data/V-HIM60", "dst={tmp}/out", "to=dvm_composed", "dry_run=true"), ["maggie_video", "dvm_composed"]),
+])
+def test_tables_fit_80_columns_without_cutting_a_name(run_cli, at_80, demo_root, tmp_path, args, names):
+    code, out, err = run_cli(*(a.format(demo=demo_root, tmp=tmp_path) for a in args))
+    assert code in (0, 1), err
+    table_lines = [ln for ln in out.splitlines() if ln[:1] in "┏┃┡│└"]
+    assert all(len(ln) <= 80 for ln in table_lines), max(table_lines, key=len)
+    assert [n for n in names if n not in out] == []
+
+
+def test_a_table_too_wide_for_the_terminal_becomes_records(run_cli, at_80, demo_root):
+    code, out, _ = run_cli("fill", "dataset=demo", f"out={demo_root}", "dry_run=true")
+    assert code == 0 and "split: I-HIM50K_as_val" in out and "  layout: maggie_image_val" in out
+    assert "┃" not in out.split("himfmt fill demo", 1)[1].split("nothing to do", 1)[0]
+
+
+def test_output_that_is_not_a_terminal_is_columns_or_wide(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    piped = subprocess.run([sys.executable, "-m", "himfmt", "layouts"], capture_output=True, text=True, env=env)
+    widths = [len(ln) for ln in piped.stdout.splitlines() if ln[:1] in "┏┃│└"]
+    assert piped.returncode == 0 and 80 < max(widths) <= console.LOG_WIDTH  # a log is not cut to 80 columns
+    narrow = subprocess.run([sys.executable, "-m", "himfmt", "layouts"], capture_output=True, text=True,
+                            env={**env, "COLUMNS": "80"})
+    assert max(len(ln) for ln in narrow.stdout.splitlines() if ln[:1] in "┏┃│└") <= 80
+
+
+def test_a_log_gets_progress_lines(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HIMFMT_PROGRESS_SECONDS", "0")
+    src = trees.train_tree(tmp_path / "src", "s", stems=("a", "b", "c"))
+    code, _, err = run_cli("convert", str(src), f"dst={tmp_path / 'out'}", "to=maggie_image_val", "workers=1")
+    assert code == 0
+    lines = [ln for ln in err.splitlines() if ln.startswith("convert to maggie_image_val: ")]
+    assert [ln.split(": ", 1)[1].split(" ", 1)[0] for ln in lines] == ["1/3", "2/3", "3/3"]
+    assert "(100%)" in lines[-1] and "/s" in lines[-1]
+
+
+def test_explain_one_code_all_codes_and_a_typo(run_cli):
+    code, out, _ = run_cli("explain", "matte.sum_exceeds")
+    info = catalog()["matte.sum_exceeds"]
+    assert code == 0 and all(info[k] in out for k in ("meaning", "breaks", "fix")) and "deep pass only" in out
+    code, out, _ = run_cli("explain")
+    assert code == 0 and all(c in out for c in catalog())
+    code, _, err = run_cli("explain", "matte.sum_exeeds")
+    assert code == 2 and "did you mean matte.sum_exceeds" in err
+
+
+def test_findings_say_how_to_fix_them(run_cli, tmp_path):
+    root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
+    (root / "s/alphas/a/.DS_Store").write_bytes(b"x")
+    code, out, _ = run_cli("validate", str(root))
+    assert code == 1 and f"  fix: {catalog()['files.stray']['fix']}" in out and "1 error, 0 warnings" in out
+
+
+def changes(root, to: str, **kw) -> list[str]:
+    return convert(Job(str(root), str(root.parent / f"out-{to}"), to, workers=1, **kw), dry_run=True).changes
+
+
+def test_png_images_to_a_jpeg_layout_say_they_are_reencoded(tmp_path):
+    root = tmp_path / "hhm"
+    for i in range(3):
+        trees.save(root / "images" / f"p{i}.png", trees.rgb(i))
+        trees.save(root / "alphas" / f"p{i}.png", trees.matte(i))
+    assert "3 pictures encoded as JPEG (lossy): 3 colour, 0 grey (mattes, masks, trimaps)" in changes(root, "maggie_image_train")
+
+
+def test_dvm_composed_trimaps_and_jpeg_alpha_are_counted_and_a_png_alpha_is_not_blamed(tmp_path):
+    samples = trees.composed_samples(4)
+    for s in samples:
+        for f in s.frames:
+            f.trimap = f.instances[0].matte
+    write_samples("dvm_composed", samples, tmp_path / "jpeg")
+    got = changes(tmp_path / "jpeg", "maggie_video")
+    assert "8 trimaps not written: maggie_video has no place for them" in got
+    assert "8 mattes come from DVM's JPEG alpha a/ (noisy near 0 and 255): there is no lossless a_png/ copy" in got
+    from himfmt.layouts import WriteOptions
+    from himfmt.write import write_dataset
+    from himfmt.model import Dataset
+    ds = Dataset("dvm_composed", None, "", {"all": "all"}, samples=samples, kind="video")  # type: ignore[arg-type]
+    write_dataset(ds, "dvm_composed", tmp_path / "png", WriteOptions(png_alpha=True))
+    assert not any("JPEG alpha" in line for line in changes(tmp_path / "png", "maggie_video"))
+
+
+def test_maggie_video_to_dvm_composed_says_what_it_cannot_write(tmp_path):
+    src = trees.video_tree(tmp_path / "src", "s", n_frames=8, masks=("xmem",))
+    got = changes(src, "dvm_composed")
+    assert "dvm_composed's foreground and background layers are not written: the source has none" in got
+    assert "16 guidance masks not written: dvm_composed has no place for them" in got
+    assert any(line.startswith("instance identity lost") and line.endswith("(1 sample)") for line in got)
+
+
+@pytest.mark.parametrize("src", sorted(LAYOUTS))
+def test_every_route_lists_each_change_once(tmp_path, src):
+    root = trees.example(src, tmp_path / "src")
+    for dst in LAYOUTS:
+        try:
+            got = changes(root, dst)
+        except Exception as exc:  # a refused route says why instead
+            assert "cannot convert" in str(exc)
+            continue
+        assert len(got) == len(set(got)), (src, dst, got)
+        assert dst != src or got == []
+
+
+def test_synth_needs_a_count_and_names_the_published_one(run_cli, tmp_path):
+    code, _, err = run_cli("synth", "recipe=image_him", f"out={tmp_path / 'o'}", "hhm=x", "bg=y")
+    assert code == 2 and "n= is required: how many samples to make (recipe image_him's published run made 50,000: n=50000)" in err
+
+
+def test_a_16_bit_matte_is_drawn_red_in_its_finding_picture(tmp_path):
+    from himfmt.detect import open_datasets
+    from himfmt.preview import problem_picture
+
+    root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
+    Image.fromarray(trees.matte(0).astype(np.uint16) * 257).save(root / "s/alphas/a/00.png")
+    pic = problem_picture(open_datasets(str(root))[0].samples[0], "s/alphas/a/00.png")
+    assert int((pic[:, :, 0].astype(int) - pic[:, :, 1]).max()) > 150
+
+
+def test_the_html_report_says_version_date_and_pass(run_cli, tmp_path):
+    root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
+    run_cli("validate", str(root), f"html={tmp_path / 'r.html'}")
+    page = (tmp_path / "r.html").read_text()
+    assert "himfmt 0.1.0" in page and " UTC" in page and "structure pass only" in page
+
+
+def test_preview_of_an_unknown_split_lists_the_splits(run_cli, tmp_path):
+    root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
+    code, _, err = run_cli("preview", str(root), "split=typo", f"out={tmp_path / 'p.png'}")
+    assert code == 2 and "no sample matches split=typo; its splits: s" in err
+
+
+def test_convert_help_lists_the_layouts(run_cli):
+    code, out, _ = run_cli("convert", "--help")
+    assert code == 0 and all(f"  {name}: " in out for name in LAYOUTS)
+
+
+def test_a_closed_pipe_is_no_traceback(tmp_path):
+    p = subprocess.run(f"{sys.executable} -m himfmt explain | head -1", shell=True, capture_output=True, text=True)
+    assert p.stderr == "" and p.stdout.strip()
