@@ -175,3 +175,15 @@ def test_convert_help_lists_the_layouts(run_cli):
 def test_a_closed_pipe_is_no_traceback(tmp_path):
     p = subprocess.run(f"{sys.executable} -m himfmt explain | head -1", shell=True, capture_output=True, text=True)
     assert p.stderr == "" and p.stdout.strip()
+
+
+def test_the_docs_document_every_code_and_point_nowhere_outside():
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    findings = (root / "docs/findings.md").read_text()
+    assert [c for c in catalog() if f"`{c}`" not in findings] == []
+    for path in [root / "README.md", *(root / "docs").glob("*.md"), *(root / "himfmt").rglob("*.py"),
+                 *(root / "himfmt/conf").rglob("*.yaml")]:
+        text = path.read_text()
+        assert "../shared" not in text and "ALGORITHMS.md" not in text and "PERF.md" not in text, path
