@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import Callable
 
 from . import console
 from .commands import COMMANDS, load
@@ -25,12 +26,46 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def guarded(command: str, run: Callable[[], int]) -> int:
+    """Run one job; any error becomes one line and its exit code, never a traceback (HIMFMT_DEBUG=1 shows it)."""
+    from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue, OmegaConfBaseException
+
+    try:
+        return run()
+    except HimfmtError as exc:
+        console.error(str(exc))
+        return exc.exit_code
+    except (MissingMandatoryValue, InterpolationToMissingValueError) as exc:
+        found = re.search(r"Missing mandatory value: ([\w.\-\[\]]+)", str(exc))
+        console.error(f"{found.group(1) if found else exc.full_key}= is required (see himfmt {command} --help)")
+    except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
+        console.error(f"bad configuration: {str(exc).splitlines()[0]}")
+    except OSError as exc:  # the boundary: a file problem no layer turned into a message yet
+        where = f"{exc.filename}: " if exc.filename else ""
+        console.error(f"{where}{exc.strerror or exc}")
+    except Exception as exc:
+        if os.environ.get("HIMFMT_DEBUG"):
+            raise
+        console.error(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                      "please report it, with HIMFMT_DEBUG=1 for the details")
+    return 2
+
+
+def arguments(command: str, args: list[str]) -> tuple[list[str], str | None]:
+    """The overrides to hand Hydra, and the first problem with them (None when they are right)."""
+    argv = normalize(command, args)
+    problem = precheck(command, [a for a in argv if a not in ("-m", "--multirun") and not a.startswith("-")])
+    unchosen = next((g for g in GROUPS if problem and problem.startswith(f"{g}= is required")), None)
+    if unchosen and "--help" in argv:  # help needs no choice: show it without one
+        return [*argv, f"~{unchosen}"], None
+    return argv, problem
+
+
 def run_command(command: str, args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig
 
     from . import shards
-    from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue, OmegaConfBaseException
 
     module = load(command)
     codes: list[int] = []
@@ -38,37 +73,15 @@ def run_command(command: str, args: list[str]) -> int:
     @hydra.main(version_base="1.3", config_path="pkg://himfmt.conf", config_name=command)
     def app(cfg: DictConfig) -> int:
         """One job; its exit code is also its return value, which launchers hand back."""
-        try:
-            checked(command, cfg)
-            code = int(module.run(cfg))
-        except HimfmtError as exc:
-            console.error(str(exc))
-            code = exc.exit_code
-        except (MissingMandatoryValue, InterpolationToMissingValueError) as exc:
-            found = re.search(r"Missing mandatory value: ([\w.\-\[\]]+)", str(exc))
-            console.error(f"{found.group(1) if found else exc.full_key}= is required (see himfmt {command} --help)")
-            code = 2
-        except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
-            console.error(f"bad configuration: {str(exc).splitlines()[0]}")
-            code = 2
-        except OSError as exc:  # the boundary: a file problem no layer turned into a message yet
-            where = f"{exc.filename}: " if exc.filename else ""
-            console.error(f"{where}{exc.strerror or exc}")
-            code = 2
-        except Exception as exc:  # never a traceback for a user; HIMFMT_DEBUG=1 shows it
-            if os.environ.get("HIMFMT_DEBUG"):
-                raise
-            console.error(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                          "please report it, with HIMFMT_DEBUG=1 for the details")
-            code = 2
+        def job() -> int:
+            checked(command, cfg)  # every range check of the typed schema, before any work
+            return int(module.run(cfg))
+
+        code = guarded(command, job)
         codes.append(code)
         return code
 
-    argv = normalize(command, args)
-    problem = precheck(command, [a for a in argv if a not in ("-m", "--multirun") and not a.startswith("-")])
-    unchosen = next((g for g in GROUPS if problem and problem.startswith(f"{g}= is required")), None)
-    if unchosen and "--help" in argv:  # help needs no choice: show it without one
-        argv, problem = [*argv, f"~{unchosen}"], None
+    argv, problem = arguments(command, args)
     if problem:
         console.error(problem)
         return 2

@@ -81,15 +81,14 @@ def fit(table: Table, console: Console, width: int | None = None) -> RenderableT
 
 
 def records(table: Table, title: Text | None) -> Group:
-    """One record per row: the first cell as its heading, then ``header: value`` lines."""
+    """One record per row, one line each: ``first cell: header value; header value; ...``."""
     headers = [str(c.header) for c in table.columns]
     columns = [[Text.from_markup(c) if isinstance(c, str) else c if isinstance(c, Text) else Text(str(c)) for c in col.cells]
                for col in table.columns]
     lines: list[RenderableType] = [title] if title is not None else []
     for row in zip(*columns):
-        first = row[0] if not headers[0] else Text.assemble(f"{headers[0]}: ", row[0])
-        lines.append(Text.assemble(first))
-        lines += [Text.assemble(f"  {h}: ", v) for h, v in zip(headers[1:], row[1:]) if str(v)]
+        fields = [Text.assemble(f"{h} " if h else "", v) for h, v in zip(headers[1:], row[1:]) if str(v)]
+        lines.append(Text.assemble(row[0], ": ", Text("; ").join(fields)))
     return Group(*lines)
 
 

@@ -265,25 +265,37 @@ def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Pl
     pictures the target has no place for, and what is encoded lossily on the way."""
     if ds.layout == lay.name:
         return []
+    items = [item for _, planned in samples for item in planned]
     out = [f"{loss.text} ({plural(r.changed[loss.step], 'sample')})" if loss.step else loss.text
            for loss in r.losses if not loss.measured and (loss.step is None or r.changed[loss.step])]
     out += get_layout(ds.layout).read_losses(ds)
-    items = [item for _, planned in samples for item in planned]
+    out += _dropped(ds, lay, items) + _encoded(items)
+    if lay.holds.layers and not has_layers(ds):
+        out.append(f"{lay.name}'s foreground and background layers are not written: the source has none")
+    return out
+
+
+def _dropped(ds: Dataset, lay: Layout, items: list[Planned]) -> list[str]:
+    """The source's pictures that no planned file comes from, by role."""
     used: set[int] = set()
     for item in items:
         for media in item.frames if isinstance(item, OutStream) else [item.media] if isinstance(item, OutFile) else []:
             _reached(media, used)
     dropped = Counter(role for role, media in source_pictures(ds) if media is not None and id(media) not in used)
-    out += [f"{n} {role} not written: {lay.name} has no place for them" for role, n in sorted(dropped.items())]
-    jpeg = Counter("grey" if i.gray else "colour" for i in items if isinstance(i, OutFile) and i.path.endswith(".jpg") and not can_place(i))
+    return [f"{n} {role} not written: {lay.name} has no place for them" for role, n in sorted(dropped.items())]
+
+
+def _encoded(items: list[Planned]) -> list[str]:
+    """Pictures and videos the plan encodes lossily (JPEG, H.264) rather than placing their bytes."""
+    out = []
+    jpeg = Counter("grey" if i.gray else "colour" for i in items if isinstance(i, OutFile) and i.path.endswith(".jpg")
+                   and not can_place(i))
     if jpeg:
         out.append(f"{sum(jpeg.values())} pictures encoded as JPEG (lossy): {jpeg['colour']} colour, {jpeg['grey']} grey "
                    "(mattes, masks, trimaps)")
     videos = sum(1 for i in items if isinstance(i, OutStream) and not i.gray and not can_place_stream(i))
     if videos:
         out.append(f"{videos} colour videos encoded as H.264 CRF 18 (lossy); alpha videos are lossless")
-    if lay.holds.layers and not has_layers(ds):
-        out.append(f"{lay.name}'s foreground and background layers are not written: the source has none")
     return out
 
 

@@ -48,7 +48,7 @@ def test_tables_fit_80_columns_without_cutting_a_name(run_cli, at_80, demo_root,
 
 def test_a_table_too_wide_for_the_terminal_becomes_records(run_cli, at_80, demo_root):
     code, out, _ = run_cli("fill", "dataset=demo", f"out={demo_root}", "dry_run=true")
-    assert code == 0 and "split: I-HIM50K_as_val" in out and "  layout: maggie_image_val" in out
+    assert code == 0 and "I-HIM50K_as_val: layout maggie_image_val; where converted/I-HIM50K_as_val; " in out
     assert "┃" not in out.split("himfmt fill demo", 1)[1].split("nothing to do", 1)[0]
 
 
