@@ -185,7 +185,7 @@ def _check_files(st: State, own: Dataset, deep: bool, workers: int) -> None:
     """Validate the split's own samples (ids repeat across splits); errors make it incomplete."""
     rep = structure(own, lambda n: None)
     if deep:
-        deep_pass(own, rep, workers, lambda n: None)
+        deep_pass([(own, rep)], workers, lambda n: None)
     errors = [f for f in rep.findings if f.severity == "error"]
     if errors:
         st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")

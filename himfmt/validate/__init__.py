@@ -11,7 +11,7 @@ from ..io.tree import Tree
 from ..model import Dataset, Sample
 from ..io.share import shard_slice
 from . import deep_checks, registry, structure_checks
-from .catalog import Finding, finding
+from .catalog import finding
 from .leakage import shared_pictures
 from .manifest import schema_findings
 from .report import DatasetReport, Report
@@ -36,19 +36,20 @@ def structure(ds: Dataset, advance: Callable[[int], None], shard: tuple[int, int
     return rep
 
 
-def deep(ds: Dataset, rep: DatasetReport, workers: int, advance: Callable[[int], None], shard: tuple[int, int] = (0, 1)) -> None:
-    """Decode every picture (of this shard's samples), across ``workers`` processes (spawned: no inherited state)."""
-    samples = shard_slice([*ds.samples, *ds.backgrounds], *shard)
-    jobs: Iterable[tuple[Sample, bool]] = ((s, ds.fg_premultiplied) for s in samples)
-    seen: set[tuple[str, str]] = {(f.code, f.path) for f in rep.findings}
-    def add(found: list[Finding]) -> None:
+def deep(checked: list[tuple[Dataset, DatasetReport]], workers: int, advance: Callable[[int], None],
+         shard: tuple[int, int] = (0, 1)) -> None:
+    """Decode every picture of this shard's samples of every dataset, across ``workers`` processes
+    (spawned: no inherited state). One pool serves all the datasets: a pool costs a second to start."""
+    owners = [rep for ds, rep in checked for _ in shard_slice([*ds.samples, *ds.backgrounds], *shard)]
+    jobs: Iterable[tuple[Sample, bool]] = ((s, ds.fg_premultiplied) for ds, _ in checked
+                                           for s in shard_slice([*ds.samples, *ds.backgrounds], *shard))
+    seen: set[tuple[str, str]] = {(f.code, f.path) for _, rep in checked for f in rep.findings}
+    for rep, found in zip(owners, parallel_map(deep_checks.deep_sample_findings, jobs, len(owners), workers)):
         for f in found:
             if (f.code, f.path) not in seen:  # a corrupt header was already reported
                 seen.add((f.code, f.path))
                 rep.findings.append(f)
         advance(1)
-    for found in parallel_map(deep_checks.deep_sample_findings, jobs, len(samples), workers):
-        add(found)
 
 
 def validate(
@@ -70,10 +71,11 @@ def validate(
     datasets = found.datasets()
     for ds in datasets:
         total = len(shard_slice([*ds.samples, *ds.backgrounds], *shard))
-        rep = structure(ds, progress(total, f"structure {ds.path or '.'} ({ds.layout})"), shard)
-        if deep_pass:
-            deep(ds, rep, workers, progress(total, f"decoding {ds.path or '.'} ({ds.layout})"), shard)
-        report.datasets.append(rep)
+        report.datasets.append(structure(ds, progress(total, f"structure {ds.path or '.'} ({ds.layout})"), shard))
+    if deep_pass:
+        checked = list(zip(datasets, report.datasets))
+        total = sum(len(shard_slice([*ds.samples, *ds.backgrounds], *shard)) for ds in datasets)
+        deep(checked, workers, progress(total, "decoding every picture"), shard)
     if shard[0] == 0:  # what concerns the tree as a whole: once, by the first shard
         _whole_tree(tree, datasets, report)
     return report
