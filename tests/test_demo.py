@@ -23,7 +23,10 @@ EXPECTED = {
 }
 
 
-def test_demo_builds_and_detects(run_cli, tmp_path):
+@pytest.mark.slow
+def test_demo_builds_detects_and_reruns_to_the_same_bytes(run_cli, tmp_path, demo_root):
+    """Every layout written and detected; the data is the demo dataset config's, byte for byte (the session's
+    fill of it), also when made again over its own previous output."""
     out = tmp_path / "demo"
     code, stdout, _ = run_cli("demo", f"out={out}")
     assert code == 0 and "maggie_image_val" in stdout
@@ -45,23 +48,19 @@ def test_demo_builds_and_detects(run_cli, tmp_path):
     code, stdout, _ = run_cli("detect", str(out / "data"), "output=json")
     assert code == 0 and len(json.loads(stdout)["datasets"]) == 5
 
-
-@pytest.mark.slow
-def test_demo_is_deterministic_and_rerunnable(run_cli, tmp_path, demo_root):
-    """The demo's data is the demo dataset config's, byte for byte (the session's fill of it), also when
-    made again over its own previous output."""
-    a = tmp_path / "a"
-    assert run_cli("demo", f"out={a}")[0] == 0
-    assert run_cli("demo", f"out={a}")[0] == 0  # over its own previous output
-
     def data_files(root):  # .himfmt/ records name their absolute source path; the previews are the demo's own
         return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and not {".himfmt", ".previews"} & set(p.parts)
                       and p.name != ".himfmt-demo")
 
-    files_a = data_files(a)
-    assert files_a == data_files(demo_root)
-    for rel in files_a:
-        assert (a / rel).read_bytes() == (demo_root / rel).read_bytes(), rel
+    def same_as_the_config(root):
+        files = data_files(root)
+        assert files == data_files(demo_root)
+        for rel in files:
+            assert (root / rel).read_bytes() == (demo_root / rel).read_bytes(), rel
+
+    same_as_the_config(out)
+    assert run_cli("demo", f"out={out}")[0] == 0  # over its own previous output
+    same_as_the_config(out)
 
 
 def test_demo_refuses_foreign_non_empty_out(run_cli, tmp_path):

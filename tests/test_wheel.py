@@ -55,9 +55,11 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
 
     from himfmt.commands import COMMANDS
 
+    helps = subprocess.run([str(py), "-c", "import sys\nfrom himfmt.cli import run_command\n"
+                            "for c in sys.argv[1:]:\n    print('CODE', c, run_command(c, ['--help']))", *COMMANDS],
+                           capture_output=True, text=True, cwd=elsewhere)  # every command's help: its config ships
     for command in COMMANDS:
-        shown = himfmt(command, "--help")
-        assert shown.returncode == 0 and f"himfmt {command}" in shown.stdout, (command, shown.stderr)
+        assert f"CODE {command} 0" in helps.stdout and f"himfmt {command}" in helps.stdout, (command, helps.stderr)
     assert himfmt("validate", str(data), "deep=true").returncode == 0
     converted = himfmt("convert", str(data), f"dst={tmp_path / 'val'}", "to=maggie_image_val", "workers=1")
     assert converted.returncode == 0, converted.stderr
