@@ -26,7 +26,8 @@ EXPECTED = {
 @pytest.mark.slow
 def test_demo_builds_detects_and_reruns_to_the_same_bytes(run_cli, tmp_path, demo_root):
     """Every layout written and detected; the data is the demo dataset config's, byte for byte (the session's
-    fill of it), also when made again over its own previous output."""
+    fill of it), also when made again over its own previous output. About 15 s: two runs of the README's
+    main job, which no smaller test replaces."""
     out = tmp_path / "demo"
     code, stdout, _ = run_cli("demo", f"out={out}")
     assert code == 0 and "maggie_image_val" in stdout

@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_wheel_runs_every_command_from_elsewhere(tmp_path):
+    """About 20 s, and worth it: building and installing a wheel into a fresh venv is the only way to know
+    the installed package is whole (its configs, schemas and entry points), as a user installs it."""
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
