@@ -5,7 +5,7 @@ import os
 import resource
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -44,25 +44,33 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
     return best, result
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd``; (wall seconds, peak RSS in MB of its largest process, workers included, stdout).
+class Measured(NamedTuple):
+    seconds: float  # wall time
+    peak_mb: float  # peak RSS of its largest process, workers included
+    cpu: float  # user + system CPU seconds of the command and all its workers
+    out: str  # its stdout
+
+
+def run_measured(cmd: list[str]) -> Measured:
+    """Run ``cmd`` and measure it as ``/usr/bin/time`` would.
 
     A small wrapper process reports ``RUSAGE_CHILDREN`` for this command
-    alone, so runs measured one after another do not mix their peaks.
+    alone, so runs measured one after another do not mix their figures.
     """
     import subprocess
     import sys
 
     probe = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-             "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(p.returncode)")
+             "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(r.ru_maxrss, r.ru_utime + r.ru_stime); sys.exit(p.returncode)")
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True)
     seconds = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(proc.stderr or proc.stdout)
-    out, _, peak = proc.stdout.rstrip().rpartition("\n")
-    return seconds, int(peak) / 1024, out
+    out, _, last = proc.stdout.rstrip().rpartition("\n")
+    peak, cpu = last.split()
+    return Measured(seconds, int(peak) / 1024, float(cpu), out)
 
 
 def peak_rss_mb() -> float:
