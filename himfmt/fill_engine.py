@@ -259,7 +259,7 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
     filler = Filler(cfg, ds_cfg, root)
     plan = make_plan(cfg, filler, ds_cfg, root)
     console.show(plan.table())
-    if not ds_cfg.get("allow_shared_sources", False):
+    if not ds_cfg.get("allow_shared_sources", False) and not missing:  # placeholders would all look shared
         for warning in shared_sources(plan.items, root):
             console.warn(warning)
     todo = plan.todo

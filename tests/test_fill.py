@@ -148,6 +148,7 @@ def test_fill_names_every_missing_source_at_once_and_a_dry_run_still_plans(run_c
     assert "dataset.sources.clips=DIR (read by V-HIM2K5, comp_easy, comp_medium, comp_hard)" in err
     code, out, err = run_cli("fill", "dataset=maggie_him", f"out={tmp_path / 'mh'}", "dry_run=true")
     assert code == 2 and "I-HIM50K" in out and "0/50000" in out and "dataset.sources.him2k=DIR (read by natural, comp)" in err
+    assert "warning" not in err  # no shared-source warning about sources that are not given
     assert not (tmp_path / "mh").exists()
 
 
