@@ -17,6 +17,7 @@ from importlib.resources import files
 from typing import Any, Callable, ClassVar, NamedTuple, Union
 
 from ..io.images import is_image_name
+from ..errors import HimfmtError
 from ..io.tree import Tree, join
 from ..model import Dataset, FileRef, Media, Sample
 
@@ -144,7 +145,7 @@ class Layout(ABC):
 
     def probe(self, tree: Tree, rel: str) -> Probe | None:
         """How well one folder meets this layout's requirements as a split (needed by the default detect)."""
-        raise NotImplementedError(f"layout {self.name} defines neither detect nor probe")
+        raise HimfmtError(f"layout {self.name} defines neither detect nor probe: a layout needs one of them")
 
     @abstractmethod
     def read(self, tree: Tree, match: Match) -> Dataset:
