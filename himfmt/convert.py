@@ -213,7 +213,8 @@ def write_options(job: Job, ds: Dataset, lay: Layout) -> WriteOptions:
 
 def plan(job: Job, ds: Dataset) -> Plan:
     """The whole write plan; HimfmtError when there is no route or two outputs would share a path."""
-    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=has_layers(ds),
+    layers = has_layers(ds)
+    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=layers,
               premultiplied=ds.fg_premultiplied)
     lay = get_layout(job.to)
     opts = write_options(job, ds, lay)
@@ -236,7 +237,7 @@ def plan(job: Job, ds: Dataset) -> Plan:
     if extra:
         shard += [len(samples)] if job.shard_index == 0 else []
         samples.append((DATASET, extra))
-    return Plan(r, samples, shard, checked_digest(samples), renamed, changes(ds, r, lay, samples))
+    return Plan(r, samples, shard, checked_digest(samples), renamed, changes(ds, r, lay, samples, layers))
 
 
 ROLES = ("images", "mattes", "guidance masks", "trimaps", "foreground layers", "background layers")
@@ -260,7 +261,7 @@ def _reached(media: Any, into: set[int]) -> None:
         _reached(m, into)
 
 
-def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]]) -> list[str]:
+def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]], layers: bool) -> list[str]:
     """What the conversion changes, each once with its count: the route's steps as applied, the source's
     pictures the target has no place for, and what is encoded lossily on the way."""
     if ds.layout == lay.name:
@@ -270,7 +271,7 @@ def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Pl
            for loss in r.losses if not loss.measured and (loss.step is None or r.changed[loss.step])]
     out += get_layout(ds.layout).read_losses(ds)
     out += _dropped(ds, lay, items) + _encoded(items)
-    if lay.holds.layers and not has_layers(ds):
+    if lay.holds.layers and not layers:  # the source keeps no fg/bg layers
         out.append(f"{lay.name}'s foreground and background layers are not written: the source has none")
     return out
 

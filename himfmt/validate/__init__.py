@@ -18,9 +18,14 @@ from .report import DatasetReport, Report
 
 
 
+def share(ds: Dataset, shard: tuple[int, int]) -> list[Sample]:
+    """The samples (and background clips) of ``ds`` that shard (index, count) checks."""
+    return shard_slice([*ds.samples, *ds.backgrounds], *shard)
+
+
 def structure(ds: Dataset, advance: Callable[[int], None], shard: tuple[int, int] = (0, 1)) -> DatasetReport:
     """Schema and structure checks; a shard checks its share of the samples, shard 0 the dataset as a whole."""
-    samples = shard_slice([*ds.samples, *ds.backgrounds], *shard)
+    samples = share(ds, shard)
     rep = DatasetReport(ds.path, ds.layout, list(ds.splits), samples=len(shard_slice(ds.samples, *shard)))
     if shard[0] == 0:
         rep.findings += schema_findings(ds)
@@ -40,9 +45,9 @@ def deep(checked: list[tuple[Dataset, DatasetReport]], workers: int, advance: Ca
          shard: tuple[int, int] = (0, 1)) -> None:
     """Decode every picture of this shard's samples of every dataset, across ``workers`` processes
     (spawned: no inherited state). One pool serves all the datasets: a pool costs a second to start."""
-    owners = [rep for ds, rep in checked for _ in shard_slice([*ds.samples, *ds.backgrounds], *shard)]
-    jobs: Iterable[tuple[Sample, bool]] = ((s, ds.fg_premultiplied) for ds, _ in checked
-                                           for s in shard_slice([*ds.samples, *ds.backgrounds], *shard))
+    picked = [(ds, rep, share(ds, shard)) for ds, rep in checked]
+    owners = [rep for _, rep, samples in picked for _ in samples]
+    jobs: Iterable[tuple[Sample, bool]] = ((s, ds.fg_premultiplied) for ds, _, samples in picked for s in samples)
     seen: set[tuple[str, str]] = {(f.code, f.path) for _, rep in checked for f in rep.findings}
     for rep, found in zip(owners, parallel_map(deep_checks.deep_sample_findings, jobs, len(owners), workers)):
         for f in found:
@@ -69,13 +74,11 @@ def validate(
         return report
     workers = worker_count(workers)
     datasets = found.datasets()
-    for ds in datasets:
-        total = len(shard_slice([*ds.samples, *ds.backgrounds], *shard))
+    totals = [len(share(ds, shard)) for ds in datasets]
+    for ds, total in zip(datasets, totals):
         report.datasets.append(structure(ds, progress(total, f"structure {ds.path or '.'} ({ds.layout})"), shard))
     if deep_pass:
-        checked = list(zip(datasets, report.datasets))
-        total = sum(len(shard_slice([*ds.samples, *ds.backgrounds], *shard)) for ds in datasets)
-        deep(checked, workers, progress(total, "decoding every picture"), shard)
+        deep(list(zip(datasets, report.datasets)), workers, progress(sum(totals), "decoding every picture"), shard)
     if shard[0] == 0:  # what concerns the tree as a whole: once, by the first shard
         _whole_tree(tree, datasets, report)
     return report
