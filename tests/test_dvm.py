@@ -85,6 +85,18 @@ def test_colour_video_odd_size_keeps_every_row(tmp_path):
     assert got.shape == (17, 33, 3)
 
 
+@pytest.mark.parametrize("size", [(64, 48), (33, 17)])
+def test_colour_frames_decode_as_ffmpeg_does(tmp_path, size):
+    """OpenCV's BT.601 path (even sizes) and swscale (odd sizes) agree with FFmpeg's own RGB within rounding."""
+    frames = [trees.rgb(i, *size) for i in range(2)]
+    trees.write_mp4(tmp_path / "f.mp4", frames, False)
+    got = FileRef(Tree(tmp_path), "f.mp4", 1).read_rgb()
+    with av.open(str(tmp_path / "f.mp4")) as c:
+        ffmpeg = [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])][1]
+    assert got.shape == ffmpeg.shape and np.abs(got.astype(int) - ffmpeg).max() <= 3
+    assert np.abs(got.astype(int) - frames[1]).mean() <= np.abs(ffmpeg.astype(int) - frames[1]).mean() + 0.5
+
+
 def test_pair_parsing_odd_names_and_round_trip():
     text = "image+retriever-348572_1920 (1).png+0000.mp4\nvideo+0003+0101.mp4\n\nimage+a+b (2).png+0002.mp4\n"
     pairs = parse_pairs(text, "list.txt")

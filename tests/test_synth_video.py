@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from himfmt.detect import open_datasets
 from himfmt.model import ArrayRef, Frame, Instance, Sample
 from himfmt.synth.backgrounds import load_backgrounds
 from himfmt.synth.composite import div255
-from himfmt.synth.dvm import Dvm, Params as DvmParams, jobs_from
+from himfmt.synth.dvm import Dvm, Params as DvmParams, jobs_from, window
 from himfmt.synth.motion import WalkParams, random_walk
 from himfmt.synth.runner import rng_for
 from himfmt.synth.video_him import Level, Params as VhParams, Person, VideoHim
@@ -209,6 +210,20 @@ def test_dvm_pair_naming_a_missing_file_stops_before_work(run_cli, sources, tmp_
     pairs.write_text("image+nobody.png+0000.mp4\n")
     code, _, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", f"pairs={pairs}", "phase=test", f"out={tmp_path / 'o'}")
     assert code == 2 and "nobody.png" in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("src, size, win", [((128, 72), (341, 192), (138, 192)), ((64, 36), (96, 54), (96, 54)),
+                                            ((61, 37), (150, 91), (70, 50)), ((40, 30), (40, 30), (20, 10))])
+def test_bg_window_is_the_full_resize_cropped(src, size, win):
+    """Resizing only the window gives its size and, but for a sub-pixel shift, the crop of the full resize."""
+    rng = np.random.default_rng(3)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (src[1], src[0], 3), dtype=np.uint8), (9, 9), 0)
+    full = cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC)
+    for _ in range(10):
+        x, y = int(rng.integers(0, size[0] - win[0] + 1)), int(rng.integers(0, size[1] - win[1] + 1))
+        got = window(frame, size, (x, y, *win))
+        assert got.shape == (win[1], win[0], 3) and got.flags.c_contiguous
+        assert np.abs(got.astype(int) - full[y:y + win[1], x:x + win[0]]).mean() < 1.5
 
 
 def test_random_walk_stays_in_the_box():

@@ -163,16 +163,39 @@ def _gray(frame: av.VideoFrame) -> np.ndarray:
     return y.copy() if full else _LIMITED_TO_FULL[y]
 
 
+_BT601 = (2, 5, 6)  # unspecified (FFmpeg's default is BT.601 too), BT.470BG, SMPTE 170M
+
+
+def _rgb(frame: av.VideoFrame) -> np.ndarray:
+    """An RGB frame; limited-range BT.601 4:2:0 through OpenCV.
+
+    OpenCV's I420 conversion is 3.5x faster than swscale's (0.85 against
+    2.9 ms at 1080p) and is the inverse of the conversion himfmt's own
+    writer uses. Other matrices, ranges and chroma layouts go to swscale.
+    """
+    w, h = frame.width, frame.height
+    if frame.format.name != "yuv420p" or frame.color_range == FULL_RANGE or frame.colorspace not in _BT601 or w % 2 or h % 2:
+        return frame.to_ndarray(format="rgb24")
+    buf = np.empty((h * 3 // 2, w), np.uint8)
+    for k, (plane, rows, cols) in enumerate(zip(frame.planes, (h, h // 2, h // 2), (w, w // 2, w // 2))):
+        src = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
+        start = 0 if k == 0 else h + (k - 1) * (h // 4)
+        buf[start:start + rows * cols // w].reshape(rows, cols)[:] = src
+    return cv2.cvtColor(buf, cv2.COLOR_YUV2RGB_I420)
+
+
 def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.ndarray]:
     """Decode frames from ``start`` on, one at a time (RGB HxWx3, or HxW mattes)."""
     try:
         with av.open(path) as c:
             s = c.streams.video[0]
-            s.thread_type = "AUTO"
+            # One decoding thread: himfmt runs one process per core, and FFmpeg's frame threads
+            # cost 6 ms of CPU per 1080p frame on top (measured by bench/synth_dvm.py).
+            s.thread_type = "NONE"
             for i, frame in enumerate(c.decode(s)):
                 if i < start:
                     continue
-                yield _gray(frame) if gray else frame.to_ndarray(format="rgb24")
+                yield _gray(frame) if gray else _rgb(frame)
     except (av.FFmpegError, OSError, IndexError) as exc:
         raise BadInputError(f"video is corrupt or truncated ({exc})", path) from None
 

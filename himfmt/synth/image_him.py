@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple, Optional
 
+import cv2
 import numpy as np
 
 from ..errors import BadInputError, HimfmtError
@@ -91,6 +92,19 @@ def crop_person(image: np.ndarray, matte: np.ndarray, where: str) -> tuple[np.nd
     return image[y0:y1, x0:x1], matte[y0:y1, x0:x1]
 
 
+def fg_layer(fg: np.ndarray, x: int, y: int, visible: np.ndarray) -> np.ndarray:
+    """A full-canvas fg layer (MaGGIe's loader reads one per person): ``fg`` at (x, y), black where ``visible`` is 0.
+
+    Only the person's box is touched: masking the whole canvas cost 30 ms per person at 1080p.
+    """
+    full = np.zeros((*visible.shape, 3), np.uint8)
+    box = clip_box(x, y, fg.shape[1], fg.shape[0], visible.shape[1], visible.shape[0])
+    if box:
+        ry, rx, ly, lx = box
+        cv2.copyTo(fg[ly, lx], (visible[ry, rx] > 0).view(np.uint8), full[ry, rx])
+    return full
+
+
 class Composed(NamedTuple):
     sample: Sample | None  # None: this draw is rejected
     drawn: int  # people drawn for it
@@ -152,14 +166,7 @@ class ImageHim:
         for k, m in enumerate(canvas.mattes):
             layer = None
             if p.layers:
-                fg, x, y = layers[k]
-                full = np.zeros_like(bg)
-                box = clip_box(x, y, fg.shape[1], fg.shape[0], W, H)
-                if box:
-                    ry, rx, ly, lx = box
-                    full[ry, rx] = fg[ly, lx]
-                full[m == 0] = 0
-                layer = ArrayRef(full)
+                layer = ArrayRef(fg_layer(*layers[k], m))
             instances.append(Instance(f"{k:02d}", ArrayRef(m), fg=layer))
         sid = f"{i:05d}"
         frame = Frame(sid, ArrayRef(canvas.image), instances, bg=ArrayRef(bg) if p.layers else None)
