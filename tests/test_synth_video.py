@@ -82,7 +82,7 @@ def test_medium_occlusion_rule(overlap, medium_ok):
     """Two 20-px-wide people side by side: 0 px overlap (nobody >= 5% occluded) and
     20 px (the back one 100% hidden, > 30%) break medium's rule; 4 px (20%) meets it."""
     medium = Level(4, 1.5, 0.5, 0.3, 0.05)
-    recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", {"medium": medium}))
+    recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams(difficulty="medium", levels={"medium": medium}))
     people = [Person(_clip(20, 40, 2), 0, (0, 0, 20, 40), 20, 40, 0, 0), Person(_clip(20, 40, 2), 0, (0, 0, 20, 40), 20, 40, 20 - overlap, 0)]
     assert recipe._meets_rule(people, 2, 64, 40) is medium_ok
 
@@ -95,8 +95,8 @@ def test_step_measure_is_published_and_total_is_stricter():
     people = [Person(_clip(40, 20, 1), 0, (0, 0, 40, 20), 40, 20, 0, 0),
               Person(_clip(8, 20, 1), 0, (0, 0, 8, 20), 8, 20, 32, 0),
               Person(_clip(8, 20, 1), 0, (0, 0, 8, 20), 8, 20, 24, 0)]
-    step = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", {"medium": medium}))
-    total = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("medium", {"medium": medium}, occlusion="total"))
+    step = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams(difficulty="medium", levels={"medium": medium}))
+    total = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams(difficulty="medium", levels={"medium": medium}, occlusion="total"))
     assert step._meets_rule(people, 1, 64, 40) is True
     assert total._meets_rule(people, 1, 64, 40) is False
 
@@ -105,7 +105,7 @@ def test_published_shift_is_a_share_of_the_background_width():
     """Medium/hard move each person by up to half the background's width from where the previous
     one ended (published), not by half its own width; unclamped placements show the range."""
     def offsets(shift_of: str) -> float:
-        recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams("hard", shift_of=shift_of))
+        recipe = VideoHim([_clip(20, 40, 2)], load_backgrounds_stub(), VhParams(difficulty="hard", shift_of=shift_of))
         most = 0.0
         for seed in range(60):
             people = [Person(_clip(10, 40, 1), 0, (0, 0, 10, 40)) for _ in range(3)]

@@ -26,8 +26,12 @@ def _capsule(px: np.ndarray, py: np.ndarray, a: tuple[float, float], b: tuple[fl
     return np.hypot(pax - bax * h, pay - bay * h) - r
 
 
-def person(rng: np.random.Generator, height: int, phase: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """An RGB foreground and its 8-bit matte, ``height`` pixels tall; ``phase`` swings the limbs."""
+def person(rng: np.random.Generator, height: int, phase: float = 0.0, cap: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """An RGB foreground and its 8-bit matte, ``height`` pixels tall; ``phase`` swings the limbs.
+
+    ``cap``: the top of the head is hair of the strands' colour, as on a real
+    head, so strands grow out of hair rather than out of skin.
+    """
     h = int(height)
     w = max(8, int(h * 0.62))
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -90,7 +94,10 @@ def person(rng: np.random.Generator, height: int, phase: float = 0.0) -> tuple[n
         cv2.polylines(hair, [poly.astype(np.int32)], False, level, 1, cv2.LINE_AA, shift=4)
     hair_a = hair.astype(np.float32) / 255.0
     alpha = np.maximum(body, hair_a)
-    hair_w = np.where(hair_a > body, 1.0, 0.0)[:, :, None]
+    hair_w = np.where(hair_a > body, 1.0, 0.0)
+    if cap:
+        hair_w[(label == names.index("head")) & (py < 13 * u)] = 1.0
+    hair_w = hair_w[:, :, None]
     rgb = rgb * (1 - hair_w) + hair_c * hair_w
     fg = np.clip(rgb, 0, 255).astype(np.uint8)
     matte = np.clip(np.rint(alpha * 255), 0, 255).astype(np.uint8)
@@ -140,3 +147,28 @@ def clip_frames(
             canvas_a[ry, rx] = alpha[ly, lx]
         out.append((canvas_fg, canvas_a))
     return out
+
+
+def busy(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Saturated colour patches crossed by thin stripes: a photo background that shows every colour fringe."""
+    cells = np.stack([rng.uniform(0, 180, (max(2, height // 24), max(2, width // 24))),
+                      np.full((max(2, height // 24), max(2, width // 24)), 255.0),
+                      rng.uniform(160, 255, (max(2, height // 24), max(2, width // 24)))], axis=2).astype(np.uint8)
+    img = cv2.cvtColor(cv2.resize(cells, (width, height), interpolation=cv2.INTER_NEAREST), cv2.COLOR_HSV2RGB)
+    for x in range(int(rng.integers(0, 7)), width, 7):
+        img[:, x] = rng.integers(0, 256, 3)
+    return img
+
+
+def photographed(rng: np.random.Generator, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(photo, matte, true foreground) of a person shot in front of a :func:`busy` background.
+
+    The photo is ``a*F + (1-a)*B`` rounded, as a camera sees a soft edge, so
+    its soft pixels carry the old background: the known truth for measuring
+    foreground estimation.
+    """
+    fg, matte = person(rng, height, cap=True)
+    bg = busy(rng, fg.shape[1], fg.shape[0])
+    a = matte.astype(np.uint32)[:, :, None]
+    photo = ((a * fg + (255 - a) * bg + 127) // 255).astype(np.uint8)
+    return photo, matte, fg

@@ -280,6 +280,21 @@ class OutDir:
         except IsADirectoryError:
             raise HimfmtError("is a folder where a file must go", self.display(rel)) from None
 
+    def read_bytes(self, rel: str, limit: int) -> bytes | None:
+        """File ``rel`` of this output if it is a regular file of at most ``limit`` bytes, reached without
+        following a link; None otherwise (missing, a link, a FIFO, too large): himfmt's own files, such as
+        its caches, are then made again."""
+        parent, _, name = rel.rpartition("/")
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.dir_fd(parent, create=False))
+        except (OSError, HimfmtError):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+                return None
+            return f.read(limit + 1)
+
     def write_bytes(self, rel: str, data: bytes) -> None:
         with Pending(self, rel) as f:
             f.write(data)

@@ -26,6 +26,7 @@ from ..layouts.base import stem
 from ..layouts.dvm_pairs import Pair, parse_pairs
 from ..model import Dataset, FileRef, Sample, need
 from .clip import Layer, LayerClip
+from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from .inputs import one_dataset
 from .motion import WalkParams, alpha_box, posed, random_walk
 from .recipe import RecipeConfig, RecipeEntry
@@ -34,7 +35,7 @@ NAME = "dvm"
 
 
 @dataclass
-class Params:
+class Params(ForegroundOption):  # foreground: the colours of image fgs (video fgs are pasted as they are)
     max_side: int = 1920  # fgs are shrunk (cubic) so neither side exceeds it; also caps the window
     window: float = 1.2  # crop window = min(window x fg, bg, max_side, 2 x fg) per axis
     image_frames: int = 60
@@ -123,10 +124,11 @@ def window(frame: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, i
 class Dvm:
     name = NAME
 
-    def __init__(self, jobs: list[Job], params: Params) -> None:
+    def __init__(self, jobs: list[Job], params: Params, colours: ForegroundEstimator | None = None) -> None:
         if not jobs:
             raise HimfmtError("the pair list has no lines for this phase")
         self.jobs, self.p = jobs, params
+        self.colours = colours or ForegroundEstimator(params.foreground)
 
     def make(self, i: int, rng: np.random.Generator) -> Sample:
         job, p = self.jobs[i], self.p
@@ -173,7 +175,7 @@ class Dvm:
             fg, a = first_image.read_rgb(), first_alpha.read_gray()
             if a.shape != fg.shape[:2]:
                 raise BadInputError(f"alpha is {a.shape[1]}x{a.shape[0]}, its fg {fg.shape[1]}x{fg.shape[0]}", first_alpha.where)
-            fg, a = _resize(fg, (fw, fh)), _resize(a, (fw, fh))
+            fg, a = _resize(self.colours(fg, a), (fw, fh)), _resize(a, (fw, fh))
             box = alpha_box(a)
             if box is None:
                 raise BadInputError("alpha is all zero: nothing to composite", first_alpha.where)
@@ -204,7 +206,7 @@ def pair_list(cfg: Any, source: Dataset) -> list[Pair]:
 def build(cfg: Any, params: Config) -> Dvm:
     """Foregrounds, backgrounds and a pair list from the DVM sources at ``source=``."""
     source = one_dataset(cfg.source, "dvm_source", "source")
-    return Dvm(jobs_from(source, pair_list(cfg, source), str(cfg.phase)), params)
+    return Dvm(jobs_from(source, pair_list(cfg, source), str(cfg.phase)), params, estimator_for(cfg, params))
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, Frame, Instance, Media, Sample
 from .composite import Canvas, Resample, clip_box, scaled
+from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from .inputs import people, still_backgrounds
 from .motion import alpha_box
 from .recipe import RecipeConfig, RecipeEntry
@@ -63,8 +64,8 @@ class Placement:
 
 
 @dataclass
-class Params(Placement):
-    layers: bool = False  # also write each person's true foreground layer and the clean background
+class Params(Placement, ForegroundOption):
+    layers: bool = False  # also write each person's foreground layer (the pasted colours) and the clean background
 
 
 @dataclass
@@ -114,12 +115,14 @@ class Composed(NamedTuple):
 class ImageHim:
     name = NAME
 
-    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Media], params: Params) -> None:
+    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Media], params: Params,
+                 colours: ForegroundEstimator | None = None) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         if not backgrounds:
             raise HimfmtError("the background folder has no images")
         self.people, self.backgrounds, self.p = people, backgrounds, params
+        self.colours = colours or ForegroundEstimator(params.foreground)
         self.last_problem: str | None = None  # why the latest draw was rejected, when an input was at fault
 
     def _person(self, k: int, target_h: int, max_w: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -129,7 +132,7 @@ class ImageHim:
         w = max(1, round(a.shape[1] * scale))
         if w > max_w:
             return None  # wider than the background: it fits nowhere
-        return scaled(fg, (w, target_h), self.p.resample), scaled(a, (w, target_h), self.p.resample)
+        return scaled(self.colours(fg, a), (w, target_h), self.p.resample), scaled(a, (w, target_h), self.p.resample)
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
         return self.compose(i, rng).sample
@@ -175,7 +178,7 @@ class ImageHim:
 
 def build(cfg: Any, params: Config) -> ImageHim:
     """People from ``hhm=``, still backgrounds from ``bg=``."""
-    return ImageHim(people(cfg), still_backgrounds(cfg), params)
+    return ImageHim(people(cfg), still_backgrounds(cfg), params, estimator_for(cfg, params))
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

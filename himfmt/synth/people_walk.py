@@ -24,6 +24,7 @@ from .backgrounds import Background
 from .clip import LayerClip
 from .composite import Canvas, scaled
 from .inputs import backgrounds, people
+from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from .image_him import Placement, VisibleOf, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
 from .recipe import RecipeConfig, RecipeEntry
@@ -32,7 +33,7 @@ NAME = "people_walk"
 
 
 @dataclass
-class Params(Placement):
+class Params(Placement, ForegroundOption):
     frames: int = 60  # clip length (DVM's cap for image fgs); a shorter bg clip freezes on its last frame
     rule_width: int = 480  # the occlusion rule is measured on frames shrunk to at most this width
     walk: WalkParams = field(default_factory=WalkParams)
@@ -50,10 +51,12 @@ class Config(RecipeConfig, Params):
 class PeopleWalk:
     name = NAME
 
-    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Background], params: Params) -> None:
+    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Background], params: Params,
+                 colours: ForegroundEstimator | None = None) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         self.people, self.backgrounds, self.p = people, backgrounds, params
+        self.colours = colours or ForegroundEstimator(params.foreground)
         self.last_problem: str | None = None  # why the latest draw was rejected, when an input was at fault
 
     def make(self, i: int, rng: np.random.Generator) -> Sample | None:
@@ -75,7 +78,7 @@ class PeopleWalk:
                 return None  # a bad source person: this draw is rejected, the next attempt draws again
             h = max(2, round(H * rng.uniform(p.height_min, p.height_max)))
             w = max(1, round(a.shape[1] * h / a.shape[0]))
-            fg, a = scaled(fg, (w, h), p.resample), scaled(a, (w, h), p.resample)
+            fg, a = scaled(self.colours(fg, a), (w, h), p.resample), scaled(a, (w, h), p.resample)
             a_small = cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
             for _ in range(p.tries):
                 start = (rng.uniform(p.walk.box, 1 - p.walk.box) * (W - 1), rng.uniform(p.walk.box, 1 - p.walk.box) * (H - 1))
@@ -109,7 +112,7 @@ class PeopleWalk:
 
 def build(cfg: Any, params: Config) -> PeopleWalk:
     """People from ``hhm=``, backgrounds (stills, frame folders or videos) from ``bg=``."""
-    return PeopleWalk(people(cfg), backgrounds(cfg), params)
+    return PeopleWalk(people(cfg), backgrounds(cfg), params, estimator_for(cfg, params))
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

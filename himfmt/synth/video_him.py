@@ -28,6 +28,7 @@ from .backgrounds import Background
 from .clip import Layer, LayerClip
 from .inputs import backgrounds, one_dataset, ordered
 from .composite import Resample, clip_box, scaled
+from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from .motion import alpha_box
 from .recipe import RecipeConfig, RecipeEntry
 
@@ -64,7 +65,7 @@ class Occlusion(StrEnum):
 
 
 @dataclass
-class Params:
+class Params(ForegroundOption):
     difficulty: str = "easy"
     levels: dict[str, Level] = field(default_factory=published_levels)
     people_min: int = 2
@@ -118,22 +119,27 @@ class Person:
     x: int = 0
     y: int = 0
     resample: Resample = Resample.bilinear
+    colours: Optional[ForegroundEstimator] = None  # the colours pasted (None: the clip's own frames)
 
     def layer(self, t: int, scale: float = 1.0, colour: bool = True) -> Layer:
         """Frame ``t`` of this person, placed; ``colour=False``: the matte only (for the occlusion rule)."""
         frame = self.clip.frames[self.start + t]
         x0, y0, x1, y1 = self.box
         size = (max(1, round(self.w * scale)), max(1, round(self.h * scale)))
-        matte = need(frame.instances[0].matte, "matte", self.clip.id)
-        a = scaled(np.ascontiguousarray(matte.read_gray()[y0:y1, x0:x1]), size, self.resample)
-        fg = scaled(np.ascontiguousarray(need(frame.image, "frame", self.clip.id).read_rgb()[y0:y1, x0:x1]), size,
-                    self.resample) if colour else a
+        matte = np.ascontiguousarray(need(frame.instances[0].matte, "matte", self.clip.id).read_gray()[y0:y1, x0:x1])
+        a = scaled(matte, size, self.resample)
+        if not colour:
+            return Layer(a, a, round(self.x * scale), round(self.y * scale))
+        fg = np.ascontiguousarray(need(frame.image, "frame", self.clip.id).read_rgb()[y0:y1, x0:x1])
+        fg = scaled(self.colours(fg, matte) if self.colours else fg, size, self.resample)
         return Layer(fg, a, round(self.x * scale), round(self.y * scale))
 
 
 class VideoHim:
-    def __init__(self, clips: list[Clip], backgrounds: list[Background], params: Params) -> None:
+    def __init__(self, clips: list[Clip], backgrounds: list[Background], params: Params,
+                 colours: ForegroundEstimator | None = None) -> None:
         self.name = f"{NAME}-{params.difficulty}"
+        self.colours = colours or ForegroundEstimator(params.foreground)
         self.clips = [c for c in clips if c.frames and all(f.image is not None and f.instances for f in c.frames)]
         if not self.clips:
             raise HimfmtError("the clips input has no clip whose every frame has an image and a matte")
@@ -177,7 +183,7 @@ class VideoHim:
             box = self._union_box(c, start, length)
             if box is None:
                 return None  # nobody visible in this stretch of the clip: draw again
-            people.append(Person(c, start, box, resample=p.resample))
+            people.append(Person(c, start, box, resample=p.resample, colours=self.colours))
         self._size_and_place(people, W, H, rng)
         if not self._meets_rule(people, length, W, H):
             return None
@@ -270,7 +276,7 @@ class VideoHim:
 
 def build(cfg: Any, params: Config) -> VideoHim:
     """Foreground clips from ``clips=``, backgrounds from ``bg=``."""
-    return VideoHim(ordered(one_dataset(cfg.clips, "video_matte", "clips")), backgrounds(cfg), params)
+    return VideoHim(ordered(one_dataset(cfg.clips, "video_matte", "clips")), backgrounds(cfg), params, estimator_for(cfg, params))
 
 
 RECIPE = RecipeEntry(NAME, Config, build)
