@@ -246,6 +246,7 @@ class PreviewConfig(Drawn):
     split: Optional[str] = None
     sample: Optional[str] = None
     width: int = 240  # of one panel, in pixels
+    edges: bool = False  # also show each sample's edge band, magnified (where soft mattes meet the background)
 
     def __post_init__(self) -> None:
         super().__post_init__()

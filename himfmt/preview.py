@@ -6,6 +6,9 @@ the same in every frame), and, when it has guidance masks, the mattes in
 grey with each mask's outline in its instance's colour. A clip shows a
 filmstrip of evenly spaced frames with the overlay. Everything is drawn at
 thumbnail size (pictures are shrunk first), with Pillow's built-in font.
+With ``edges``, each row also shows its edge band: the composite at full
+resolution, magnified, where its mattes are softest, everything else dimmed;
+that is where a pasted photo's old background shows (``recipe.foreground``).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ class Panel:
     """Where one picture of the sheet is: its box (x, y, w, h) and what it shows."""
 
     box: tuple[int, int, int, int]
-    kind: str  # composite | overlay | masks | frame
+    kind: str  # composite | overlay | masks | frame | edges
     sample: str
     frame: str
 
@@ -105,14 +108,56 @@ def frame_panels(frame: Frame, width: int) -> dict[str, np.ndarray]:
     return out
 
 
-def sample_row(sample: Sample, width: int = PANEL_W, frames: int = 4) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
-    """The pictures of one row and (kind, frame name) of each."""
+DIM = 0.3  # brightness kept outside the edge band
+ZOOM = 4  # magnification of the edge band panel
+
+
+def edge_band(image: np.ndarray, mattes: list[np.ndarray], width: int, zoom: int = ZOOM) -> np.ndarray | None:
+    """The square of ``image`` (``width / zoom`` pixels a side, at full resolution) holding the most soft
+    matte pixels (0 < alpha < 255), magnified ``zoom`` times with pixels outside the band dimmed; None when no
+    matte is soft."""
+    soft = np.zeros(image.shape[:2], np.uint8)
+    for m in mattes:
+        if m.shape == soft.shape:
+            soft |= ((m > 0) & (m < 255)).view(np.uint8)
+    if not soft.any():
+        return None
+    side = max(4, min(width // zoom, *soft.shape))
+    density = cv2.boxFilter(soft, cv2.CV_32F, (side, side), normalize=False)
+    cy, cx = np.unravel_index(int(np.argmax(density)), density.shape)
+    y0 = min(max(0, int(cy) - side // 2), soft.shape[0] - side)
+    x0 = min(max(0, int(cx) - side // 2), soft.shape[1] - side)
+    crop = image[y0:y0 + side, x0:x0 + side].astype(np.float32)
+    band = cv2.dilate(soft[y0:y0 + side, x0:x0 + side], np.ones((3, 3), np.uint8))[:, :, None]
+    crop *= np.where(band > 0, 1.0, DIM).astype(np.float32)
+    return cv2.resize(np.clip(crop + 0.5, 0, 255).astype(np.uint8), (side * zoom, side * zoom), interpolation=cv2.INTER_NEAREST)
+
+
+def frame_edges(frame: Frame, width: int) -> np.ndarray | None:
+    """:func:`edge_band` of one frame, read at full resolution (None when it has no soft matte or is unreadable)."""
+    try:
+        image = frame.image.read_rgb() if frame.image is not None else None
+        mattes = [i.matte.read_gray() for i in frame.instances if i.matte is not None]
+    except BadInputError:
+        return None
+    return edge_band(image, mattes, width) if image is not None else None
+
+
+def sample_row(sample: Sample, width: int = PANEL_W, frames: int = 4,
+               edges: bool = False) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
+    """The pictures of one row and (kind, frame name) of each; ``edges``: and the first frame's edge band."""
     if sample.is_clip and len(sample.frames) > 1:  # a clip: its frames, with their masks' outlines where it has masks
         picks = sorted({round(i * (len(sample.frames) - 1) / max(1, frames - 1)) for i in range(frames)})
         drawn = [frame_panels(sample.frames[i], width) for i in picks]
-        return ([p.get("masks", p["overlay"]) for p in drawn], [("frame", sample.frames[i].name) for i in picks])
-    panels = frame_panels(sample.frames[0], width)
-    return list(panels.values()), [(kind, sample.frames[0].name) for kind in panels]
+        pics, kinds = [p.get("masks", p["overlay"]) for p in drawn], [("frame", sample.frames[i].name) for i in picks]
+    else:
+        panels = frame_panels(sample.frames[0], width)
+        pics, kinds = list(panels.values()), [(kind, sample.frames[0].name) for kind in panels]
+    band = frame_edges(sample.frames[0], width) if edges else None
+    if band is not None:
+        pics.append(band)
+        kinds.append(("edges", sample.frames[0].name))
+    return pics, kinds
 
 
 def draw_samples(datasets: list[Dataset], n: int = 16, seed: int = 0, split: str | None = None,
@@ -149,11 +194,11 @@ def contact_sheet(rows: list[tuple[str, list[np.ndarray], list[tuple[str, str]]]
 
 
 def preview(datasets: list[Dataset], n: int = 16, seed: int = 0, split: str | None = None,
-            sample: str | None = None, width: int = PANEL_W) -> tuple[Image.Image, list[Panel]]:
-    """The contact sheet of ``n`` drawn samples (or of ``sample``)."""
+            sample: str | None = None, width: int = PANEL_W, edges: bool = False) -> tuple[Image.Image, list[Panel]]:
+    """The contact sheet of ``n`` drawn samples (or of ``sample``); ``edges``: with each one's edge band."""
     rows = []
     for ds, s in draw_samples(datasets, n, seed, split, sample):
-        pics, kinds = sample_row(s, width)
+        pics, kinds = sample_row(s, width, edges=edges)
         where = f"{ds.path}: " if ds.path else ""
         rows.append((f"{where}{s.split}/{s.id}  {ds.layout}, {s.n_instances} instance(s)", pics, kinds))
     return contact_sheet(rows)

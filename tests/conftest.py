@@ -47,6 +47,21 @@ def inputs(tmp_path):
     return hhm, bg
 
 
+@pytest.fixture
+def sources(tmp_path):
+    """Inputs of the video recipes: video_matte clips, stills/frames/video backgrounds, an hhm tree, DVM sources."""
+    clips = trees.video_matte_tree(tmp_path / "clips", ("0000", "0001", "0002"), n_frames=8)
+    bg = tmp_path / "bg"
+    trees.save(bg / "land.jpg", trees.rgb(1, 64, 48))
+    trees.save(bg / "portrait.jpg", trees.rgb(2, 48, 64))
+    for f in range(3):
+        trees.save(bg / "frames" / f"{f:05d}.jpg", trees.rgb(10 + f, 64, 48))
+    trees.write_mp4(bg / "moving.mp4", [trees.rgb(20 + f, 64, 48) for f in range(4)], False)
+    hhm = trees.hhm_tree(tmp_path / "hhm", ("p0", "p1", "p2", "p3"))
+    dvm = trees.dvm_source_tree(tmp_path / "dvm", n_frames=8)
+    return {"clips": clips, "bg": bg, "hhm": hhm, "dvm": dvm}
+
+
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory):
     """One fill of the demo config per test session; tests that change it use ``demo_copy``."""

@@ -21,7 +21,7 @@ def run(cfg: DictConfig) -> int:
         raise HimfmtError("no dataset found", str(cfg.root))
     with console.err.status("drawing the contact sheet"):
         sheet, panels = preview(datasets, int(cfg.n), int(cfg.seed), cfg.split, None if cfg.sample is None else str(cfg.sample),
-                                int(cfg.width))
+                                int(cfg.width), cfg.edges is True)
     if not panels:
         splits = sorted({s for ds in datasets for s in ds.splits})
         raise HimfmtError("no sample matches" + (f" split={cfg.split}" if cfg.split else "") + (f" sample={cfg.sample}" if cfg.sample else "")
