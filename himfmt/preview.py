@@ -116,17 +116,18 @@ def edge_band(image: np.ndarray, mattes: list[np.ndarray], width: int, zoom: int
     """The square of ``image`` (``width / zoom`` pixels a side, at full resolution) holding the most soft
     matte pixels (0 < alpha < 255), magnified ``zoom`` times with pixels outside the band dimmed; None when no
     matte is soft."""
-    soft = np.zeros(image.shape[:2], np.uint8)
+    h, w = int(image.shape[0]), int(image.shape[1])
+    soft = np.zeros((h, w), np.uint8)
     for m in mattes:
-        if m.shape == soft.shape:
+        if m.shape == (h, w):
             soft |= ((m > 0) & (m < 255)).view(np.uint8)
     if not soft.any():
         return None
-    side = max(4, min(width // zoom, soft.shape[0], soft.shape[1]))
+    side = max(4, min(width // zoom, h, w))
     density = cv2.boxFilter(soft, cv2.CV_32F, (side, side), normalize=False)
     cy, cx = np.unravel_index(int(np.argmax(density)), density.shape)
-    y0 = min(max(0, int(cy) - side // 2), soft.shape[0] - side)
-    x0 = min(max(0, int(cx) - side // 2), soft.shape[1] - side)
+    y0 = min(max(0, int(cy) - side // 2), h - side)
+    x0 = min(max(0, int(cx) - side // 2), w - side)
     crop = image[y0:y0 + side, x0:x0 + side].astype(np.float32)
     band = cv2.dilate(soft[y0:y0 + side, x0:x0 + side], np.ones((3, 3), np.uint8))[:, :, None]
     crop *= np.where(band > 0, 1.0, DIM).astype(np.float32)
