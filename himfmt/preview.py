@@ -123,7 +123,7 @@ def edge_band(image: np.ndarray, mattes: list[np.ndarray], width: int, zoom: int
             soft |= ((m > 0) & (m < 255)).view(np.uint8)
     if not soft.any():
         return None
-    side = max(4, min(width // zoom, h, w))
+    side = max(1, min(width // zoom, h, w))
     density = cv2.boxFilter(soft, cv2.CV_32F, (side, side), normalize=False)
     cy, cx = np.unravel_index(int(np.argmax(density)), density.shape)
     y0 = min(max(0, int(cy) - side // 2), h - side)
