@@ -131,8 +131,8 @@ def _pymatting() -> Callable[..., Any]:
 
     if ML_MODULE in sys.modules:
         return sys.modules[ML_MODULE].estimate_foreground_ml  # type: ignore[no-any-return]
-    missing = HimfmtError("recipe.foreground=best needs pymatting, which is not installed: "
-                          "pip install 'himfmt[matting]' (or use recipe.foreground=fast)")
+    missing = HimfmtError("recipe.foreground=best needs pymatting, which is not installed: pip install 'himfmt[matting]' "
+                          "(in a clone: pip install -e '.[matting]'), or use recipe.foreground=fast")
     spec = importlib.util.find_spec("pymatting")
     if spec is None or not spec.submodule_search_locations:
         raise missing
