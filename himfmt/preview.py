@@ -74,37 +74,56 @@ def mask_outlines(mattes: list[np.ndarray], masks: list[list[np.ndarray]]) -> np
     return out
 
 
-def _read(media: Media | None, size: tuple[int, int], gray: bool, nearest: bool = False) -> np.ndarray | None:
+def _full(media: Media | None, gray: bool) -> np.ndarray | None:
+    """A picture at full resolution (None when absent or unreadable: validation names the file)."""
     if media is None:
         return None
     try:
-        arr = media.read_gray() if gray else media.read_rgb()
+        return media.read_gray() if gray else media.read_rgb()
     except WrongModeError:  # a 16-bit or colour matte: still drawn, so its problem can be seen
         if not isinstance(media, FileRef):
             return None
-        arr = images.viewable_gray(media.tree.read_image(media.path), media.where)
+        return images.viewable_gray(media.tree.read_image(media.path), media.where)
     except BadInputError:
-        return None  # drawn as a blank panel: validation names the file
-    return _shrink(arr, size, nearest)
+        return None  # drawn as a blank panel
 
 
-def frame_panels(frame: Frame, width: int) -> dict[str, np.ndarray]:
-    """composite, overlay and (with masks) masks pictures of one frame, ``width`` pixels wide."""
+def _read(media: Media | None, size: tuple[int, int], gray: bool, nearest: bool = False) -> np.ndarray | None:
+    arr = _full(media, gray)
+    return None if arr is None else _shrink(arr, size, nearest)
+
+
+def _panel_size(frame: Frame, width: int) -> tuple[int, int]:
+    """(w, h) of the frame's pictures at ``width`` pixels wide (4:3 when its size cannot be read)."""
     pic = frame.image if frame.image is not None else (frame.instances[0].matte if frame.instances else None)
     try:
         w, h = pic.size() if pic is not None else (4, 3)
     except BadInputError:
         w, h = 4, 3
-    size = _size(w, h, width)
-    blank = np.full((size[1], size[0], 3), 40, np.uint8)
-    image = _read(frame.image, size, False)
-    image = blank if image is None else image
-    mattes = [m if m is not None else np.zeros(blank.shape[:2], np.uint8)
-              for m in (_read(i.matte, size, True) for i in frame.instances)]
-    out = {"composite": image, "overlay": overlay(image, mattes)}
+    return _size(w, h, width)
+
+
+def _masks_panel(frame: Frame, size: tuple[int, int], mattes: list[np.ndarray]) -> np.ndarray | None:
+    """The mattes in grey with each instance's mask outlines, or None when the frame has no masks."""
     masks = [[m for m in (_read(src, size, True, nearest=True) for src in i.masks.values()) if m is not None] for i in frame.instances]
-    if any(masks):
-        out["masks"] = mask_outlines(mattes, masks)
+    return mask_outlines(mattes, masks) if any(masks) else None
+
+
+def frame_panels(frame: Frame, width: int, edges: bool = False) -> dict[str, np.ndarray]:
+    """composite, overlay and (with masks) masks pictures of one frame, ``width`` pixels wide; ``edges``: and
+    its :func:`edge_band`, from the same full-resolution pictures (each is decoded once)."""
+    size = _panel_size(frame, width)
+    full = _full(frame.image, False)
+    full_mattes = [_full(i.matte, True) for i in frame.instances]
+    image = np.full((size[1], size[0], 3), 40, np.uint8) if full is None else _shrink(full, size)
+    mattes = [np.zeros(image.shape[:2], np.uint8) if m is None else _shrink(m, size) for m in full_mattes]
+    out = {"composite": image, "overlay": overlay(image, mattes)}
+    masks = _masks_panel(frame, size, mattes)
+    if masks is not None:
+        out["masks"] = masks
+    band = edge_band(full, [m for m in full_mattes if m is not None], width) if edges and full is not None else None
+    if band is not None:
+        out["edges"] = band
     return out
 
 
@@ -134,31 +153,19 @@ def edge_band(image: np.ndarray, mattes: list[np.ndarray], width: int, zoom: int
     return cv2.resize(np.clip(crop + 0.5, 0, 255).astype(np.uint8), (side * zoom, side * zoom), interpolation=cv2.INTER_NEAREST)
 
 
-def frame_edges(frame: Frame, width: int) -> np.ndarray | None:
-    """:func:`edge_band` of one frame, read at full resolution (None when it has no soft matte or is unreadable)."""
-    try:
-        image = frame.image.read_rgb() if frame.image is not None else None
-        mattes = [i.matte.read_gray() for i in frame.instances if i.matte is not None]
-    except BadInputError:
-        return None
-    return edge_band(image, mattes, width) if image is not None else None
-
-
 def sample_row(sample: Sample, width: int = PANEL_W, frames: int = 4,
                edges: bool = False) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
     """The pictures of one row and (kind, frame name) of each; ``edges``: and the first frame's edge band."""
     if sample.is_clip and len(sample.frames) > 1:  # a clip: its frames, with their masks' outlines where it has masks
         picks = sorted({round(i * (len(sample.frames) - 1) / max(1, frames - 1)) for i in range(frames)})
-        drawn = [frame_panels(sample.frames[i], width) for i in picks]
+        drawn = [frame_panels(sample.frames[i], width, edges and i == 0) for i in picks]
         pics, kinds = [p.get("masks", p["overlay"]) for p in drawn], [("frame", sample.frames[i].name) for i in picks]
-    else:
-        panels = frame_panels(sample.frames[0], width)
-        pics, kinds = list(panels.values()), [(kind, sample.frames[0].name) for kind in panels]
-    band = frame_edges(sample.frames[0], width) if edges else None
-    if band is not None:
-        pics.append(band)
-        kinds.append(("edges", sample.frames[0].name))
-    return pics, kinds
+        if "edges" in drawn[0]:
+            pics.append(drawn[0]["edges"])
+            kinds.append(("edges", sample.frames[0].name))
+        return pics, kinds
+    panels = frame_panels(sample.frames[0], width, edges)
+    return list(panels.values()), [(kind, sample.frames[0].name) for kind in panels]
 
 
 def draw_samples(datasets: list[Dataset], n: int = 16, seed: int = 0, split: str | None = None,

@@ -155,10 +155,15 @@ def frame_info(ref: FrameRef) -> ImageInfo:
     return ImageInfo(info.width, info.height, "L" if ref.channel is not None else "RGB", "H264")
 
 
+def _plane(frame: av.VideoFrame, k: int, rows: int, cols: int) -> np.ndarray:
+    """Plane ``k`` of a decoded frame as a rows x cols view (its row padding cut off)."""
+    plane = frame.planes[k]
+    return np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
+
+
 def _gray(frame: av.VideoFrame) -> np.ndarray:
     """The Y plane as a full-range matte."""
-    plane = frame.planes[0]
-    y = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
+    y = _plane(frame, 0, frame.height, frame.width)
     full = frame.color_range == FULL_RANGE or frame.format.name.startswith(("yuvj", "gray"))
     return y.copy() if full else _LIMITED_TO_FULL[y]
 
@@ -176,12 +181,8 @@ def _rgb(frame: av.VideoFrame) -> np.ndarray:
     w, h = frame.width, frame.height
     if frame.format.name != "yuv420p" or frame.color_range == FULL_RANGE or frame.colorspace not in _BT601 or w % 2 or h % 2:
         return frame.to_ndarray(format="rgb24")
-    buf = np.empty((h * 3 // 2, w), np.uint8)
-    for k, (plane, rows, cols) in enumerate(zip(frame.planes, (h, h // 2, h // 2), (w, w // 2, w // 2))):
-        src = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
-        start = 0 if k == 0 else h + (k - 1) * (h // 4)
-        buf[start:start + rows * cols // w].reshape(rows, cols)[:] = src
-    return cv2.cvtColor(buf, cv2.COLOR_YUV2RGB_I420)
+    u, v = (_plane(frame, k, h // 2, w // 2).reshape(-1, w) for k in (1, 2))  # I420: each chroma plane as w-wide rows
+    return cv2.cvtColor(np.concatenate([_plane(frame, 0, h, w), u, v]), cv2.COLOR_YUV2RGB_I420)
 
 
 def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.ndarray]:
