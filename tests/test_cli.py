@@ -149,3 +149,22 @@ def test_validate_nothing_found_and_bad_args(run_cli, tmp_path):
     assert run_cli("validate", str(tmp_path / "missing"))[0] == 2
     assert run_cli("validate", str(tmp_path / "empty"), "layout=nope")[0] == 2
     assert run_cli("validate", str(tmp_path / "empty"), "fail_on=sometimes")[0] == 2
+
+
+def test_commands_in_one_process_compose_the_same_config_every_time(run_cli, tmp_path):
+    """Hydra's parsed YAML and its ConfigStore are shared between compositions (himfmt.hydra_cache):
+    what one command's config went through never shows in the next one's, and the caches survive Hydra's
+    plugin scan, which executes the config sources' module again."""
+    import sys
+
+    from himfmt.overrides import _compose
+
+    args = ("synth", "recipe=dvm", f"out={tmp_path / 'o'}", f"source={tmp_path}", "--cfg", "job")
+    first = run_cli(*args)
+    changed = _compose("synth", ["recipe=dvm", "recipe.jpeg_quality=50"])
+    changed.recipe.image_frames = 7  # an edit of one composed config...
+    again = _compose("synth", ["recipe=dvm"])
+    assert again.recipe.jpeg_quality == 95 and again.recipe.image_frames == 60  # ...is not the next one's
+    assert run_cli(*args) == first and first[0] == 0 and "jpeg_quality: 95" in first[1]
+    source = sys.modules["hydra._internal.core_plugins.importlib_resources_config_source"].ImportlibResourcesConfigSource
+    assert getattr(source._read_config, "himfmt_cached", False)
