@@ -231,6 +231,20 @@ def test_exif_rotation_is_reported_and_decoding_ignores_it(tmp_path):
     assert ds.samples[0].frames[0].image.read_rgb().shape == (trees.H, trees.W, 3)  # as stored, as Pillow reads it
 
 
+def test_a_header_past_the_first_read_is_found(tmp_path):
+    """A camera's EXIF (with its thumbnail) can put a JPEG's frame header beyond the bytes read first."""
+    from himfmt.io import images
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010E] = "x" * (3 * images.HEAD_BYTES)  # an ImageDescription as long as a thumbnail
+    root = trees.train_tree(tmp_path / "t", "s", stems=("a",))
+    image = root / "s" / "images" / "a.jpg"
+    image.write_bytes(jpg_bytes(trees.rgb(0), exif=exif.tobytes()))
+    assert image.read_bytes().find(b"\xff\xc0") > images.HEAD_BYTES
+    assert found(root) == [("image.exif_rotated", "s/images/a.jpg")]  # size and format read, no false corruption
+
+
 def test_a_png_pillow_refuses_is_corrupt(tmp_path):
     root = trees.train_tree(tmp_path / "t", "s", stems=("a",))
     matte = root / "s" / "alphas" / "a" / "00.png"

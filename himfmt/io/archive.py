@@ -335,6 +335,10 @@ class ZipTree(Tree):
             raise BadInputError(f"cannot read the member ({exc})", self.abspath(rel)) from None
         return io.BufferedReader(SafeMember(raw, self.abspath(rel)))  # type: ignore[arg-type,return-value]
 
+    def read_head(self, rel: str, n: int) -> bytes:
+        with self.open(rel) as f:
+            return f.read(n)
+
     def read_bytes(self, rel: str, limit: int = MAX_READ) -> bytes:
         size = self._info(rel).file_size
         if size > limit:

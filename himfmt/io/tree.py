@@ -143,6 +143,14 @@ class Tree:
         """A regular file, opened for reading (a FIFO or device is refused, never waited on)."""
         return os.fdopen(open_regular(self.abspath(rel)), "rb")
 
+    def read_head(self, rel: str, n: int) -> bytes:
+        """The first ``n`` bytes of a regular file: one open and one read, no file object."""
+        fd = open_regular(self.abspath(rel))
+        try:
+            return os.read(fd, n)
+        finally:
+            os.close(fd)
+
     def read_bytes(self, rel: str, limit: int = MAX_READ) -> bytes:
         """The whole file, refused when it is larger than ``limit`` (nothing himfmt reads whole is that large)."""
         with self.open(rel) as f:

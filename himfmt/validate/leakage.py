@@ -6,7 +6,8 @@ on what it learned. Splits are told apart by name: the same split in two
 layouts (a conversion kept beside its source) is one split. Every sample is represented by its first picture (an
 image, or a clip's first frame). Files are grouped by size first (one stat
 each, nothing read), and only files whose size also occurs in another split
-are hashed, so a 50,000-image root costs about one stat per sample.
+are hashed, so a 50,000-image root costs about one stat per sample, and a root
+with one split of a kind nothing.
 """
 from __future__ import annotations
 
@@ -42,8 +43,13 @@ def _digest(ref: FileRef) -> str | None:
 
 def shared_pictures(datasets: list[Dataset]) -> list[tuple[Dataset, Finding]]:
     """One finding per sample whose first picture is byte-identical to one in another split (of the same kind)."""
+    splits: dict[str, set[str]] = defaultdict(set)
+    for ds in datasets:
+        splits[ds.kind].update(s.split for s in ds.samples)
     by_size: dict[tuple[str, int], list[tuple[Dataset, str, str, FileRef]]] = defaultdict(list)
     for ds in datasets:
+        if len(splits[ds.kind]) < 2:
+            continue  # one split of this kind: nothing to compare it with, and no file to stat
         for split, sid, ref in _first_pictures(ds):
             try:
                 size = ref.tree.file_size(ref.path)
