@@ -56,10 +56,10 @@ class FileRef(NamedTuple):
             from .io import video
 
             return video.frame_info(self)
-        info = images.info_from_head(self.tree.read_head(self.path, images.HEAD_BYTES), self.where)
+        info = images.info_from_head(self.tree.read_head(self.path, images.HEAD_BYTES))
         if info is not None:
             return info
-        with self.tree.open(self.path) as f:  # a header past the first bytes, or not an image: the full reader
+        with self.tree.open(self.path) as f:  # a header past the first bytes, or a problem: the full reader names it
             return images.read_info(f, self.where)
 
     def size(self) -> tuple[int, int]:

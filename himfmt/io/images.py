@@ -122,13 +122,12 @@ def _parsed_info(head: bytes, f: BinaryIO) -> ImageInfo | None:
 HEAD_BYTES = 4096  # read at once for a header: a PNG's IHDR, and a JPEG's frame header unless large EXIF comes first
 
 
-def info_from_head(head: bytes, where: str) -> ImageInfo | None:
+def info_from_head(head: bytes) -> ImageInfo | None:
     """The header from a file's first bytes alone (one read, no file object: 2x faster over 200,000
-    files), or None when they do not settle it and :func:`read_info` must read the file."""
+    files), or None when they do not settle it, or claim too many pixels: :func:`read_info` must
+    read the file then, and names the problem."""
     info = _parsed_info(head[:33], io.BytesIO(head))
-    if info is not None:
-        check_pixels(info.width, info.height, where)
-    return info
+    return info if info is not None and plausible(info.width, info.height) else None
 
 
 def read_info(f: BinaryIO, where: str) -> ImageInfo:
@@ -165,8 +164,12 @@ def read_image_bytes(f: BinaryIO, size: int, where: str) -> bytes:
     return f.read(size + 1)
 
 
+def plausible(width: int, height: int) -> bool:
+    return width > 0 and height > 0 and width * height <= MAX_PIXELS
+
+
 def check_pixels(width: int, height: int, where: str) -> None:
-    if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+    if not plausible(width, height):
         raise TooLargeError(
             f"image header claims {width}x{height} pixels; refusing to decode "
             f"(more than {MAX_PIXELS} pixels looks like a decompression bomb)",

@@ -75,6 +75,8 @@ class Tree:
 
     def _entry(self, rel: str, e: os.DirEntry[str]) -> Entry | None:
         """One listed name as an entry, or None when it is not walked (and recorded why)."""
+        if e.is_file(follow_symlinks=False):  # the common case first: one call, answered by the listing itself
+            return Entry(e.name, False)
         if e.is_symlink():
             real = os.path.realpath(e.path)
             if os.path.isfile(real):
