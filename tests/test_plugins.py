@@ -47,6 +47,7 @@ def flat_tree(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow  # about 10 s: nine commands, each in a new process, the only way entry points are read as installed
 def test_a_plugin_layout_is_detected_validated_and_converted_both_ways(himfmt_with_plugins, tmp_path):
     run = himfmt_with_plugins
     code, out, err = run("layouts")

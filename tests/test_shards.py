@@ -39,7 +39,7 @@ def test_shards_on_a_launcher_equal_one_run(run_cli, inputs, tmp_path, launcher)
     assert "All clean" in out and "sweep: 2 job(s) finished, 0 with a non-zero exit" in out
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # about 15 s: starting a local Ray cluster is most of it, and only a real one shows Ray's launcher works
 def test_shards_on_a_local_ray_cluster(inputs, tmp_path):
     pytest.importorskip("hydra_plugins.hydra_ray_launcher")
     hhm, bg = inputs

@@ -247,7 +247,7 @@ def test_video_bad_inputs(run_cli, sources, tmp_path):
     assert code == 0, err
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # about 10 s: 60 samples, so the kill lands mid-run, then the resumed run and a clean one to compare
 def test_killed_video_run_resumes_to_identical_output(sources, tmp_path):
     args = ["recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}", "n=60"]
     kill_and_resume(args, tmp_path, 60, 5)
