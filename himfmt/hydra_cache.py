@@ -1,8 +1,9 @@
-"""Two caches that make Hydra's config composition about twice as fast, with the same result.
+"""Two caches that take a third off a command's start (Hydra's compositions), with the same result.
 
 Every command composes its config three times (the argument check in
-:mod:`himfmt.overrides`, Hydra's run-mode probe, the run itself), and every
-composition (measured with hydra-core 1.3.2, ~200 ms per command in all):
+:mod:`himfmt.overrides`, Hydra's run-mode probe, the run itself): 160-210 ms
+of CPU per command with hydra-core 1.3.2, 110-145 ms with these caches. Every
+composition:
 
 - deep-copies its config repository "to avoid mutating it", and with it the
   whole ConfigStore, which every structured-config source holds: every

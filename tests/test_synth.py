@@ -94,3 +94,13 @@ def test_background_narrower_than_every_person_ends(run_cli, inputs, tmp_path):
 def test_killed_run_resumes_to_identical_output(inputs, tmp_path):
     hhm, bg = inputs
     kill_and_resume([f"hhm={hhm}", f"bg={bg}", "n=300"], tmp_path, 300, 20)
+
+
+def test_bg_layers_are_the_background_files_themselves(run_cli, inputs, tmp_path):
+    """The pixels composited are the background's own: its JPEG is copied, not encoded a second time."""
+    hhm, bg = inputs
+    assert synth(run_cli, hhm, bg, tmp_path / "o", "workers=1", "recipe.layers=true")[0] == 0
+    sources = {p.read_bytes() for p in bg.rglob("*.jpg")}
+    written = sorted((tmp_path / "o" / "I-HIM50K" / "bg").glob("*.jpg"))
+    assert len(written) == 10 and all(p.read_bytes() in sources for p in written)
+    assert run_cli("validate", str(tmp_path / "o"), "deep=true")[0] == 0

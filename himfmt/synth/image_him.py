@@ -65,7 +65,7 @@ class Placement:
 
 @dataclass
 class Params(Placement, ForegroundOption):
-    layers: bool = False  # also write each person's foreground layer (the pasted colours) and the clean background
+    layers: bool = False  # also write each person's foreground layer (the pasted colours) and the clean background (its own file)
 
 
 @dataclass
@@ -142,7 +142,8 @@ class ImageHim:
         p = self.p
         n = int(rng.integers(p.people_min, p.people_max + 1))
         chosen = rng.choice(len(self.people), size=min(n, len(self.people)), replace=False)
-        bg = self.backgrounds[int(rng.integers(len(self.backgrounds)))].read_rgb()
+        background = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
+        bg = background.read_rgb()
         H, W = bg.shape[:2]
         canvas = Canvas(bg)
         layers: list[tuple[np.ndarray, int, int]] = []
@@ -172,7 +173,9 @@ class ImageHim:
                 layer = ArrayRef(fg_layer(*layers[k], m))
             instances.append(Instance(f"{k:02d}", ArrayRef(m), fg=layer))
         sid = f"{i:05d}"
-        frame = Frame(sid, ArrayRef(canvas.image), instances, bg=ArrayRef(bg) if p.layers else None)
+        # The bg layer is the background's own file (copied when it is already a JPEG): its pixels are the ones
+        # composited, and encoding them again would cost a 1080p JPEG per sample and a generation of loss.
+        frame = Frame(sid, ArrayRef(canvas.image), instances, bg=background if p.layers else None)
         return Composed(Sample(sid, "", [frame]), len(chosen), canvas)
 
 
