@@ -64,24 +64,28 @@ def codec_floor(out: Path, hhm: Path, bg: Path) -> float:
     import cv2
     from PIL import Image
 
-    people = sorted((hhm / "images").glob("*.jpg"))
+    def person(photo: Path) -> tuple[bytes, bytes, tuple[slice, slice]]:
+        """A person's JPEG and PNG bytes and its alpha box (found here, outside the timing)."""
+        png = (hhm / "alphas" / (photo.stem + ".png")).read_bytes()
+        alpha = images.decode_gray(png, "matte")
+        ys, xs = np.nonzero(alpha.any(axis=1))[0], np.nonzero(alpha.any(axis=0))[0]
+        return photo.read_bytes(), png, (slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
+
+    people = [person(p) for p in sorted((hhm / "images").glob("*.jpg"))]
     backgrounds = sorted(bg.glob("*.jpg"))
     rng = np.random.default_rng(0)
     spent, count = 0.0, 0
     for i, composite in enumerate(sorted((out / "I-HIM50K" / "images").glob("*.jpg"))):
         mattes = [cv2.imread(str(m), cv2.IMREAD_UNCHANGED) for m in sorted((out / "I-HIM50K" / "alphas" / composite.stem).glob("*.png"))]
         picture = cv2.imread(str(composite))
-        sources = [(people[(3 * i + k) % len(people)].read_bytes(),
-                    (hhm / "alphas" / (people[(3 * i + k) % len(people)].stem + ".png")).read_bytes()) for k in range(len(mattes))]
         background = backgrounds[i % len(backgrounds)].read_bytes()
         t = time.process_time()
         images.decode_rgb(background, "bg")
-        for jpg, png in sources:
+        for k in range(len(mattes)):
+            jpg, png, box = people[(3 * i + k) % len(people)]
             photo, alpha = images.decode_rgb(jpg, "person"), images.decode_gray(png, "matte")
-            ys, xs = np.nonzero(alpha.any(axis=1))[0], np.nonzero(alpha.any(axis=0))[0]
-            box = (slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
             h = round(1080 * rng.uniform(0.5, 0.9))
-            size = (max(1, round((xs[-1] + 1 - xs[0]) * h / (ys[-1] + 1 - ys[0]))), h)
+            size = (max(1, round((box[1].stop - box[1].start) * h / (box[0].stop - box[0].start))), h)
             for layer in (photo[box], alpha[box]):
                 Image.fromarray(np.ascontiguousarray(layer)).resize(size, Image.Resampling.BICUBIC)
         images.encode_jpeg(picture, 75)
