@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import struct
 from collections import OrderedDict
+from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Protocol
 
-import av
 import cv2
 import numpy as np
 
@@ -28,6 +28,8 @@ from .files import OutDir, write_error
 from .images import ImageInfo, check_pixels
 
 if TYPE_CHECKING:
+    import av
+
     from .tree import Tree
 
 
@@ -56,7 +58,15 @@ _LIMITED_TO_FULL = np.clip(np.rint((np.arange(256) - 16) * 255.0 / 219.0), 0, 25
 _MAX_OPEN = 4
 ARCHIVE_SEP = "!/"  # an archive member's path (himfmt.io.archive.SEP)
 
-av.logging.set_level(av.logging.PANIC)  # corrupt input is reported by us, not printed by FFmpeg
+
+
+def _pyav() -> ModuleType:
+    """PyAV, imported when a stream is first opened: 60 ms of every process start that reads no video
+    (a structure pass, image synthesis, a worker) otherwise; MP4 headers are parsed without it."""
+    import av
+
+    av.logging.set_level(av.logging.PANIC)  # corrupt input is reported by us, not printed by FFmpeg
+    return av
 
 
 def is_video_name(name: str) -> bool:
@@ -85,8 +95,9 @@ class StreamInfo:
         check_pixels(self.width, self.height, path)
 
     def _probe(self, path: str) -> None:
+        pyav = _pyav()
         try:
-            with av.open(path) as c:
+            with pyav.open(path) as c:
                 if not c.streams.video:
                     raise BadInputError("has no video stream", path)
                 s = c.streams.video[0]
@@ -94,7 +105,7 @@ class StreamInfo:
                 self.frames = s.frames or sum(1 for p in c.demux(s) if p.size)
         except BadInputError:
             raise
-        except (av.FFmpegError, OSError, ValueError) as exc:
+        except (pyav.FFmpegError, OSError, ValueError) as exc:
             raise BadInputError(f"not a readable video ({exc})", path) from None
 
 
@@ -187,8 +198,9 @@ def _rgb(frame: av.VideoFrame) -> np.ndarray:
 
 def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.ndarray]:
     """Decode frames from ``start`` on, one at a time (RGB HxWx3, or HxW mattes)."""
+    pyav = _pyav()
     try:
-        with av.open(path) as c:
+        with pyav.open(path) as c:
             s = c.streams.video[0]
             # One decoding thread: himfmt runs one process per core, and FFmpeg's frame threads
             # cost 6 ms of CPU per 1080p frame on top (measured by bench/synth_dvm.py).
@@ -197,7 +209,7 @@ def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.nd
                 if i < start:
                     continue
                 yield _gray(frame) if gray else _rgb(frame)
-    except (av.FFmpegError, OSError, IndexError) as exc:
+    except (pyav.FFmpegError, OSError, IndexError) as exc:
         raise BadInputError(f"video is corrupt or truncated ({exc})", path) from None
 
 
@@ -240,7 +252,7 @@ def planar_frame(planes: list[np.ndarray], fmt: str, width: int, height: int) ->
     two identical encodes in one process differed). So colour conversion is done
     here (OpenCV, BT.601) rather than by swscale, and padding is zero.
     """
-    frame = av.VideoFrame(width, height, fmt)
+    frame = _pyav().VideoFrame(width, height, fmt)
     for plane, arr in zip(frame.planes, planes):
         rows, cols = arr.shape
         buf = np.empty((rows, plane.line_size), np.uint8)
@@ -258,9 +270,10 @@ class VideoWriter:
         self.dst, self.alpha = out.display(rel), alpha
         self.size = (width, height)
         self.pending = out.open_pending(rel)  # the container format is given explicitly below
+        pyav = _pyav()
         try:
-            self.container = av.open(self.pending.file, "w", format="mp4")
-        except (av.FFmpegError, OSError) as exc:
+            self.container = pyav.open(self.pending.file, "w", format="mp4")
+        except (pyav.FFmpegError, OSError) as exc:
             self.pending.abort()
             raise HimfmtError(f"cannot write video ({exc})", self.dst) from None
         s = self.container.add_stream("libx264", rate=round(fps))
