@@ -53,11 +53,12 @@ class MaggieImageTrain(InstanceFolders):
             alpha_stems = tree.dirs(join(srel, alpha))
             ds.stray.extend(join(srel, alpha, f) for f in tree.files(join(srel, alpha)))
             has_fg = "fg" in tree.dirs(srel)
+            read_dirs = with_trimaps(det["mask_dirs"], tree, srel)  # once per split, not per sample
             bgs = image_stems(tree, join(srel, "bg")) if "bg" in tree.dirs(srel) else {}
             for s in sorted(set(images).union(alpha_stems)):
                 img = images.get(s)
                 insts = read_instances(
-                    tree, join(srel, alpha, s), {m: join(srel, m, s) for m in with_trimaps(det["mask_dirs"], tree, srel)}, ds
+                    tree, join(srel, alpha, s), {m: join(srel, m, s) for m in read_dirs}, ds
                 )
                 if has_fg:
                     fgs = {n.rsplit(".", 1)[0]: n for n in tree.names(join(srel, "fg", s))}

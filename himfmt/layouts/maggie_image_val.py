@@ -45,13 +45,14 @@ class MaggieImageVal(InstanceFolders):
         masks = match.details["mask_dirs"]
         root = match.path
         ds = self.new_dataset(tree, match, alpha_dir=alpha, mask_dirs=list(masks))
+        read_dirs = with_trimaps(masks, tree, root)  # once, not per sample
         for split in match.splits:
             images = image_stems(tree, join(root, "images", split))
             arel = join(root, alpha, split)
             ds.stray.extend(join(arel, f) for f in tree.files(arel))
             for s in sorted(set(images).union(tree.dirs(arel))):
                 img = images.get(s)
-                insts = read_instances(tree, join(arel, s), {m: join(root, m, split, s) for m in with_trimaps(masks, tree, root)}, ds)
+                insts = read_instances(tree, join(arel, s), {m: join(root, m, split, s) for m in read_dirs}, ds)
                 image = FileRef(tree, join(root, "images", split, img)) if img else None
                 ds.samples.append(Sample(s, split, [Frame(s, image, insts)]))
         return ds

@@ -58,6 +58,7 @@ class MaggieVideo(InstanceFolders):
                 if m not in ds.mask_dirs:
                     ds.mask_dirs.append(m)
             arel = join(srel, alpha)
+            read_dirs = with_trimaps(det["mask_dirs"], tree, srel)  # once per split, not per frame
             for video in sorted(set(tree.dirs(join(srel, "fgr"))).union(tree.dirs(arel))):
                 frel = join(srel, "fgr", video)
                 images = image_stems(tree, frel)
@@ -68,7 +69,7 @@ class MaggieVideo(InstanceFolders):
                     insts = read_instances(
                         tree,
                         join(arel, video, f),
-                        {m: join(srel, m, video, f) for m in with_trimaps(det["mask_dirs"], tree, srel)},
+                        {m: join(srel, m, video, f) for m in read_dirs},
                         ds,
                     )
                     img = images.get(f)
