@@ -64,12 +64,15 @@ def codec_floor(out: Path, hhm: Path, bg: Path) -> float:
     import cv2
     from PIL import Image
 
+    from himfmt.synth.motion import alpha_box
+
     def person(photo: Path) -> tuple[bytes, bytes, tuple[slice, slice]]:
         """A person's JPEG and PNG bytes and its alpha box (found here, outside the timing)."""
         png = (hhm / "alphas" / (photo.stem + ".png")).read_bytes()
-        alpha = images.decode_gray(png, "matte")
-        ys, xs = np.nonzero(alpha.any(axis=1))[0], np.nonzero(alpha.any(axis=0))[0]
-        return photo.read_bytes(), png, (slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
+        box = alpha_box(images.decode_gray(png, "matte"))
+        assert box is not None, photo
+        x0, y0, x1, y1 = box
+        return photo.read_bytes(), png, (slice(y0, y1), slice(x0, x1))
 
     people = [person(p) for p in sorted((hhm / "images").glob("*.jpg"))]
     backgrounds = sorted(bg.glob("*.jpg"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import BinaryIO, Literal, NamedTuple
+from typing import BinaryIO, Callable, Literal, NamedTuple
 
 import cv2
 import numpy as np
@@ -114,9 +114,10 @@ def _jpeg_info(f: BinaryIO) -> ImageInfo | None:
     return None
 
 
-def _parsed_info(head: bytes, f: BinaryIO) -> ImageInfo | None:
-    """A PNG's IHDR from ``head`` (the first 33 bytes), or a JPEG's frame header read on from ``f``."""
-    return _png_info(head) or (_jpeg_info(f) if head[:2] == b"\xff\xd8" else None)
+def _parsed_info(head: bytes, rest: Callable[[], BinaryIO]) -> ImageInfo | None:
+    """A PNG's IHDR from ``head`` (at least the first 33 bytes), or a JPEG's frame header read on
+    from the file ``rest()`` gives (asked for only for a JPEG)."""
+    return _png_info(head) or (_jpeg_info(rest()) if head[:2] == b"\xff\xd8" else None)
 
 
 HEAD_BYTES = 4096  # read at once for a header: a PNG's IHDR, and a JPEG's frame header unless large EXIF comes first
@@ -126,13 +127,13 @@ def info_from_head(head: bytes) -> ImageInfo | None:
     """The header from a file's first bytes alone (one read, no file object: what a structure pass
     over 200,000 files can afford), or None when they do not settle it, or claim too many pixels:
     :func:`read_info` must read the file then, and names the problem."""
-    info = _parsed_info(head[:33], io.BytesIO(head))
+    info = _parsed_info(head, lambda: io.BytesIO(head))
     return info if info is not None and plausible(info.width, info.height) else None
 
 
 def read_info(f: BinaryIO, where: str) -> ImageInfo:
     """Header of an image file; raises BadInputError if it is not an image or too large."""
-    info = _parsed_info(f.read(33), f)
+    info = _parsed_info(f.read(33), lambda: f)
     if info is not None:
         check_pixels(info.width, info.height, where)
         return info

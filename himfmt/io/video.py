@@ -14,6 +14,7 @@ no row or column is dropped).
 """
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from collections import OrderedDict
@@ -59,7 +60,7 @@ _MAX_OPEN = 4
 ARCHIVE_SEP = "!/"  # an archive member's path (himfmt.io.archive.SEP)
 
 
-
+@functools.cache
 def _pyav() -> ModuleType:
     """PyAV, imported when a stream is first opened: 60 ms of every process start that reads no video
     (a structure pass, image synthesis, a worker) otherwise; MP4 headers are parsed without it."""
