@@ -258,3 +258,18 @@ def test_mp4_headers_parsed_without_ffmpeg_agree_with_it(tmp_path):
             assert mp4_header(str(path)) == (s.codec_context.width, s.codec_context.height, s.frames), path
     (tmp_path / "junk.mp4").write_bytes(b"\0\0\0\x08ftyp" + b"x" * 100)
     assert mp4_header(str(tmp_path / "junk.mp4")) is None  # then FFmpeg decides, and reports it
+
+
+def test_open_decoders_are_closed_before_the_interpreter_tears_pyav_down(tmp_path):
+    """A decoder left open at exit is closed by an exit handler, while PyAV is whole (left to the
+    teardown, Python printed 'Exception ignored ... TypeError' from the decoder's except clause)."""
+    import subprocess
+    import sys
+
+    clip = trees.write_mp4(tmp_path / "c.mp4", [trees.rgb(i, 64, 48) for i in range(4)], False)
+    script = ("import atexit; from himfmt.io import video; from himfmt.io.tree import Tree; from himfmt.model import FileRef\n"
+              f"FileRef(Tree({str(tmp_path)!r}), 'c.mp4', 1).read_rgb(); assert len(video._open) == 1\n"
+              "atexit._run_exitfuncs(); print(len(video._open))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert clip.is_file() and proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0" and proc.stderr == ""

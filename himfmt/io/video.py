@@ -14,6 +14,7 @@ no row or column is dropped).
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import struct
@@ -221,6 +222,9 @@ class _Cursor:
 
 
 _open: "OrderedDict[tuple[str, bool], _Cursor]" = OrderedDict()
+# Close the open decoders while PyAV is still whole: left to the interpreter's teardown, a decoder's
+# generator is closed after PyAV's names are cleared, and Python prints a TypeError from its except clause.
+atexit.register(_open.clear)
 
 
 def read_frame(ref: FrameRef, gray: bool) -> np.ndarray:
