@@ -40,9 +40,9 @@ class FileRef(NamedTuple):
 
     @property
     def suffix(self) -> str:
-        name = self.name
-        dot = name.rfind(".")
-        return name[dot:].lower() if dot > 0 else ""
+        path = self.path
+        dot = path.rfind(".")
+        return path[dot:].lower() if dot > path.rfind("/") + 1 else ""  # a dot that starts the name is no suffix
 
     @property
     def where(self) -> str:

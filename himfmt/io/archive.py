@@ -316,6 +316,9 @@ class ZipTree(Tree):
     def entries(self, rel: str = "", cache: bool = True) -> list[Entry]:
         return self._cache.get(rel, [])
 
+    def names(self, rel: str) -> list[str]:
+        return [e.name for e in self.entries(rel)]
+
     def is_dir(self, rel: str) -> bool:
         return rel in self._cache
 

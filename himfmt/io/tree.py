@@ -26,7 +26,7 @@ class Entry(NamedTuple):
 
 def join(*parts: str) -> str:
     """Join relative '/'-separated parts, skipping empty ones ('' is the tree root)."""
-    return "/".join(p for p in parts if p)
+    return "/".join(filter(None, parts))
 
 
 class Tree:
@@ -75,9 +75,8 @@ class Tree:
         return target == self._root_str or target.startswith(self._root_str + os.sep)
 
     def _entry(self, rel: str, e: os.DirEntry[str]) -> Entry | None:
-        """One listed name as an entry, or None when it is not walked (and recorded why)."""
-        if e.is_file(follow_symlinks=False):  # the common case first: one call, answered by the listing itself
-            return Entry(e.name, False)
+        """A listed name that is not a plain regular file (a link, a folder, something else) as an
+        entry, or None when it is not walked (and recorded why)."""
         if e.is_symlink():
             real = os.path.realpath(e.path)
             if os.path.isfile(real):
@@ -112,23 +111,38 @@ class Tree:
         hit = self._cache.get(rel)
         if hit is not None:
             return hit
-        out: list[Entry] = []
-        try:
-            with os.scandir(self.abspath(rel)) as it:
-                out = [entry for e in it if (entry := self._entry(rel, e)) is not None]
-        except (FileNotFoundError, NotADirectoryError):
-            return out
-        except PermissionError:
-            self.unreadable.append(rel)
-            return out
+        files, others = self._scan(rel)
+        out = [Entry(name, False) for name in files] + others
         out.sort()
         if cache:
             self._cache[rel] = out
         return out
 
     def names(self, rel: str) -> list[str]:
-        """Sorted names in a directory (leaves: not cached), symlinks checked as in ``list``."""
-        return [e.name for e in self.entries(rel, cache=False)]
+        """Sorted names in a directory (leaves: not cached), symlinks checked as in ``entries``."""
+        files, others = self._scan(rel)
+        out = files + [e.name for e in others] if others else files
+        out.sort()
+        return out
+
+    def _scan(self, rel: str) -> tuple[list[str], list[Entry]]:
+        """One listing, unsorted: the names of its plain regular files (the common case, answered
+        by the listing itself: 150,000 mattes in a 50,000-image tree), and its other walked entries."""
+        files: list[str] = []
+        others: list[Entry] = []
+        try:
+            with os.scandir(self.abspath(rel)) as it:
+                for e in it:
+                    if e.is_file(follow_symlinks=False):
+                        files.append(e.name)
+                    elif (entry := self._entry(rel, e)) is not None:
+                        others.append(entry)
+        except (FileNotFoundError, NotADirectoryError):
+            return [], []
+        except PermissionError:
+            self.unreadable.append(rel)
+            return [], []
+        return files, others
 
     def dirs(self, rel: str = "") -> list[str]:
         return [e.name for e in self.entries(rel) if e.is_dir]
