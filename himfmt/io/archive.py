@@ -313,7 +313,7 @@ class ZipTree(Tree):
     def abspath(self, rel: str) -> str:
         return f"{self._root_str}{SEP}{rel}" if rel else self._root_str
 
-    def entries(self, rel: str = "", cache: bool = True) -> list[Entry]:
+    def entries(self, rel: str = "") -> list[Entry]:
         return self._cache.get(rel, [])
 
     def names(self, rel: str) -> list[str]:

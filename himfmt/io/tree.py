@@ -99,7 +99,7 @@ class Tree:
             is_dir = False
         return Entry(e.name, is_dir)
 
-    def entries(self, rel: str = "", cache: bool = True) -> list[Entry]:
+    def entries(self, rel: str = "") -> list[Entry]:
         """Entries of a directory, sorted by name; [] if it is missing or unreadable.
 
         The rule for symlinks: a link to a regular file is read wherever it
@@ -111,23 +111,29 @@ class Tree:
         hit = self._cache.get(rel)
         if hit is not None:
             return hit
-        files, others = self._scan(rel)
+        listing = self._scan(rel)
+        if listing is None:
+            return []
+        files, others = listing
         out = [Entry(name, False) for name in files] + others
         out.sort()
-        if cache:
-            self._cache[rel] = out
+        self._cache[rel] = out
         return out
 
     def names(self, rel: str) -> list[str]:
         """Sorted names in a directory (leaves: not cached), symlinks checked as in ``entries``."""
-        files, others = self._scan(rel)
+        listing = self._scan(rel)
+        if listing is None:
+            return []
+        files, others = listing
         out = files + [e.name for e in others] if others else files
         out.sort()
         return out
 
-    def _scan(self, rel: str) -> tuple[list[str], list[Entry]]:
+    def _scan(self, rel: str) -> tuple[list[str], list[Entry]] | None:
         """One listing, unsorted: the names of its plain regular files (the common case, answered
-        by the listing itself: 150,000 mattes in a 50,000-image tree), and its other walked entries."""
+        by the listing itself: 150,000 mattes in a 50,000-image tree), and its other walked entries;
+        None when the folder is missing or unreadable (not cached: it may appear later)."""
         files: list[str] = []
         others: list[Entry] = []
         try:
@@ -138,10 +144,10 @@ class Tree:
                     elif (entry := self._entry(rel, e)) is not None:
                         others.append(entry)
         except (FileNotFoundError, NotADirectoryError):
-            return [], []
+            return None
         except PermissionError:
             self.unreadable.append(rel)
-            return [], []
+            return None
         return files, others
 
     def dirs(self, rel: str = "") -> list[str]:
