@@ -231,6 +231,23 @@ def test_exif_rotation_is_reported_and_decoding_ignores_it(tmp_path):
     assert ds.samples[0].frames[0].image.read_rgb().shape == (trees.H, trees.W, 3)  # as stored, as Pillow reads it
 
 
+@pytest.mark.parametrize("kind", ["jpeg", "grey jpeg", "png", "rgba png", "grey png"])
+def test_pictures_read_as_rgb_as_pillows_convert_reads_them(tmp_path, kind):
+    """Colour order and channel count as MaGGIe's loaders get them (``Image.open(p).convert('RGB')``),
+    whatever the file holds (OpenCV decodes JPEGs straight to RGB)."""
+    from himfmt.io import images
+
+    rgb = np.zeros((32, 48, 3), np.uint8)
+    rgb[:, :16, 0], rgb[:, 16:32, 1], rgb[:, 32:, 2] = 255, 200, 150  # red, green, blue bands
+    picture = {"jpeg": rgb, "grey jpeg": rgb[:, :, 1], "png": rgb, "grey png": rgb[:, :, 0],
+               "rgba png": np.dstack([rgb, np.full((32, 48), 128, np.uint8)])}[kind]
+    data = images.encode_jpeg(picture) if "jpeg" in kind else images.encode_png(picture)
+    want = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+    got = images.decode_rgb(data, kind)
+    assert got.shape == want.shape and np.abs(got.astype(int) - want).max() <= 1
+    assert abs(int(got[16, 8, 0]) - 255) <= 3 or kind.startswith("grey")
+
+
 def test_a_header_past_the_first_read_is_found(tmp_path):
     """A camera's EXIF (with its thumbnail) can put a JPEG's frame header beyond the bytes read first."""
     from himfmt.io import images

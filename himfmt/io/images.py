@@ -221,12 +221,20 @@ def _inflated_size(compressed: bytes, cap: int) -> int:
         return 0  # a broken stream: Pillow skips it
 
 
-def decode(data: bytes, where: str, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    """Decode image bytes after a header check; RGB(A) channel order."""
-    check_complete(data, read_info(io.BytesIO(data), where), where)
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+def _imdecode(data: bytes, where: str, flags: int, jpeg_flags: int | None = None) -> np.ndarray:
+    """OpenCV's decode of image bytes after a header check (a corrupt or truncated file is one line);
+    ``jpeg_flags``, when given, decode a JPEG instead of ``flags``."""
+    info = read_info(io.BytesIO(data), where)
+    check_complete(data, info, where)
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), jpeg_flags if jpeg_flags is not None and info.format == "JPEG" else flags)
     if arr is None:
         raise BadInputError("image data is corrupt or truncated", where)
+    return arr
+
+
+def decode(data: bytes, where: str) -> np.ndarray:
+    """Decode image bytes as stored (grey, RGB or RGBA; 16-bit stays 16-bit); RGB(A) channel order."""
+    arr = _imdecode(data, where, cv2.IMREAD_UNCHANGED)
     if arr.ndim == 3:
         code = cv2.COLOR_BGRA2RGBA if arr.shape[2] == 4 else cv2.COLOR_BGR2RGB
         arr = cv2.cvtColor(arr, code)
@@ -240,18 +248,14 @@ def verify(data: bytes, where: str) -> None:
     still entropy-decoded, so corruption is found at about half the cost, and
     truncation is caught by :func:`check_complete`.
     """
-    info = read_info(io.BytesIO(data), where)
-    check_complete(data, info, where)
-    flags = cv2.IMREAD_REDUCED_COLOR_2 | cv2.IMREAD_IGNORE_ORIENTATION if info.format == "JPEG" else cv2.IMREAD_UNCHANGED
-    if cv2.imdecode(np.frombuffer(data, np.uint8), flags) is None:
-        raise BadInputError("image data is corrupt or truncated", where)
+    _imdecode(data, where, cv2.IMREAD_UNCHANGED, cv2.IMREAD_REDUCED_COLOR_2 | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
 def decode_rgb(data: bytes, where: str) -> np.ndarray:
     """HxWx3 uint8 RGB, as the MaGGIe loaders open images (``.convert('RGB')``)."""
     # EXIF orientation is ignored, as MaGGIe's Pillow loaders ignore it: pixels stay where the mattes are.
-    arr = decode(data, where, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    return arr
+    # The codec writes RGB itself: no BGR copy to turn round (0.8 ms of a 1.4-megapixel person's 8).
+    return _imdecode(data, where, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
 def decode_gray(data: bytes, where: str, channel: int | None = None) -> np.ndarray:
