@@ -5,7 +5,7 @@ says, or :data:`LOG_WIDTH`: a log is read later, in a wider window, and a
 80-column default would break every long path. Tables never break an
 identifier or a path: their columns get widths that keep every cell's
 longest word whole, and a table that cannot fit so is printed as one record
-per line instead.
+per row instead, broken between its fields onto indented lines.
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def fit(table: Table, console: Console, width: int | None = None) -> RenderableT
     title = Text(str(table.title)) if table.title else None
     table.title = None
     if sum(low for low, _ in ranges) + extra > width:
-        return records(table, title)
+        return records(table, title, width)
     spare = width - extra - sum(low for low, _ in ranges)
     want = sum(high - low for low, high in ranges)
     for col, (low, high) in zip(table.columns, ranges):
@@ -80,15 +80,26 @@ def fit(table: Table, console: Console, width: int | None = None) -> RenderableT
     return Group(title, table) if title is not None else table
 
 
-def records(table: Table, title: Text | None) -> Group:
-    """One record per row, one line each: ``first cell: header value; header value; ...``."""
+RECORD_INDENT = "    "
+
+
+def records(table: Table, title: Text | None, width: int) -> Group:
+    """One record per row: ``first cell: header value; header value; ...``, broken between fields (never
+    inside one: a path stays whole) onto indented lines where it would pass ``width``."""
     headers = [str(c.header) for c in table.columns]
     columns = [[Text.from_markup(c) if isinstance(c, str) else c if isinstance(c, Text) else Text(str(c)) for c in col.cells]
                for col in table.columns]
     lines: list[RenderableType] = [title] if title is not None else []
     for row in zip(*columns):
         fields = [Text.assemble(f"{h} " if h else "", v) for h, v in zip(headers[1:], row[1:]) if str(v)]
-        lines.append(Text.assemble(row[0], ": ", Text("; ").join(fields)))
+        line = Text.assemble(row[0], ":")
+        for k, f in enumerate(fields):
+            end = ";" if k < len(fields) - 1 else ""
+            if line.cell_len + 1 + f.cell_len + len(end) > width and line.plain.strip():
+                lines.append(line)
+                line = Text(RECORD_INDENT[:-1])
+            line = Text.assemble(line, " ", f, end)
+        lines.append(line)
     return Group(*lines)
 
 

@@ -48,8 +48,12 @@ def test_tables_fit_80_columns_without_cutting_a_name(run_cli, at_80, demo_root,
 
 def test_a_table_too_wide_for_the_terminal_becomes_records(run_cli, at_80, demo_root):
     code, out, _ = run_cli("fill", "dataset=demo", f"out={demo_root}", "dry_run=true")
-    assert code == 0 and "I-HIM50K_as_val: layout maggie_image_val; where converted/I-HIM50K_as_val; " in out
-    assert "┃" not in out.split("himfmt fill demo", 1)[1].split("nothing to do", 1)[0]
+    plan = out.split("himfmt fill demo", 1)[1].split("nothing to do", 1)[0]
+    assert code == 0 and "\nI-HIM50K_as_val: layout maggie_image_val; where converted/I-HIM50K_as_val;\n    from " in plan
+    assert "┃" not in plan
+    # A record goes on between fields, indented, and never past the 80 columns; no field is cut.
+    assert all(len(line) <= 80 for line in out.splitlines()) and "; state complete; action keep\n" in plan
+    assert all(line.startswith("    ") or ": layout " in line for line in plan.strip().splitlines()[1:])
 
 
 def test_output_that_is_not_a_terminal_is_columns_or_wide(tmp_path):
