@@ -23,7 +23,7 @@ def usage() -> str:
     for name in COMMANDS:
         lines.append(f"  {name:<{width}}  {load(name).SUMMARY}")
     lines += ["", "Run 'himfmt <command> --help' for a command's options and examples."]
-    return "\n".join(lines)
+    return console.hang("\n".join(lines), more=width + 2)  # a summary's next lines under its first
 
 
 def guarded(command: str, run: Callable[[], int]) -> int:

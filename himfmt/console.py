@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator, TextIO
@@ -105,6 +106,18 @@ def records(table: Table, title: Text | None, width: int) -> Group:
 
 def show(table: Table, console: Console = out) -> None:
     console.print(fit(table, console))
+
+
+def hang(text: str, more: int = len(RECORD_INDENT), width: int | None = None) -> str:
+    """Plain text with each line too long for ``width`` (the output's) broken at spaces, its next lines
+    indented ``more`` than its own: help and notes fit an 80-column terminal; a word is never cut."""
+    width = width or out.width
+    lines = []
+    for line in text.splitlines():
+        lead = line[:len(line) - len(line.lstrip())]
+        lines.append(textwrap.fill(line, width, subsequent_indent=lead + " " * more, break_long_words=False,
+                                   break_on_hyphens=False) if len(line) > width else line)
+    return "\n".join(lines)
 
 
 # Seconds between progress lines in a log (HIMFMT_PROGRESS_SECONDS sets it; 0: a line at every step).

@@ -156,5 +156,6 @@ def test_fill_requires_a_dataset_and_its_help_lists_them(run_cli):
     code, _, err = run_cli("fill")
     assert code == 2 and "dataset= is required: one of demo, dvm, maggie_him or a YAML file" in err
     code, out, _ = run_cli("fill", "--help")
-    assert code == 0 and "maggie_him: needs hhm, bg, him2k, clips, bg_videos; may set clips_test, bg_videos_test" in out
-    assert "demo: needs no source" in out and "dvm: needs dvm, train_pairs" in out
+    said = " ".join(out.split())  # as read: a line too long for the output goes on, indented, on the next
+    assert code == 0 and "maggie_him: needs hhm, bg, him2k, clips, bg_videos; may set clips_test, bg_videos_test" in said
+    assert "demo: needs no source" in said and "dvm: needs dvm, train_pairs" in said

@@ -12,6 +12,7 @@ from PIL import Image
 
 import trees
 from himfmt import console
+from himfmt.commands import COMMANDS
 from himfmt.convert import Job, convert
 from himfmt.layouts import LAYOUTS
 from himfmt.validate.catalog import catalog
@@ -43,7 +44,17 @@ def test_tables_fit_80_columns_without_cutting_a_name(run_cli, at_80, demo_root,
     assert code in (0, 1), err
     table_lines = [ln for ln in out.splitlines() if ln[:1] in "┏┃┡│└"]
     assert all(len(ln) <= 80 for ln in table_lines), max(table_lines, key=len)
+    # Every other line too, but for one that holds this run's temporary path (a path is never cut).
+    assert [ln for ln in out.splitlines() if len(ln) > 80 and str(tmp_path.parent) not in ln] == []
     assert [n for n in names if n not in out] == []
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_fits_80_columns(run_cli, at_80, command):
+    """The command list and every command's --help, examples included (a long one goes on after a backslash)."""
+    code, out, _ = run_cli(*([command, "--help"] if command else []))
+    assert code == 0 and "himfmt" in out
+    assert [ln for ln in out.splitlines() if len(ln) > 80] == []
 
 
 def test_a_table_too_wide_for_the_terminal_becomes_records(run_cli, at_80, demo_root):

@@ -37,4 +37,4 @@ def run(cfg: DictConfig) -> int:
 
 def help_extra() -> str:
     """The names to= takes, from the layout registry (plugins included)."""
-    return "Layouts (to=NAME, from=NAME):\n" + "\n".join(f"  {name}: {lay.description}" for name, lay in LAYOUTS.items())
+    return console.hang("Layouts (to=NAME, from=NAME):\n" + "\n".join(f"  {name}: {lay.description}" for name, lay in LAYOUTS.items()))

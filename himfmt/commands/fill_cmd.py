@@ -5,6 +5,7 @@ from importlib.resources import files
 
 from omegaconf import DictConfig, OmegaConf
 
+from .. import console
 from ..fill_engine import fill
 from ..overrides import group_options
 
@@ -29,4 +30,4 @@ def help_extra() -> str:
             (f"; may set {', '.join(optional)}" if optional else "")
         lines.append(f"  {name}: {said}")
     lines.append("A dry run (dry_run=true) shows the plan even while sources are missing, and names them all.")
-    return "\n".join(lines)
+    return console.hang("\n".join(lines))

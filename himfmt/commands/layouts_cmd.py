@@ -29,14 +29,15 @@ def run(cfg: DictConfig) -> int:
         matrix.add_row(f"{i + 1} {src}", *(_cell(src, dst) for dst in names))
     console.show(matrix)
     console.out.print("yes: no step changes the samples; [yellow]~[/]: a step drops or changes something; either way "
-                      "'convert dry_run=true' lists every change with its count (JPEG re-encodes too); [red]no[/]: refused, because:")
+                      "'convert dry_run=true' lists every change with its count (JPEG re-encodes too); [red]no[/]: refused, because:",
+                      soft_wrap=False)  # prose: wrapped at the output's width
     shown: set[str] = set()  # one example of each kind of refusal explains the matrix's 'no' cells
     for src in names:
         for dst in names:
             why = refusal(src, dst)
             if why and why.kind not in shown:
                 shown.add(why.kind)
-                console.out.print(f"  {src} -> {dst}: {why.text}")
+                console.out.print(console.hang(f"  {src} -> {dst}: {why.text}"), markup=False)
     return 0
 
 
