@@ -108,6 +108,22 @@ def show(table: Table, console: Console = out) -> None:
     console.print(fit(table, console))
 
 
+def paragraph(markup: str, console: Console, more: int = len(RECORD_INDENT)) -> Text:
+    """Rich markup broken at spaces to fit ``console``, its next lines indented ``more`` than its own (a
+    finding's explanation, a fix); a word longer than a line (a long path) stays whole."""
+    text = Text.from_markup(markup)
+    lead = len(text.plain) - len(text.plain.lstrip(" "))
+    room = console.width - lead - more
+    if max(map(len, text.plain.split()), default=0) > room:
+        return text  # a word that cannot fit is never cut: the line stays one line
+    lines = text.wrap(console, room)
+    for line in lines:
+        line.rstrip()
+    for line in lines[1:]:
+        line.pad_left(lead + more)
+    return Text("\n").join(lines)
+
+
 def hang(text: str, more: int = len(RECORD_INDENT), width: int | None = None) -> str:
     """Plain text with each line too long for ``width`` (the output's) broken at spaces, its next lines
     indented ``more`` than its own: help and notes fit an 80-column terminal; a word is never cut."""

@@ -97,11 +97,16 @@ def test_explain_one_code_all_codes_and_a_typo(run_cli):
     assert code == 2 and "did you mean matte.sum_exceeds" in err
 
 
-def test_findings_say_how_to_fix_them(run_cli, tmp_path):
-    root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
+def test_findings_say_how_to_fix_them(run_cli, at_80, tmp_path):
+    root = trees.train_tree(tmp_path / "data", "s", stems=("a", "b"))
     (root / "s/alphas/a/.DS_Store").write_bytes(b"x")
+    (root / "s/images/b.jpg").write_bytes(b"not a picture at all")
     code, out, _ = run_cli("validate", str(root))
-    assert code == 1 and f"  fix: {catalog()['files.stray']['fix']}" in out and "1 error, 0 warnings" in out
+    said = " ".join(out.split())  # read as words: at 80 columns an explanation goes on, indented, below
+    assert code == 1 and f"fix: {catalog()['files.stray']['fix']}" in said and "2 errors, 0 warnings" in said
+    assert f"fix: {catalog()['file.corrupt']['fix']}" in said and "s/images/b.jpg: " in out
+    assert [ln for ln in out.splitlines() if len(ln) > 80 and str(tmp_path) not in ln] == []
+    assert "\n    " in out.split("fix: ", 1)[0]  # the first finding's explanation went on below, indented
 
 
 def changes(root, to: str, **kw) -> list[str]:

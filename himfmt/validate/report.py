@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..console import fit
+from ..console import fit, paragraph
 from ..text import plural, safe
 from .catalog import RANK, Finding, catalog
 
@@ -123,14 +123,14 @@ def render(report: Report, console: Console, deep: bool) -> None:
             sev = group[0].severity
             where = "the root" if d.layout == "none" else f"dataset {safe(d.path)} ({d.layout})" if d.path \
                 else f"the root dataset ({d.layout})"
-            console.print(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where}. "
-                          f"{escape(codes[code]['meaning'])}")
+            console.print(paragraph(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where}. "
+                                    f"{escape(codes[code]['meaning'])}", console))
             for f in group[:SHOW_PATHS]:
-                console.print(f"    {safe(f.path)}: {safe(f.message)}")
+                console.print(paragraph(f"    {safe(f.path)}: {safe(f.message)}", console))
             if len(group) > SHOW_PATHS:
                 console.print(f"    ... and {len(group) - SHOW_PATHS} more (all are in report=FILE.json)")
-            console.print(f"  [bold]fix:[/] {escape(codes[code]['fix'])}")
-    console.print(next_step(report, deep))
+            console.print(paragraph(f"  [bold]fix:[/] {escape(codes[code]['fix'])}", console))
+    console.print(paragraph(escape(next_step(report, deep)), console, more=0))
 
 
 def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple[str, str]]] | None = None) -> str:
