@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator, TextIO
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -114,8 +114,8 @@ def paragraph(markup: str, console: Console, more: int = len(RECORD_INDENT)) -> 
     text = Text.from_markup(markup)
     lead = len(text.plain) - len(text.plain.lstrip(" "))
     room = console.width - lead - more
-    if max(map(len, text.plain.split()), default=0) > room:
-        return text  # a word that cannot fit is never cut: the line stays one line
+    if text.cell_len <= console.width or max(map(len, text.plain.split()), default=0) > room:
+        return text  # it fits; or a word that cannot fit, never cut: the line stays one line
     lines = text.wrap(console, room)
     for line in lines:
         line.rstrip()
@@ -124,16 +124,9 @@ def paragraph(markup: str, console: Console, more: int = len(RECORD_INDENT)) -> 
     return Text("\n").join(lines)
 
 
-def hang(text: str, more: int = len(RECORD_INDENT), width: int | None = None) -> str:
-    """Plain text with each line too long for ``width`` (the output's) broken at spaces, its next lines
-    indented ``more`` than its own: help and notes fit an 80-column terminal; a word is never cut."""
-    width = width or out.width
-    lines = []
-    for line in text.splitlines():
-        lead = line[:len(line) - len(line.lstrip())]
-        lines.append(textwrap.fill(line, width, subsequent_indent=lead + " " * more, break_long_words=False,
-                                   break_on_hyphens=False) if len(line) > width else line)
-    return "\n".join(lines)
+def hang(text: str, more: int = len(RECORD_INDENT)) -> str:
+    """Plain text (help, notes) as :func:`paragraph` lays it out on stdout, line by line."""
+    return "\n".join(paragraph(escape(line), out, more).plain for line in text.splitlines())
 
 
 # Seconds between progress lines in a log (HIMFMT_PROGRESS_SECONDS sets it; 0: a line at every step).
