@@ -371,8 +371,8 @@ def test_synth_that_makes_nothing_says_why_and_exits_1(run_cli, tmp_path):
         trees.save(hhm / "images" / f"{s}.jpg", trees.rgb(1))
         trees.save(hhm / "alphas" / f"{s}.png", np.zeros((trees.H, trees.W), np.uint8))
     bg = trees.bg_tree(tmp_path / "bg", 2)
-    code, _, err = run_cli("synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={tmp_path / 'out'}", "n=2", "workers=1")
-    assert code == 1 and "made nothing" in err and "matte is all zero" in err
+    code, out, err = run_cli("synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={tmp_path / 'out'}", "n=2", "workers=1")
+    assert code == 1 and "made nothing" in err and "matte is all zero" in err and "next:" not in out
 
 
 def test_a_16_bit_matte_is_one_finding_not_corrupt(tmp_path):

@@ -8,6 +8,7 @@ from ..io.pool import worker_count
 from .. import console
 from ..convert import Job, Summary, convert
 from ..layouts import LAYOUTS
+from ..text import safe
 
 SUMMARY = "rewrite src=DIR as to=LAYOUT in dst=DIR (copy/hardlink/symlink, resumable, lossy steps stated)"
 
@@ -21,7 +22,7 @@ def show(summary: Summary, job: Job) -> None:
     if len(summary.failed) > 10:
         console.error(f"... and {len(summary.failed) - 10} more failed samples")
     if not summary.dry_run:
-        console.out.print(f"next: himfmt validate {job.dst}")
+        console.out.print(f"next: himfmt validate {safe(job.dst)}")
 
 
 def run(cfg: DictConfig) -> int:

@@ -8,6 +8,7 @@ from omegaconf import DictConfig
 from .. import console
 from ..synth.jobs import Synthesized, synthesize
 from ..synth.runner import Plan, Result, run as run_plan
+from ..text import safe
 
 SUMMARY = "make samples with a published recipe: recipe=image_him|video_him|dvm|people_walk out=DIR [n=N] [seed=S]"
 
@@ -16,10 +17,12 @@ def run(cfg: DictConfig) -> int:
     done = Synthesized(Path(str(cfg.out)).resolve(), synthesize(cfg, run_one=_run_one))
     console.out.print(done)
     for note in done.lossy():
-        console.out.print(f"lossy: {note}")
+        console.out.print(console.hang(f"lossy: {note}"), markup=False)
     problems = done.problems()
     for line in problems:
         console.error(line)
+    if not problems:
+        console.out.print(f"next: himfmt validate {safe(str(done.out))}")
     return 1 if problems else 0
 
 
