@@ -21,7 +21,7 @@ def synth(run_cli, hhm, bg, out, *extra):
 def test_output_validates_and_counts(run_cli, inputs, tmp_path):
     hhm, bg = inputs
     code, out, _ = synth(run_cli, hhm, bg, tmp_path / "o", "workers=1")
-    assert code == 0 and f"next: himfmt validate {tmp_path / 'o'}" in out  # what to run next, as convert says
+    assert code == 0 and f"next: himfmt validate {(tmp_path / 'o').resolve()}" in out  # what to run next, as convert says
     ds = open_datasets(str(tmp_path / "o"))[0]
     assert ds.layout == "maggie_image_train" and [s.id for s in ds.samples] == [f"{i:05d}" for i in range(10)]
     assert all(1 <= s.n_instances <= 4 for s in ds.samples)
