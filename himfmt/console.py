@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TextIO
 
 from rich.console import Console, Group, RenderableType
-from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -95,11 +94,11 @@ def records(table: Table, title: Text | None, width: int) -> Group:
         fields = [Text.assemble(f"{h} " if h else "", v) for h, v in zip(headers[1:], row[1:]) if str(v)]
         line = Text.assemble(row[0], ":")
         for k, f in enumerate(fields):
-            end = ";" if k < len(fields) - 1 else ""
-            if line.cell_len + 1 + f.cell_len + len(end) > width and line.plain.strip():
+            piece = Text.assemble(" ", f, ";" if k < len(fields) - 1 else "")
+            if line.cell_len + piece.cell_len > width and line.plain.strip():
                 lines.append(line)
-                line = Text(RECORD_INDENT[:-1])
-            line = Text.assemble(line, " ", f, end)
+                line = Text(RECORD_INDENT[1:])  # the piece brings the fourth space
+            line.append_text(piece)
         lines.append(line)
     return Group(*lines)
 
@@ -108,10 +107,10 @@ def show(table: Table, console: Console = out) -> None:
     console.print(fit(table, console))
 
 
-def paragraph(markup: str, console: Console, more: int = len(RECORD_INDENT)) -> Text:
-    """Rich markup broken at spaces to fit ``console``, its next lines indented ``more`` than its own (a
-    finding's explanation, a fix); a word longer than a line (a long path) stays whole."""
-    text = Text.from_markup(markup)
+def paragraph(markup: str | Text, console: Console, more: int = len(RECORD_INDENT)) -> Text:
+    """Rich markup (or a Text) broken at spaces to fit ``console``, its next lines indented ``more`` than
+    its own (a finding's explanation, a fix); a word longer than a line (a long path) stays whole."""
+    text = Text.from_markup(markup) if isinstance(markup, str) else markup.copy()
     lead = len(text.plain) - len(text.plain.lstrip(" "))
     room = console.width - lead - more
     if text.cell_len <= console.width or max(map(len, text.plain.split()), default=0) > room:
@@ -126,7 +125,7 @@ def paragraph(markup: str, console: Console, more: int = len(RECORD_INDENT)) -> 
 
 def hang(text: str, more: int = len(RECORD_INDENT)) -> str:
     """Plain text (help, notes) as :func:`paragraph` lays it out on stdout, line by line."""
-    return "\n".join(paragraph(escape(line), out, more).plain for line in text.splitlines())
+    return "\n".join(paragraph(Text(line), out, more).plain for line in text.splitlines())
 
 
 # Seconds between progress lines in a log (HIMFMT_PROGRESS_SECONDS sets it; 0: a line at every step).

@@ -19,8 +19,8 @@ from typing import Any, Iterator
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderableType
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .console import fit, paragraph
 from .convert_route import Route, route
@@ -111,7 +111,7 @@ class Summary:
             notes.append(f"  measured matte error after encoding: mean {mean:.2f}, max {worst} grey levels "
                          f"(on up to {ERROR_SAMPLES} mattes)")
         yield fit(table, console, options.max_width)
-        yield from (paragraph(escape(n), console) for n in notes)
+        yield from (paragraph(Text(n), console) for n in notes)
 
     def warnings(self) -> list[str]:
         out = [f"replaced an earlier, different conversion: removed {self.replaced} of its files"] if self.replaced else []

@@ -155,7 +155,10 @@ def test_commands_in_one_process_compose_the_same_config_every_time(run_cli, tmp
     """Hydra's parsed YAML and its ConfigStore are shared between compositions (himfmt.hydra_cache):
     what one command's config went through never shows in the next one's, and the caches survive Hydra's
     plugin scan, which executes the config sources' module again."""
+    import copy
     import sys
+
+    from hydra.core.config_store import ConfigStore
 
     from himfmt.overrides import _compose
 
@@ -168,8 +171,4 @@ def test_commands_in_one_process_compose_the_same_config_every_time(run_cli, tmp
     assert run_cli(*args) == first and first[0] == 0 and "jpeg_quality: 95" in first[1]
     source = sys.modules["hydra._internal.core_plugins.importlib_resources_config_source"].ImportlibResourcesConfigSource
     assert getattr(source._read_config, "himfmt_cached", False)
-    import copy
-
-    from hydra.core.config_store import ConfigStore
-
     assert copy.deepcopy(ConfigStore.instance()) is ConfigStore.instance()  # the store is shared, never copied

@@ -28,9 +28,9 @@ def run(cfg: DictConfig) -> int:
     for i, src in enumerate(names):
         matrix.add_row(f"{i + 1} {src}", *(_cell(src, dst) for dst in names))
     console.show(matrix)
-    console.out.print("yes: no step changes the samples; [yellow]~[/]: a step drops or changes something; either way "
-                      "'convert dry_run=true' lists every change with its count (JPEG re-encodes too); [red]no[/]: refused, because:",
-                      soft_wrap=False)  # prose: wrapped at the output's width
+    console.out.print(console.paragraph("yes: no step changes the samples; [yellow]~[/]: a step drops or changes something; "
+                                        "either way 'convert dry_run=true' lists every change with its count (JPEG re-encodes "
+                                        "too); [red]no[/]: refused, because:", console.out, more=0))
     shown: set[str] = set()  # one example of each kind of refusal explains the matrix's 'no' cells
     for src in names:
         for dst in names:
