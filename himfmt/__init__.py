@@ -63,7 +63,8 @@ def convert(src: str | Path, dst: str | Path, to: str, mode: str = "copy", from_
     """
     from .convert import Job, convert as run
 
-    return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run)
+    return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run,
+               afresh=overwrite)
 
 
 @contextmanager

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from . import console
 from .commands import COMMANDS, load
 from .config import checked
 from .errors import HimfmtError
+from .io.memory import tune_malloc
 from .overrides import GROUPS, normalize, precheck
 
 def usage() -> str:
@@ -106,6 +108,14 @@ def run_command(command: str, args: list[str]) -> int:
     return max(codes, default=0)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that writes unwind (temporary files removed, workers killed)."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     if not args or args[0] in ("-h", "--help", "help"):
@@ -115,13 +125,20 @@ def main(argv: list[str] | None = None) -> None:
     if command not in COMMANDS:
         console.error(f"unknown command {command!r}\n{usage()}")
         sys.exit(2)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    tune_malloc()  # the CLI's own process decodes too; a library caller's allocator is left alone
     try:
         code = run_command(command, rest)
         sys.stdout.flush()
+    except Terminated:
+        console.error("stopped (SIGTERM): what was complete is kept; the same command again finishes the job")
+        code = 143
     except KeyboardInterrupt:
-        console.error("interrupted")
+        console.error("interrupted: what was complete is kept; the same command again finishes the job")
         code = 130
     except BrokenPipeError:  # the reader (| head) stopped reading: no traceback, and no second one at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 141  # 128 + SIGPIPE, as a shell reports it
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     sys.exit(code)

@@ -103,6 +103,7 @@ class ExplainConfig:
 class DemoConfig:
     out: str = "himfmt-demo"  # the demo data root
     seed: int = 0
+    overwrite: bool = False  # write into a folder that holds files an earlier demo did not make
 
     def __post_init__(self) -> None:
         at_least("seed", self.seed, 0)
@@ -215,7 +216,8 @@ class FillConfig(Parallel):
     out: Optional[str] = None  # the dataset root (default: the dataset config's root)
     dataset_file: Optional[str] = None  # set by `dataset=FILE.yaml`
     dry_run: bool = False
-    deep: bool = False  # inspect existing splits with deep validation
+    deep: bool = False  # inspect existing splits with deep validation (and read every recorded file's sha256)
+    overwrite: bool = False  # replace files in a declared split that no himfmt record names (the user's)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator, TextIO
+from typing import Callable, Iterable, Iterator, TextIO
 
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
@@ -121,6 +121,12 @@ def paragraph(markup: str | Text, console: Console, more: int = len(RECORD_INDEN
     for line in lines[1:]:
         line.pad_left(lead + more)
     return Text("\n").join(lines)
+
+
+def lines(texts: Iterable[str]) -> None:
+    """Plain lines (never markup: they hold paths) on stdout, each fitted to the terminal."""
+    for text in texts:
+        out.print(hang(text), markup=False)
 
 
 def hang(text: str, more: int = len(RECORD_INDENT)) -> str:

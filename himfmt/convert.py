@@ -26,15 +26,14 @@ from .console import fit, paragraph
 from .convert_route import Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
-from .io.files import MODES, RECORD_DIR, OutDir, check_output_dir, files_intact, remove_tmp_files, write_error
-from .io.memory import tune_malloc
-from .io.records import read_jsonl
+from .io.files import MODES, RECORD_DIR, JobLock, OutDir, check_output_dir, remove_tmp_files, write_error
+from .io.records import file_entry, files_intact, read_jsonl
 from .io.pool import parallel_map
 from .progress import Progress, no_progress
 from .io.archive import open_tree
 from .io.tree import Tree
 from .layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
-from .model import Dataset, FileRef
+from .model import Dataset, FileRef, sample_pictures
 from .io.share import shard_slice
 from .text import plural
 from .write import can_place, can_place_stream, write_item
@@ -156,13 +155,6 @@ def shared_namespace(ds: Dataset, to: str, paths: dict[str, str]) -> set[str]:
     return {s for members in groups.values() if len(members) > 1 for s in members}
 
 
-def size_and_sha256(path: str) -> tuple[int, str]:
-    """One read gives both (a stat per file cost 3% of a 200,000-file hard-link run)."""
-    with open(path, "rb") as f:
-        digest = hashlib.file_digest(f, "sha256")
-        return f.tell(), digest.hexdigest()
-
-
 def describe(media: Any) -> str:
     """Where a planned picture comes from, relative to its tree (for the plan digest)."""
     if isinstance(media, FileRef):
@@ -240,17 +232,10 @@ def plan(job: Job, ds: Dataset) -> Plan:
     return Plan(r, samples, shard, checked_digest(samples), renamed, changes(ds, r, lay, samples, layers))
 
 
-ROLES = ("images", "mattes", "guidance masks", "trimaps", "foreground layers", "background layers")
-
-
 def source_pictures(ds: Dataset) -> Iterator[tuple[str, Any]]:
     """Every picture of the source with its role, and one picture per background video (DVM's bg/)."""
     for sample in ds.samples:
-        for f in sample.frames:
-            yield from (("images", f.image), ("foreground layers", f.fg), ("background layers", f.bg), ("trimaps", f.trimap))
-            for i in f.instances:
-                yield from (("mattes", i.matte), ("trimaps", i.trimap), ("foreground layers", i.fg))
-                yield from (("guidance masks", m) for m in i.masks.values())
+        yield from ((role, m) for role, m in sample_pictures(sample) if role != "extra")
     for bg in ds.backgrounds:
         yield from (("background videos", f.image) for f in bg.frames[:1])
 
@@ -331,6 +316,7 @@ class Record:
         name = "convert.jsonl" if job.shard_count == 1 else f"convert-shard{job.shard_index}of{job.shard_count}.jsonl"
         self.rel = f"{RECORD_DIR}/{name}"
         self.done: dict[str, list[list[Any]]] = {}
+        self.sources: dict[str, Any] = {}  # sample -> [path, size, mtime or CRC] of each source file it read
         key = job.key(plan.digest)
         for rec in sorted(folder.glob("convert*.jsonl")) if folder.is_dir() else []:
             first, entries = read_record(rec)
@@ -344,14 +330,16 @@ class Record:
                 continue
             for entry in entries:
                 self.done[entry["sample"]] = entry["files"]
+                self.sources[entry["sample"]] = entry.get("src")
         self.file = out.open_append(self.rel, json.dumps({"job": key, "src": str(Path(job.src).resolve())}) + "\n")
 
-    def complete(self, dst: Path, key: str) -> bool:
+    def complete(self, dst: Path, key: str, sources: list[list[Any]]) -> bool:
+        """The sample was written from these very source files, and its files are all there."""
         files = self.done.get(key)
-        return files is not None and files_intact(str(dst), files)
+        return files is not None and self.sources.get(key) == sources and files_intact(str(dst), files)
 
-    def add(self, key: str, files: list[list[Any]]) -> None:
-        self.file.write(json.dumps({"sample": key, "files": files}) + "\n")
+    def add(self, key: str, files: list[list[Any]], sources: list[list[Any]]) -> None:
+        self.file.write(json.dumps({"sample": key, "files": files, "src": sources}) + "\n")
         self.file.flush()
 
     def close(self) -> None:
@@ -363,6 +351,29 @@ def read_record(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]
     lines = read_jsonl(path)
     first = lines[0].get("job") if lines and "job" in lines[0] else None
     return first, [e for e in lines if "sample" in e and "files" in e]
+
+
+def source_stamps(planned: list[Planned]) -> list[list[Any]]:
+    """``[path, size, mtime]`` (a zip member: ``[path, size, CRC]``) of every source file a sample's outputs
+    come from: a rerun redoes the sample when one of them changed."""
+    reached: dict[str, FileRef] = {}
+    for item in planned:
+        for media in item.frames if isinstance(item, OutStream) else [item.media] if isinstance(item, OutFile) else []:
+            _files(media, reached)
+    out = []
+    for path, ref in sorted(reached.items()):
+        try:
+            out.append([path, *ref.tree.stamp(path)])
+        except OSError:
+            out.append([path, None])
+    return out
+
+
+def _files(media: Any, into: dict[str, FileRef]) -> None:
+    if isinstance(media, FileRef):
+        into[media.path] = media
+    for m in getattr(media, "inputs", ()):
+        _files(m, into)
 
 
 def remove_stale(out: OutDir, entries: list[dict[str, Any]], keep: set[str]) -> int:
@@ -380,7 +391,7 @@ def _write_sample(args: tuple[str, list[Planned], str]) -> tuple[list[list[Any]]
         for item in items:
             used = write_item(out, item, mode)
             how[used] += 1
-            files.append([item.path, *size_and_sha256(out.display(item.path))])
+            files.append(file_entry(out.display(item.path), item.path))
             if mode == "hardlink" and used == "copy" and isinstance(item, OutFile) and can_place(item):
                 how["fallback"] += 1
     except BadInputError as exc:
@@ -415,9 +426,11 @@ def measure_matte_error(summary: Summary, dst: Path, written: list[tuple[Any, st
 
 def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, dry_run: bool = False,
             progress: Progress = no_progress,
-            redo: frozenset[str] = frozenset()) -> Summary:
+            redo: frozenset[str] = frozenset(), afresh: bool = False) -> Summary:
     """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring.
 
+    ``overwrite``: write into a non-empty ``dst`` and replace another conversion's record there.
+    ``afresh``: write every sample again, whatever the record says (the CLI's overwrite=true).
     ``redo``: output files (relative to ``dst``) to write again although the record
     says their sample is done (a repair replaces them; nothing is deleted first).
     """
@@ -433,17 +446,28 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
         return _dry_run(summary, todo)
     out = OutDir.at(dst)
     out.forget_dirs()  # a new job starts from the folders as they are now, not as an earlier job found them
-    try:
-        remove_tmp_files(dst)
-    except OSError as exc:
-        raise write_error(exc, dst) from None
-    record = Record(out, job, p, overwrite, summary)
+    with JobLock(dst, job.key(p.digest), f"convert to {job.to} from {src_root}"):
+        try:
+            remove_tmp_files(dst)
+        except OSError as exc:
+            raise write_error(exc, dst) from None
+        record = Record(out, job, p, overwrite, summary)
+        _write_all(job, dst, todo, record, summary, progress, redo, afresh)
+    summary.fallback_to_copy = summary.files.pop("fallback", 0)
+    return summary
+
+
+def _write_all(job: Job, dst: Path, todo: list[tuple[str, list[Planned]]], record: Record, summary: Summary,
+               progress: Progress, redo: frozenset[str], afresh: bool) -> None:
+    """Write every sample the record does not show done from the same source files; measure lossy mattes."""
     lossy_mattes: list[tuple[Any, str]] = []
+    stamps: dict[str, list[list[Any]]] = {}
 
     def pending() -> Iterator[tuple[str, list[Planned]]]:
         for key, planned in todo:
             summary.samples += key != DATASET
-            if record.complete(dst, key) and not any(i.path in redo for i in planned):
+            stamps[key] = source_stamps(planned)
+            if not afresh and record.complete(dst, key, stamps[key]) and not any(i.path in redo for i in planned):
                 summary.skipped += key != DATASET
                 continue
             if len(lossy_mattes) < ERROR_SAMPLES:
@@ -454,22 +478,19 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     advance = progress(len(todo), f"convert to {job.to}")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        tune_malloc()
         for key, (files, how, error) in _run(pending(), str(dst), job, len(todo)):
             summary.files.update(how)
             summary.bytes += sum(f[1] for f in files)
             if error:
                 summary.failed.append((key, error))
             else:
-                record.add(key, files)
+                record.add(key, files, stamps.pop(key))
             advance(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
         record.close()
-    summary.fallback_to_copy = summary.files.pop("fallback", 0)
     if lossy_mattes:
         measure_matte_error(summary, dst, lossy_mattes)
-    return summary
 
 
 def _checked_source(job: Job, from_layout: str | None) -> Dataset:

@@ -7,10 +7,11 @@ Used by ``himfmt masks`` and by ``himfmt fill``.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 
@@ -18,7 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from .errors import BadInputError, HimfmtError
 from .io import images
-from .io.files import OutDir
+from .io.files import RECORD_DIR, OutDir
+from .io.records import file_entry
 from .io.pool import parallel_map
 from .progress import Progress, no_progress
 from .layouts import Layout, get_layout
@@ -36,6 +38,7 @@ class Item(NamedTuple):
     matte: FileRef
     degradation: Degradation | None  # None: a trimap
     gray3_jpeg: bool = False  # DVM's t/ stream: 3-channel grey JPEG
+    split: str = ""
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Result:
     kept: int = 0  # already there (not overwritten)
     no_place: int = 0  # mattes the layout has no place for a derived picture beside
     failed: list[tuple[str, str]] = field(default_factory=list)
+    files: list[list[Any]] = field(default_factory=list)  # [path, size, sha256] of each file written
 
 
 @dataclass
@@ -86,7 +90,7 @@ def plan(ds: Dataset, spec: Spec, splits: list[str] | None = None) -> tuple[list
             for matte, d in zip((f.instances[k].matte if k < len(f.instances) else None for f in sample.frames), degs):
                 if not isinstance(matte, FileRef):
                     continue
-                item = _item(ds, lay, spec, matte, d)
+                item = _item(ds, lay, spec, matte, d, sample.split)
                 no_place += item is None
                 items += [item] if item is not None else []
         if items:
@@ -94,24 +98,24 @@ def plan(ds: Dataset, spec: Spec, splits: list[str] | None = None) -> tuple[list
     return jobs, no_place
 
 
-def _item(ds: Dataset, lay: Layout, spec: Spec, matte: FileRef, degradation: Degradation | None) -> Item | None:
+def _item(ds: Dataset, lay: Layout, spec: Spec, matte: FileRef, degradation: Degradation | None, split: str) -> Item | None:
     """The mask or trimap of one matte where its layout keeps it; None where it has no place.
 
     A frame of an alpha video (DVM's source clips) has no place for a picture.
     """
     if spec.kind == "mask":
         where = lay.mask_place(ds, matte, spec.source) if matte.frame is None else None
-        return Item(where, matte, degradation) if where else None
+        return Item(where, matte, degradation, split=split) if where else None
     tri = lay.trimap_place(ds, matte) if matte.frame is None else None
-    return Item(tri[0], matte, None, tri[1]) if tri else None
+    return Item(tri[0], matte, None, tri[1], split) if tri else None
 
 
-def _make(args: tuple[list[Item], Spec, bool]) -> Result:
-    items, spec, overwrite = args
+def _make(args: tuple[list[Item], Spec, bool, frozenset[str]]) -> Result:
+    items, spec, overwrite, redo = args
     res = Result()
     for item in items:
         dst = item.matte.tree.abspath(item.dst)
-        if not overwrite and os.path.exists(dst):
+        if not overwrite and item.dst not in redo and os.path.exists(dst):
             res.kept += 1
             continue
         try:
@@ -123,24 +127,36 @@ def _make(args: tuple[list[Item], Spec, bool]) -> Result:
                 data = images.encode_jpeg(cv2.cvtColor(t, cv2.COLOR_GRAY2RGB)) if item.gray3_jpeg else images.encode_png(t)
             OutDir.at(item.matte.tree.root).write_bytes(item.dst, data)
             res.written += 1
+            res.files.append([item.split, file_entry(dst, item.dst)])
         except BadInputError as exc:
             res.failed.append((item.matte.where, str(exc)))
     return res
 
 
 def write(ds: Dataset, spec: Spec, splits: list[str] | None = None, overwrite: bool = False, workers: int = 1,
-          progress: Progress = no_progress, shard: tuple[int, int] = (0, 1)) -> Result:
-    """Make the planned masks or trimaps (of this shard's samples), across ``workers`` spawned processes."""
+          progress: Progress = no_progress, shard: tuple[int, int] = (0, 1),
+          redo: frozenset[str] = frozenset()) -> Result:
+    """Make the planned masks or trimaps (of this shard's samples), across ``workers`` spawned processes.
+
+    Every file written is recorded in ``.himfmt/derived-<set>-shardKofN.jsonl`` of the tree (path, size,
+    sha256, split), so ``fill`` knows them for its own and finds one that changed since. ``redo``: files
+    (relative to the tree root) to make again although they are there.
+    """
     jobs, no_place = plan(ds, spec, splits)
     jobs = shard_slice(jobs, *shard)
     total = Result(no_place=no_place)
     advance = progress(len(jobs), spec.source or spec.kind)
-
-    for r in parallel_map(_make, ((items, spec, overwrite) for items in jobs), len(jobs), workers):
-        total.written += r.written
-        total.kept += r.kept
-        total.failed += r.failed
-        advance(1)
+    out = OutDir.at(ds.tree.root)
+    name = f"{RECORD_DIR}/derived-{spec.source or spec.kind}-shard{shard[0]}of{shard[1]}.jsonl"
+    with out.open_append(name, json.dumps({"job": {"derived": spec.source or spec.kind}}) + "\n") as rec:
+        for r in parallel_map(_make, ((items, spec, overwrite, redo) for items in jobs), len(jobs), workers):
+            total.written += r.written
+            total.kept += r.kept
+            total.failed += r.failed
+            for split, entry in r.files:
+                rec.write(json.dumps({"split": split, "files": [entry]}) + "\n")
+            rec.flush()
+            advance(1)
     return total
 
 

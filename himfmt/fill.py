@@ -33,6 +33,8 @@ from .errors import HimfmtError
 from .io.tree import Tree
 from .layouts import get_layout
 from .model import Dataset
+from .ownership import Ownership, of_split
+from .text import plural
 from .validate import deep as deep_pass, structure
 
 KINDS = ("kit", "existing", "convert", "recipe")
@@ -71,6 +73,8 @@ class State:
     bad_files: list[str] = field(default_factory=list)  # absolute paths of files with errors
     missing_files: int = 0  # files its source holds that are not there
     masks_missing: dict[str, int] = field(default_factory=dict)
+    foreign: list[str] = field(default_factory=list)  # its files that no himfmt record names (the user's)
+    bad_derived: list[str] = field(default_factory=list)  # mask or trimap files made by himfmt, missing or changed
 
     @property
     def text(self) -> str:
@@ -93,11 +97,15 @@ def entry(name: str, s: DictConfig, root: Path) -> Entry:
     if len(kinds) != 1:
         raise HimfmtError(f"split {name}: 'from' must have exactly one of {', '.join(KINDS)}, has {sorted(src) or 'nothing'}")
     get_layout(str(s.layout))
+    path = resolve(root, s.get("path", ""))
+    if path.resolve() != root and root not in path.resolve().parents:
+        raise HimfmtError(f"split {name}: path {s.get('path')!r} leaves the dataset root {root}; fill writes only "
+                          "under out= (inputs may lie anywhere: they are only read)", str(path))
     trimap = s.get("trimap")
     role = s.get("role")
     if role not in (None, "train", "test"):
         raise HimfmtError(f"split {name}: role must be train or test, not {role!r}")
-    return Entry(name, str(s.layout), resolve(root, s.get("path", "")), str(s.get("split") or name),
+    return Entry(name, str(s.layout), path, str(s.get("split") or name),
                  None if s.get("samples") is None else int(s.samples), kinds[0], src,
                  _plain(s.get("masks")), tuple(trimap) if trimap else None, role=role)
 
@@ -149,10 +157,14 @@ def shared_sources(items: list[Entry], root: Path) -> list[str]:
 
 
 def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:
-    """The dataset holding the split, and the split's samples."""
+    """The dataset holding the split, and the split's samples (None while there is none: never made,
+    or cut short by a kill before a tree of its layout stood there)."""
     if not e.path.is_dir():
         return None, []
-    found = detect(Tree(e.path), layout=e.layout)
+    try:
+        found = detect(Tree(e.path), layout=e.layout)
+    except HimfmtError:
+        return None, []
     for ds in found.datasets():
         if e.split in ds.splits:
             return ds, [s for s in ds.samples if s.split == e.split]
@@ -163,13 +175,12 @@ def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], 
             expected: set[str] | None = None) -> State:
     """The split's state; ``expected``: files (relative to ``e.path``) a complete split holds, where known."""
     ds, samples = open_split(e)
+    own = of_split(e.path, e.split)
+    damaged = own.damaged(e.path, deep)
     if ds is None:
-        return State("missing")
-    st = State("complete", have=len(samples))
-    missing = sorted(p for p in expected or () if not (e.path / p).is_file())
-    if missing:
-        st.reasons.append(f"{len(missing)} file(s) of its source missing, e.g. {missing[0]}")
-        st.missing_files = len(missing)
+        return State("missing", bad_files=[str(e.path / p) for p in damaged])
+    st = State("complete", have=len(samples), foreign=own.foreign(samples) if e.kind != "existing" else [])
+    _made_files(st, e, own, damaged, expected)
     _check_files(st, replace(ds, samples=samples, splits={e.split: ds.splits[e.split]}), deep, workers)
     if e.samples is not None and len(samples) < e.samples:
         st.reasons.append(f"{len(samples)} of {e.samples} samples")
@@ -178,7 +189,24 @@ def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], 
         st.reasons.append("missing " + ", ".join(f"{k} for {n} matte(s)" for k, n in st.masks_missing.items()))
     if st.reasons:
         st.state = "incomplete"
+    if st.foreign:
+        st.reasons.insert(0, f"{plural(len(st.foreign), 'file')} not made by himfmt")
     return st
+
+
+def _made_files(st: State, e: Entry, own: Ownership, damaged: list[str], expected: set[str] | None) -> None:
+    """What the records say: files himfmt made that are missing or changed, a kit tree cut short, files a
+    conversion's source holds that are not there."""
+    if damaged:
+        st.reasons.append(f"{plural(len(damaged), 'file')} himfmt made missing or changed since, e.g. {damaged[0]}")
+        st.bad_derived = [p for p in damaged if p in own.derived]
+        st.bad_files = [str(e.path / p) for p in damaged if p not in own.derived]
+    if e.kind == "kit" and not own.made:
+        st.reasons.append("its build did not finish")  # a kit tree's record is written once it is whole
+    missing = sorted(p for p in expected or () if not (e.path / p).is_file())
+    if missing:
+        st.reasons.append(f"{len(missing)} file(s) of its source missing, e.g. {missing[0]}")
+        st.missing_files = len(missing)
 
 
 def _check_files(st: State, own: Dataset, deep: bool, workers: int) -> None:
@@ -189,7 +217,8 @@ def _check_files(st: State, own: Dataset, deep: bool, workers: int) -> None:
     errors = [f for f in rep.findings if f.severity == "error"]
     if errors:
         st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")
-        st.bad_files = sorted({str(own.tree.root / f.path) for f in errors if (own.tree.root / f.path).is_file()})
+        st.bad_files = sorted(set(st.bad_files) | {str(own.tree.root / f.path) for f in errors
+                                                  if (own.tree.root / f.path).is_file()})
 
 
 def _derived_missing(e: Entry, ds: Dataset, mask_spec: Callable[[str, Any], derived.Spec]) -> dict[str, int]:
@@ -201,31 +230,38 @@ def _derived_missing(e: Entry, ds: Dataset, mask_spec: Callable[[str, Any], deri
     return {name: n for name, n in counts.items() if n}
 
 
-def action(e: Entry, st: State) -> str:
-    """What fill does with a split in this state."""
+LEAVE = "leave alone: not made by himfmt"
+
+
+def action(e: Entry, st: State, overwrite: bool = False) -> str:
+    """What fill does with a split in this state; a split holding files no himfmt record names is the
+    user's, and fill touches nothing in it unless ``overwrite``."""
+    act = _action(e, st)
+    if act != "keep" and st.foreign and not overwrite:
+        return LEAVE
+    return act
+
+
+def _action(e: Entry, st: State) -> str:
     if st.state == "complete":
         return "keep"
+    sound = not st.bad_files and not st.missing_files and (e.samples is None or st.have >= e.samples)
     if e.kind == "existing":
-        return "add masks" if st.state == "incomplete" and st.masks_missing and not st.bad_files and \
-            not st.missing_files and (e.samples is None or st.have >= e.samples) else "stop: fix it by hand"
-    only_masks = st.state == "incomplete" and not st.bad_files and not st.missing_files and \
-        (e.samples is None or st.have >= e.samples)
-    if only_masks:
+        return "add masks" if st.state == "incomplete" and st.masks_missing and sound else "stop: fix it by hand"
+    if st.state == "incomplete" and sound:
         return "add masks"
     how = {"kit": "build", "convert": "convert", "recipe": "synthesize"}[e.kind]
     return how if st.state == "missing" else f"repair ({how})"
 
 
-
-
-def preflight(items: list[Entry], states: dict[str, State], root: Path) -> None:
+def preflight(items: list[Entry], states: dict[str, State], acts: dict[str, str], root: Path) -> None:
     """Stop before anything is written when a split cannot be made: name the path."""
     for e in items:
-        act = action(e, states[e.name])
+        act = acts[e.name]
         if act.startswith("stop"):
             raise HimfmtError(f"split {e.name} comes from an existing tree that is {states[e.name].text}; "
                               "fill never writes it", str(e.path))
-        if act != "keep":
+        if act not in ("keep", LEAVE):
             _check_inputs(e, items, root)
 
 

@@ -16,15 +16,20 @@ from omegaconf import DictConfig, OmegaConf
 from rich.table import Table
 
 from .io.pool import worker_count
+from .io.files import remove_tmp_files
+from .io.records import record_tree
+from .text import plural
 from . import console, derived
 from .convert import Job, convert, planned_paths
 from .demo.build import KIT
 from .derived import spec_from
 from .errors import HimfmtError
-from .fill import Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
+from .fill import LEAVE, Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
 from .overrides import normalize
 from .synth.recipe import RecipeConfig
-from .synth.jobs import planned_counts, synthesize
+from .synth.inputs import read_as
+from .synth.jobs import planned_counts, prepare, synthesize
+from .synth.runner import Plan, Result, run as run_plan
 
 
 def dataset_config(cfg: DictConfig) -> DictConfig:
@@ -94,12 +99,11 @@ class Filler:
                 raise HimfmtError(f"unknown mask preset {name!r} ({str(exc).splitlines()[0]})") from None
         return self._presets[name]
 
-    def make(self, e: Entry, st: State, by_name: dict[str, Entry]) -> int:
+    def make(self, e: Entry, st: State, act: str, by_name: dict[str, Entry]) -> int:
         """Bring one split to complete; returns the number of failures."""
-        act = action(e, st)
         redo = frozenset(os.path.relpath(f, e.path) for f in st.bad_files if Path(f).is_relative_to(e.path))
         if redo and e.kind != "existing":
-            console.out.print(f"  {e.name}: {len(redo)} file(s) failed validation; they are made again")
+            console.out.print(f"  {e.name}: {len(redo)} file(s) missing, changed or failing validation; they are made again")
         failed = 0
         if act != "add masks":
             if e.kind != "kit" or self.shard[0] == 0:  # a kit tree is small: shard 0 builds it
@@ -108,7 +112,7 @@ class Filler:
                 # Other shards are still writing samples: masks split by sample wait for the next sweep.
                 console.out.print(f"  {e.name}: masks and trimaps in the next sweep, once every shard's samples are there")
                 return failed
-        return failed + self._masks(e)
+        return failed + self._masks(e, frozenset(st.bad_derived))
 
     def _kit(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
         name = str(e.source["kit"])
@@ -116,7 +120,10 @@ class Filler:
             raise HimfmtError(f"split {e.name}: unknown kit tree {name!r}; known: {', '.join(KIT)}")
         if e.samples is None:
             raise HimfmtError(f"split {e.name}: a kit tree needs its count (samples: N)")
+        if e.path.is_dir():
+            remove_tmp_files(e.path)  # a build killed half way left them
         KIT[name](e.path, self.seed, e.samples)
+        record_tree(e.path, {"kit": name, "split": e.split, "seed": self.seed, "samples": e.samples})
         return 0
 
     def convert_job(self, e: Entry, by_name: dict[str, Entry]) -> Job | None:
@@ -179,7 +186,7 @@ class Filler:
 
     def _recipe(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
         failed = 0
-        for plan, result in synthesize(self.synth_config(e), redo):
+        for plan, result in synthesize(self.synth_config(e), redo, self._announced, protect=self.cfg.overwrite is not True):
             console.out.print(f"  {e.name}: {plan.recipe.name} wrote {result.written}, kept {result.skipped}"
                               + (f", rejected {len(result.rejected)}" if result.rejected else ""))
             for i, message in result.failed[:5]:
@@ -187,7 +194,18 @@ class Filler:
             failed += len(result.failed)
         return failed
 
-    def _masks(self, e: Entry) -> int:
+    @staticmethod
+    def _announced(plan: Plan) -> Result:
+        console.lines(f"  read {line}" for line in read_as(plan.recipe))
+        return run_plan(plan)
+
+    def check_recipe(self, e: Entry) -> None:
+        """Build the split's recipe from its inputs as the run will (a dry run's input checks), and say what
+        each input was read as."""
+        for plan in prepare(self.synth_config(e), protect=self.cfg.overwrite is not True):
+            console.lines(f"  {e.name}: read {line}" for line in read_as(plan.recipe))
+
+    def _masks(self, e: Entry, redo: frozenset[str] = frozenset()) -> int:
         specs = [self.mask_spec(source, preset) for source, preset in e.masks.items()]
         if e.trimap:
             specs.append(derived.Spec("trimap", trimap=e.trimap))
@@ -199,7 +217,7 @@ class Filler:
         failed = 0
         for spec in specs:
             with console.progress(f"{spec.source or spec.kind} {e.name}") as bar:
-                res = derived.write(ds, spec, [e.split], workers=self.workers, progress=bar, shard=self.shard)
+                res = derived.write(ds, spec, [e.split], workers=self.workers, progress=bar, shard=self.shard, redo=redo)
             if res.written:
                 console.out.print(f"  {e.name}: {spec.source or spec.kind} wrote {res.written}")
             failed += len(res.failed)
@@ -219,7 +237,27 @@ class FillPlan:
 
     @property
     def todo(self) -> list[Entry]:
-        return [e for e in self.items if self.acts[e.name] != "keep"]
+        return [e for e in self.items if self.acts[e.name] not in ("keep", LEAVE)]
+
+    @property
+    def left(self) -> list[Entry]:
+        """Splits that hold the user's files and would need work: fill leaves them alone."""
+        return [e for e in self.items if self.acts[e.name] == LEAVE]
+
+    def say_foreign(self, overwrite: bool, dry_run: bool) -> None:
+        """Each split holding files no himfmt record names: left alone, or (overwrite=true) replaced, file by
+        file in a dry run."""
+        for e in self.items:
+            foreign = self.states[e.name].foreign
+            if not foreign or self.acts[e.name] == "keep":
+                continue
+            if not overwrite:
+                console.warn(f"{e.name}: {plural(len(foreign), 'file')} not made by himfmt; left alone "
+                             f"(e.g. {foreign[0]}; overwrite=true lets fill replace them)")
+                continue
+            console.warn(f"{e.name}: {plural(len(foreign), 'file')} not made by himfmt may be replaced (overwrite=true)")
+            for rel in foreign if dry_run else []:
+                console.out.print(f"  may replace: {e.path / rel}", markup=False)
 
     def table(self) -> Table:
         table = Table(title=f"himfmt fill {self.name} in {self.root}")
@@ -244,7 +282,7 @@ def make_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path) -
         if e.samples is not None and planned[e.name] is not None and planned[e.name] != e.samples:
             raise HimfmtError(f"split {e.name} declares {e.samples} samples, but its recipe would make {planned[e.name]}")
     return FillPlan(str(ds_cfg.get("name", "dataset")), root, items, states,
-                    {e.name: action(e, states[e.name]) for e in items}, planned)
+                    {e.name: action(e, states[e.name], cfg.overwrite) for e in items}, planned)
 
 
 def fill(cfg: DictConfig) -> tuple[int, int]:
@@ -257,31 +295,47 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
         ds_cfg.sources[k] = f"/(not given) dataset.sources.{k}"
     root = Path(str(ds_cfg.root)).resolve()
     filler = Filler(cfg, ds_cfg, root)
-    plan = make_plan(cfg, filler, ds_cfg, root)
-    console.show(plan.table())
-    if not ds_cfg.get("allow_shared_sources", False) and not missing:  # placeholders would all look shared
-        for warning in shared_sources(plan.items, root):
-            console.warn(warning)
-    todo = plan.todo
+    plan = _shown_plan(cfg, filler, ds_cfg, root, bool(missing))
+    todo, left = plan.todo, len(plan.left)
     if not todo:
-        console.out.print(f"nothing to do: all {len(plan.items)} splits are complete")
-        return 0, 0
+        console.out.print(f"nothing to do: all {len(plan.items)} splits are complete" if not left else
+                          f"nothing done: {plural(left, 'split')} left alone, the others are complete")
+        return 0, left
     if missing:
         raise HimfmtError(sources_message(missing))
-    preflight(plan.items, plan.states, root)
+    preflight(plan.items, plan.states, plan.acts, root)
     if cfg.dry_run:
+        for e in todo:  # every input check the run makes, where the input is there already
+            if e.kind == "recipe" and not any(plan.acts[n] != "keep" for n in e.needs):
+                filler.check_recipe(e)
         console.out.print(f"dry run: {len(todo)} split(s) would be made; nothing written")
-        return len(todo), 0
+        return len(todo), left
+    return _carry_out(cfg, filler, plan, todo, left)
+
+
+def _carry_out(cfg: DictConfig, filler: Filler, plan: FillPlan, todo: list[Entry], left: int) -> tuple[int, int]:
+    """Make each split of the plan that is not complete, in order; then inspect them again."""
     sharded = filler.shard[1] > 1
     todo = _ready(plan, todo) if sharded else todo
     by_name = {e.name: e for e in plan.items}
     failed = 0
     for e in todo:
         console.out.print(f"{plan.acts[e.name]}: {e.name}" + (f" (shard {filler.shard[0]} of {filler.shard[1]})" if sharded else ""))
-        failed += filler.make(e, plan.states[e.name], by_name)
+        failed += filler.make(e, plan.states[e.name], plan.acts[e.name], by_name)
     if sharded:  # the other shards' parts are not there yet: the sweep's end checks the whole
-        return len(todo), failed
-    return len(todo), failed + _still_incomplete(cfg, filler, todo, by_name, failed)
+        return len(todo), left + failed
+    return len(todo), left + failed + _still_incomplete(cfg, filler, todo, by_name, failed)
+
+
+def _shown_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path, missing: bool) -> FillPlan:
+    """The plan, printed with its warnings: test splits sharing training sources, the user's files."""
+    plan = make_plan(cfg, filler, ds_cfg, root)
+    console.show(plan.table())
+    if not ds_cfg.get("allow_shared_sources", False) and not missing:  # placeholders would all look shared
+        for warning in shared_sources(plan.items, root):
+            console.warn(warning)
+    plan.say_foreign(cfg.overwrite, cfg.dry_run)
+    return plan
 
 
 def _ready(plan: FillPlan, todo: list[Entry]) -> list[Entry]:

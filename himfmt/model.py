@@ -11,7 +11,7 @@ never decoded while a tree is read: every picture is a *reference*, either a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -242,3 +242,18 @@ class Dataset:
     @property
     def n_frames(self) -> int:
         return sum(len(s.frames) for s in self.samples)
+
+
+def sample_pictures(sample: Sample) -> Iterator[tuple[str, Media | None]]:
+    """Every picture of a sample with its role (absent ones as None): what a loader of its tree reads."""
+    for f in sample.frames:
+        yield from (("images", f.image), ("foreground layers", f.fg), ("background layers", f.bg), ("trimaps", f.trimap))
+        for i in f.instances:
+            yield from (("mattes", i.matte), ("trimaps", i.trimap), ("foreground layers", i.fg))
+            yield from (("guidance masks", m) for m in i.masks.values())
+        yield from (("extra", m) for m in f.extra)
+
+
+def sample_files(sample: Sample) -> set[str]:
+    """The files a sample is read from (a video stream once), relative to its tree's root."""
+    return {m.path for _, m in sample_pictures(sample) if isinstance(m, FileRef)}

@@ -59,8 +59,9 @@ def sources(tmp_path):
     bg = tmp_path / "bg"
     trees.save(bg / "land.jpg", trees.rgb(1, 64, 48))
     trees.save(bg / "portrait.jpg", trees.rgb(2, 48, 64))
+    pan = trees.smooth(10, 80, 48)  # a clip: one picture seen through a window that moves
     for f in range(3):
-        trees.save(bg / "frames" / f"{f:05d}.jpg", trees.rgb(10 + f, 64, 48))
+        trees.save(bg / "frames" / f"{f:05d}.jpg", pan[:, 2 * f: 2 * f + 64])
     trees.write_mp4(bg / "moving.mp4", [trees.rgb(20 + f, 64, 48) for f in range(4)], False)
     hhm = trees.hhm_tree(tmp_path / "hhm", ("p0", "p1", "p2", "p3"))
     dvm = trees.dvm_source_tree(tmp_path / "dvm", n_frames=8)

@@ -173,7 +173,7 @@ def test_fill_repair_replaces_and_never_leaves_a_hole(run_cli, demo_copy):
     missing.unlink()  # a hole: fill must notice it, not call the split complete
     plan, _ = fill_config(moved.parent, "demo", [], out=moved)
     assert [e.name for e in plan.todo] == ["I-HIM50K_as_val"]
-    assert plan.states["I-HIM50K_as_val"].reasons[0].startswith("1 file(s) of its source missing")
+    assert "1 file(s) of its source missing" in plan.states["I-HIM50K_as_val"].text
     code, out, err = run_cli("fill", "dataset=demo", f"out={moved}", "workers=1")
     assert code == 0 and missing.is_file(), out + err
     assert validate(str(moved), deep=True, workers=1).findings == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -16,6 +17,11 @@ W, H = 48, 32
 
 def rgb(seed: int = 0, w: int = W, h: int = H) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def smooth(seed: int = 0, w: int = W, h: int = H) -> np.ndarray:
+    """A picture without fine detail (coarse noise enlarged): frames cut from it at nearby places look alike."""
+    return cv2.resize(rgb(seed, max(2, w // 8), max(2, h // 8)), (w, h), interpolation=cv2.INTER_CUBIC)
 
 
 def matte(seed: int = 0, w: int = W, h: int = H) -> np.ndarray:

@@ -31,7 +31,7 @@ def run(cfg: DictConfig) -> int:
               trimap, worker_count(cfg.workers), int(cfg.shard.index), int(cfg.shard.count))
     frm = None if cfg["from"] == "auto" else str(cfg["from"])
     with console.progress("converting") as bar:
-        summary = convert(job, frm, cfg.overwrite, cfg.dry_run, bar)
+        summary = convert(job, frm, cfg.overwrite, cfg.dry_run, bar, afresh=cfg.overwrite)
     show(summary, job)
     return 1 if summary.failed else 0
 

@@ -18,7 +18,7 @@ SUMMARY = "build a small dataset of every layout from built-in assets [out=DIR]"
 def run(cfg: DictConfig) -> int:
     out = Path(cfg.out).resolve()
     start = time.perf_counter()
-    failed = make(out, int(cfg.seed))
+    failed = make(out, int(cfg.seed), cfg.overwrite)
     tree = Tree(out)
     found = detect(tree)
     rows = [describe(ds) for ds in found.datasets()]

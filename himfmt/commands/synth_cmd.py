@@ -6,6 +6,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from .. import console
+from ..synth.inputs import read_as
 from ..synth.jobs import Synthesized, synthesize
 from ..synth.runner import Plan, Result, run as run_plan
 from ..text import safe
@@ -27,5 +28,6 @@ def run(cfg: DictConfig) -> int:
 
 
 def _run_one(plan: Plan) -> Result:
+    console.lines(f"read {line}" for line in read_as(plan.recipe))  # a wrong folder shows here, before any work
     with console.progress(plan.recipe.name) as bar:
         return run_plan(plan, bar)

@@ -356,6 +356,11 @@ class ZipTree(Tree):
     def file_size(self, rel: str) -> int:
         return self._info(rel).file_size
 
+    def stamp(self, rel: str) -> list[int]:
+        """A member's size and CRC: its content's own digest, whatever the archive's dates say."""
+        info = self._info(rel)
+        return [info.file_size, info.CRC]
+
     def members(self) -> list[tuple[str, zipfile.ZipInfo]]:
         """Every member that may be used, by its path under the root."""
         return sorted(self._members.items())

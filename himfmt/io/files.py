@@ -18,6 +18,10 @@ Everything himfmt writes below an output root goes through :class:`OutDir`:
 - A hard link whose final name already is the same file is left alone: a
   rename between two links of one inode does nothing, and would leave the
   temporary name behind.
+- Before a file takes its final name, the writer appends that name to its
+  list in ``<root>/.himfmt/written/``: a run killed between a sample's first
+  file and its record line still leaves word that himfmt made those files,
+  so a rerun replaces them as its own and never takes them for the user's.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from ..errors import BadInputError, HimfmtError, UnreadableError, WriteError
 
 RECORD_DIR = ".himfmt"  # himfmt's own folder in an output: job records, writer locks, sweep logs
 WRITERS = RECORD_DIR + "/writers"
+WRITTEN = RECORD_DIR + "/written"  # each writer's list of the final names it gave files
 TMP = re.compile(r"\.hf-([0-9a-f]{10})-\d+\.tmp")
 MODES = ("copy", "hardlink", "symlink")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -160,6 +165,7 @@ class OutDir:
         self._dirs: OrderedDict[str, int] = OrderedDict()
         self.token: str | None = None
         self._lock: int | None = None
+        self._names: int | None = None  # this writer's list of final names (registered outputs only)
         self._n = 0
 
     def alive(self) -> bool:
@@ -274,7 +280,22 @@ class OutDir:
             raise write_error(exc, self.display(f"{WRITERS}/{self.token}")) from None
         self._lock = fd
 
+    def claim(self, rel: str) -> None:
+        """Note ``rel`` in this writer's list of names before a file takes it (see the module docstring)."""
+        if not self.register or rel.startswith(RECORD_DIR + "/"):
+            return
+        if self._names is None:
+            if self.token is None:
+                self.tmp_name()
+            try:
+                self._names = os.open(f"{self.token}.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                      0o644, dir_fd=self.dir_fd(WRITTEN))
+            except OSError as exc:
+                raise write_error(exc, self.display(WRITTEN)) from None
+        os.write(self._names, (rel + "\n").encode("utf-8", "surrogateescape"))
+
     def rename(self, dfd: int, tmp: str, name: str, rel: str) -> None:
+        self.claim(rel)
         try:
             os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
         except IsADirectoryError:
@@ -367,6 +388,7 @@ class OutDir:
 
     def _link_in(self, make: Callable[[str], None], dfd: int, name: str, rel: str) -> None:
         """Create a link under its final name (atomic), or through a temporary name when that name exists."""
+        self.claim(rel)
         try:
             make(name)
             return
@@ -469,16 +491,69 @@ def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: tupl
     return path
 
 
-def files_intact(root: str, files: list[list]) -> bool:
-    """Every recorded ``[path, size, ...]`` (relative to ``root``) is there with its size.
+JOBS = RECORD_DIR + "/jobs"
 
-    Resume records trust a file only while it is: a deleted or truncated file
-    makes its sample pending again.
+
+class JobLock:
+    """One job at a time writes into an output; the processes of that job (its shards) share it.
+
+    Each job holds a shared ``flock`` on ``.himfmt/jobs/<job id>.lock`` while
+    it runs. A new job first takes the folder's gate (``.himfmt/jobs/.gate``,
+    exclusively, for an instant), then tries each other job's lock file: one
+    that is still held is a live job of another kind, and the new job stops
+    with one line; one that is free was left by a dead job and is removed.
+    The kernel drops the locks of a process that dies, however it dies.
     """
-    for entry in files:
+
+    def __init__(self, root: str | os.PathLike[str], key: object, what: str) -> None:
+        import hashlib
+        import json
+
+        self.root = os.path.abspath(root)
+        self.id = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        self.what = what
+        self.fd: int | None = None
+
+    def __enter__(self) -> "JobLock":
+        out = OutDir.at(self.root)
+        jfd = out.dir_fd(JOBS)
         try:
-            if os.stat(os.path.join(root, entry[0])).st_size != entry[1]:
-                return False
+            gate = os.open(".gate", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=jfd)
+            fcntl.flock(gate, fcntl.LOCK_EX)
+        except OSError as exc:
+            raise write_error(exc, out.display(f"{JOBS}/.gate")) from None
+        try:
+            for name in os.listdir(jfd):
+                if name.endswith(".lock") and name != f"{self.id}.lock":
+                    self._check_other(jfd, name)
+            fd = os.open(f"{self.id}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=jfd)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{self.what} (pid {os.getpid()})\n".encode())
+            self.fd = fd
+        except OSError as exc:
+            raise write_error(exc, out.display(JOBS)) from None
+        finally:
+            os.close(gate)
+        return self
+
+    def _check_other(self, jfd: int, name: str) -> None:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=jfd)
         except OSError:
-            return False
-    return True
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                who = os.read(fd, 200).decode(errors="replace").strip() or "another job"
+                raise HimfmtError(f"another himfmt job is writing here now: {who}; wait for it to end, "
+                                  "or choose another output", self.root) from None
+            os.unlink(name, dir_fd=jfd)  # left by a job that is gone
+        finally:
+            os.close(fd)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None

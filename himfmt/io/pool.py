@@ -1,14 +1,35 @@
-"""Worker pools: always spawned, so workers inherit no state (output never depends on it)."""
+"""Worker pools: spawned only when the work pays for them, and never outliving the process that started them.
+
+Workers are always spawned, so they inherit no state (output never depends
+on it). A pool costs a second or so before its first result (each worker
+imports the codecs and receives the job's shared state), which a small job
+never wins back: :func:`parallel_map` starts in the calling process, times
+the first items, and starts a pool for the rest only when the rest would
+take longer in this process than :data:`POOL_PAYS_AFTER` seconds. Every
+worker dies with its parent (Linux's ``PR_SET_PDEATHSIG``; elsewhere a
+thread that watches the parent), ignores Ctrl-C (the parent decides), and
+is killed at once when the parent stops early, so nothing is written after
+the job is over.
+"""
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .memory import tune_malloc
 
 STANDARD = ("spawn", "fork", "forkserver")
+# Serial work left, in seconds, above which a pool of two or more workers wins: about twice a pool's start
+# on this project's 2-core machine, where spawning two workers that import the codecs takes about 1 s
+# (bench/pool.py prints the start cost and the small-job comparison).
+POOL_PAYS_AFTER = 2.5
+PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -18,8 +39,33 @@ def worker_count(workers: int) -> int:
     return int(workers) or (os.cpu_count() or 1)
 
 
-def spawn_pool(workers: int, initializer: Callable[..., Any] = tune_malloc, initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
-    """A pool of spawned processes, also from inside a launcher's worker.
+def die_with_parent(parent: int) -> None:
+    """Make this process end when ``parent`` does, however it ends (SIGKILL included)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+
+
+def _worker_start(parent: int, setup: Callable[..., Any] | None, setup_args: tuple[Any, ...]) -> None:
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_malloc()
+    if setup is not None:
+        setup(*setup_args)
+
+
+def spawn_pool(workers: int, setup: Callable[..., Any] | None = None, setup_args: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
+    """A pool of spawned processes that die with this one, also from inside a launcher's worker.
 
     A spawned child re-applies its parent's default start method; inside a
     joblib (loky) worker that is 'loky', which a fresh interpreter does not
@@ -27,20 +73,41 @@ def spawn_pool(workers: int, initializer: Callable[..., Any] = tune_malloc, init
     """
     if multiprocessing.get_start_method(allow_none=True) not in (None, *STANDARD):
         multiprocessing.set_start_method("spawn", force=True)
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=initializer, initargs=initargs)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
+                               initargs=(os.getpid(), setup, setup_args))
+
+
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers at once (the job is over: they must write nothing more)."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def parallel_map(fn: Callable[[T], R], items: Iterable[T], n: int, workers: int,
-                 initializer: Callable[..., Any] = tune_malloc, initargs: tuple[Any, ...] = ()) -> Iterator[R]:
-    """``fn`` over ``items`` (``n`` of them), results in order: in this process for one worker or one item,
-    else across spawned workers, in chunks small enough that every worker stays busy on a small job.
+                 setup: Callable[..., Any] | None = None, setup_args: tuple[Any, ...] = ()) -> Iterator[R]:
+    """``fn`` over ``items`` (``n`` of them), results in order; see the module docstring.
 
-    ``fn`` and the items are pickled to the workers; ``initializer(*initargs)`` runs once in each (in
-    this process too), so large shared state travels once per worker, not once per item.
+    ``setup(*setup_args)`` prepares the state ``fn`` reads: it runs once here
+    and once in each worker, so large shared state travels once per worker,
+    not once per item. ``fn`` and the items are pickled to the workers.
     """
-    if workers <= 1 or n < 2:
-        initializer(*initargs)
-        yield from map(fn, items)
+    if setup is not None:
+        setup(*setup_args)
+    it = iter(items)
+    start, done = time.perf_counter(), 0
+    for item in it:
+        yield fn(item)
+        done += 1
+        left = n - done
+        if workers > 1 and left > 1 and left * (time.perf_counter() - start) / done > POOL_PAYS_AFTER:
+            break
+    else:
         return
-    with spawn_pool(workers, initializer, initargs) as pool:
-        yield from pool.map(fn, items, chunksize=max(1, min(16, n // (workers * 8))))
+    pool = spawn_pool(min(workers, left), setup, setup_args)
+    try:
+        yield from pool.map(fn, it, chunksize=max(1, min(16, left // (workers * 8))))
+    except BaseException:
+        stop_now(pool)
+        raise
+    pool.shutdown(wait=True)

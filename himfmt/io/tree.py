@@ -190,6 +190,11 @@ class Tree:
     def file_size(self, rel: str) -> int:
         return os.stat(self.abspath(rel)).st_size
 
+    def stamp(self, rel: str) -> list[int]:
+        """What says a source file is still the one a job read: its size and modification time."""
+        st = os.stat(self.abspath(rel))
+        return [st.st_size, st.st_mtime_ns]
+
     def copy_to(self, rel: str, out: "OutDir", dst: str, mode: str = "copy") -> str:
         """Put file ``rel`` at ``dst`` of ``out`` unchanged (copy, hard link or symlink); returns the mode used."""
         return out.place(self.abspath(rel), dst, mode)

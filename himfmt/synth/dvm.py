@@ -27,7 +27,8 @@ from ..layouts.dvm_pairs import Pair, parse_pairs
 from ..model import Dataset, FileRef, Sample, need
 from .clip import Layer, LayerClip
 from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
-from .inputs import one_dataset
+from .inputs import one_dataset, said
+from ..layouts.dvm_source import PHASES
 from .motion import WalkParams, alpha_box, posed, random_walk
 from .recipe import RecipeConfig, RecipeEntry
 
@@ -188,25 +189,37 @@ class Dvm:
         return clip.sample(job.seq, with_bg=True)
 
 
-def pair_list(cfg: Any, source: Dataset) -> list[Pair]:
-    """``pairs=``, else the source's one pair list for ``phase`` (its only one when none names the phase)."""
+def pair_list(cfg: Any, source: Dataset) -> tuple[str, list[Pair]]:
+    """``pairs=``, else the source's pair list for ``phase``: the one that names it, or the only one that names
+    no phase (a list of the other phase is never taken); with the name it was read from."""
     if cfg.pairs:
         path = Path(str(cfg.pairs))
         if not path.is_file():
             raise HimfmtError("no such pair list", str(path))
-        return parse_pairs(path.read_text(encoding="utf-8", errors="replace"), str(path))
-    lists = source.pair_lists
-    named = [n for n in sorted(lists) if str(cfg.phase) in n] or sorted(lists)
+        return str(path), parse_pairs(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    lists, phase = source.pair_lists, str(cfg.phase)
+    named = [n for n in sorted(lists) if phase in n] or [n for n in sorted(lists) if not any(p in n for p in PHASES)]
     if len(named) != 1:
-        raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair lists ({', '.join(sorted(lists)) or 'none'})",
+        raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair list(s) "
+                          f"({', '.join(sorted(lists)) or 'none'}), {len(named) or 'none'} for phase {phase}",
                           source.tree.display(source.path))
-    return lists[named[0]]
+    return named[0], lists[named[0]]
 
 
 def build(cfg: Any, params: Config) -> Dvm:
     """Foregrounds, backgrounds and a pair list from the DVM sources at ``source=``."""
     source = one_dataset(cfg.source, "dvm_source", "source")
-    return Dvm(jobs_from(source, pair_list(cfg, source), str(cfg.phase)), params, estimator_for(cfg, params))
+    phase = str(cfg.phase)
+    if phase not in source.splits:
+        raise HimfmtError(f"phase={phase}: this DVM source has no {phase} phase, only "
+                          f"{', '.join(sorted(source.splits)) or 'none'}; pass phase= one of those",
+                          source.tree.display(source.path))
+    name, pairs = pair_list(cfg, source)
+    fgs = sum(s.split == phase for s in source.samples)
+    bgs = sum(b.split == phase for b in source.backgrounds)
+    return said(Dvm(jobs_from(source, pairs, phase), params, estimator_for(cfg, params)),
+                [f"source={cfg.source}: phases {', '.join(sorted(source.splits))}; phase {phase}: {fgs} fg(s), "
+                 f"{bgs} bg video(s)", f"pairs: {name} ({len(pairs)} pairs)"])
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

@@ -26,7 +26,7 @@ from ..errors import BadInputError, HimfmtError
 from ..model import ArrayRef, Frame, Instance, Media, Sample
 from .composite import Canvas, Resample, clip_box, scaled
 from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
-from .inputs import people, still_backgrounds
+from .inputs import people, said, say_people, still_backgrounds
 from .motion import alpha_box
 from .recipe import RecipeConfig, RecipeEntry
 
@@ -181,7 +181,9 @@ class ImageHim:
 
 def build(cfg: Any, params: Config) -> ImageHim:
     """People from ``hhm=``, still backgrounds from ``bg=``."""
-    return ImageHim(people(cfg), still_backgrounds(cfg), params, estimator_for(cfg, params))
+    who, bgs = people(cfg), still_backgrounds(cfg)
+    return said(ImageHim(who, bgs, params, estimator_for(cfg, params)),
+                [say_people(cfg, who), f"bg={cfg.bg}: {len(bgs)} still(s)"])
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

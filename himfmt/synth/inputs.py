@@ -11,7 +11,26 @@ from typing import Any
 from ..detect import open_datasets
 from ..errors import HimfmtError
 from ..model import Dataset, FileRef, Media, Sample
-from .backgrounds import Background, load_backgrounds
+from .backgrounds import Background, load_backgrounds, read_as as bg_read_as
+
+
+def said(recipe: Any, lines: list[str]) -> Any:
+    """The recipe, with what each input was read as (``read_as``: printed before any work)."""
+    recipe.read_as = lines
+    return recipe
+
+
+def read_as(recipe: Any) -> list[str]:
+    return list(getattr(recipe, "read_as", []))
+
+
+def say_people(cfg: Any, people: list[tuple[Media, Media]]) -> str:
+    return f"hhm={cfg.hhm}: {len(people)} people" + (f" (skip list {cfg.skip_list})" if cfg.skip_list else "")
+
+
+def say_clips(cfg: Any, clips: list[Sample]) -> str:
+    frames = sum(len(c.frames) for c in clips)
+    return f"clips={cfg.clips}: {len(clips)} clip(s), {frames} frames"
 
 
 def one_dataset(path: Any, layout: str, key: str) -> Dataset:
@@ -55,3 +74,7 @@ def backgrounds(cfg: Any) -> list[Background]:
     if not cfg.bg:
         raise HimfmtError("bg= is required for this recipe")
     return load_backgrounds(str(cfg.bg))
+
+
+def say_backgrounds(cfg: Any, bgs: list[Background]) -> str:
+    return f"bg={cfg.bg}: {bg_read_as(bgs)}"

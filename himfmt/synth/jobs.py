@@ -20,6 +20,7 @@ from ..convert_route import route
 from ..console import fit
 from ..errors import HimfmtError
 from ..io.files import RECORD_DIR, check_output_dir
+from ..io.records import fingerprint
 from ..layouts import WriteOptions, get_layout
 from .recipe import Recipe
 from .registry import get_recipe
@@ -56,9 +57,24 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     trimap = cfg.recipe.get("trimap")
     opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=cfg.recipe.get("png_alpha", False) is True,
                         trimap=tuple(trimap) if trimap else None)
-    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts),
+    attempts = int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts)
+    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), attempts,
                 int(cfg.shard.index), int(cfg.shard.count), worker_count(cfg.workers), opts, steps,
-                jpeg_quality=int(cfg.recipe.jpeg_quality))
+                jpeg_quality=int(cfg.recipe.jpeg_quality), key=job_key(cfg, layout, attempts),
+                overwrite=cfg.overwrite is True)
+
+
+def input_paths(cfg: DictConfig) -> list[str]:
+    """Every input the run reads (folders, archives, lists), resolved."""
+    return [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source, cfg.skip_list, cfg.pairs) if p]
+
+
+def job_key(cfg: DictConfig, layout: str, attempts: int) -> dict[str, Any]:
+    """What makes two synth runs the same job: everything that changes a sample's bytes, not n, first,
+    workers or shards (a larger n later extends the same job)."""
+    return {"recipe": OmegaConf.to_container(cfg.recipe, resolve=True, enum_to_str=True), "seed": int(cfg.seed),
+            "layout": layout, "split": _split(cfg), "attempts": attempts, "phase": str(getattr(cfg.phase, "value", cfg.phase)),
+            "inputs": fingerprint(input_paths(cfg))}
 
 
 def _runs(cfg: DictConfig) -> list[DictConfig]:
@@ -122,22 +138,32 @@ def check_namespaces(plans: list[Plan]) -> None:
 
 
 def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset(),
-               run_one: Callable[[Plan], Result] = run_plan) -> list[tuple[Plan, Result]]:
+               run_one: Callable[[Plan], Result] = run_plan, protect: bool | None = None) -> list[tuple[Plan, Result]]:
     """Every run of ``cfg`` (one, or a schedule's), inputs all checked before any work.
 
     ``redo``: output files (relative to ``out``) to make again although their ids are recorded as done.
+    ``protect``: replace only files himfmt made (default: unless overwrite=true).
     ``run_one``: how one plan is run (the command wraps it in a progress bar).
     """
+    return [(plan, run_one(plan)) for plan in prepare(cfg, redo, protect)]
+
+
+def prepare(cfg: DictConfig, redo: frozenset[str] = frozenset(), protect: bool | None = None) -> list[Plan]:
+    """The plans of every run, each recipe built from its inputs (every input check a run makes), the output
+    checked; nothing is written (what a dry run shows)."""
     if cfg.n is None and not cfg.runs and (published := _params(cfg).count()) is not None:
         raise HimfmtError(f"n= is required: how many samples to make (recipe {cfg.recipe.name}'s published run "
                           f"made {published:,}: n={published})")
     out = Path(str(cfg.out)).resolve()
-    plans = [replace(_plan(one, out), redo=redo) for one in _runs(cfg)]
+    guard = cfg.overwrite is not True if protect is None else protect
+    plans = [replace(_plan(one, out), redo=redo, protect=guard) for one in _runs(cfg)]
     check_namespaces(plans)
     inputs = [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source) if p]
-    resuming = (out / RECORD_DIR).is_dir()
-    check_output_dir(out, cfg.overwrite or resuming, inputs)
-    return [(plan, run_one(plan)) for plan in plans]
+    # An output himfmt wrote into before may take another job: each file is then checked as it is written
+    # (the runner never replaces one that no record names), and another job's record of this split is refused.
+    made_here = (out / RECORD_DIR).is_dir()
+    check_output_dir(out, cfg.overwrite or made_here, inputs)
+    return plans
 
 
 @dataclass

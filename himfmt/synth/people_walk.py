@@ -23,7 +23,7 @@ from ..model import Media, Sample
 from .backgrounds import Background
 from .clip import LayerClip
 from .composite import Canvas, scaled
-from .inputs import backgrounds, people
+from .inputs import backgrounds, people, said, say_backgrounds, say_people
 from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from .image_him import Placement, VisibleOf, crop_person
 from .motion import Pose, WalkParams, posed, random_walk
@@ -112,7 +112,8 @@ class PeopleWalk:
 
 def build(cfg: Any, params: Config) -> PeopleWalk:
     """People from ``hhm=``, backgrounds (stills, frame folders or videos) from ``bg=``."""
-    return PeopleWalk(people(cfg), backgrounds(cfg), params, estimator_for(cfg, params))
+    who, bgs = people(cfg), backgrounds(cfg)
+    return said(PeopleWalk(who, bgs, params, estimator_for(cfg, params)), [say_people(cfg, who), say_backgrounds(cfg, bgs)])
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

@@ -16,17 +16,16 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
-from ..io.files import RECORD_DIR, OutDir, files_intact, remove_tmp_files
-from ..io.memory import tune_malloc
-from ..io.records import read_jsonl
+from ..io.files import RECORD_DIR, JobLock, OutDir, remove_tmp_files
+from ..io.records import entry_files, file_entry, files_intact, read_jsonl, recorded_files, written_names
 from ..io.pool import parallel_map
 from ..progress import Progress, no_progress
 from ..layouts import WriteOptions, get_layout
@@ -61,6 +60,14 @@ class Plan:
     # Samples are named <split>_<id>: runs of several splits share one namespace in ``layout``.
     prefix_split: bool = False
     jpeg_quality: int = 75
+    # What makes two runs the same job (recipe, its parameters, seed, layout, split, the inputs' files):
+    # the first line of every record; a rerun resumes only a record of the same key.
+    key: dict[str, Any] = field(default_factory=dict)
+    overwrite: bool = False  # a record of another job is replaced (its files removed), not refused
+    protect: bool = True  # replace only files himfmt made (``fill`` protects, while it replaces other jobs' records)
+    # Files already in ``out`` that himfmt made (its records and writers' lists name them): the only ones a
+    # sample may replace; None: any may be.
+    owned: frozenset[str] | None = None
 
     def ids(self) -> list[int]:
         if not 0 <= self.shard_index < self.shard_count:
@@ -69,6 +76,11 @@ class Plan:
 
     def record_rel(self) -> str:
         return f"{RECORD_DIR}/synth-{self.recipe.name}-{self.split}-shard{self.shard_index}of{self.shard_count}.jsonl"
+
+    def records(self) -> list[Path]:
+        """Every shard's record of this recipe and split in ``out``."""
+        folder = self.out / RECORD_DIR
+        return sorted(folder.glob(f"synth-{self.recipe.name}-{self.split}-shard*.jsonl")) if folder.is_dir() else []
 
 
 @dataclass
@@ -79,23 +91,54 @@ class Result:
     skipped: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
     retries: int = 0
+    replaced: int = 0  # files of another job's record removed (overwrite=true)
 
 
-def done_ids(out: Path, recipe: str, split: str, redo: frozenset[str] = frozenset()) -> set[int]:
-    """Ids any shard of this recipe has finished: rejected, or written with every file intact and none in ``redo``."""
+def done_ids(plan: Plan) -> set[int]:
+    """Ids any shard of this job has finished: rejected, or written with every file intact and none in ``redo``."""
     latest: dict[int, dict[str, Any]] = {}
-    folder = out / RECORD_DIR
-    if not folder.is_dir():
-        return set()
-    for rec in sorted(folder.glob(f"synth-{recipe}-{split}-shard*.jsonl")):
+    for rec in plan.records():
         for entry in read_jsonl(rec):
             try:
                 latest[int(entry["id"])] = entry
             except (KeyError, ValueError, TypeError):
-                continue  # not an id's line: that id is made again
-    root = str(out)
+                continue  # the job line, or not an id's line: that id is made again
+    root = str(plan.out)
     return {i for i, e in latest.items() if e.get("status") == "rejected" or
-            (files_intact(root, e.get("files", [])) and not any(f[0] in redo for f in e.get("files", [])))}
+            (files_intact(root, e.get("files", [])) and not any(f[0] in plan.redo for f in e.get("files", [])))}
+
+
+def differences(old: Any, new: dict[str, Any]) -> list[str]:
+    """What differs between an earlier job's key and this one's, in words."""
+    if not isinstance(old, dict):
+        return ["the record has no job line (damaged, or written by an older himfmt)"]
+    out = []
+    for k in sorted(set(old) | set(new)):
+        if old.get(k) != new.get(k):
+            out.append("the inputs' files changed" if k == "inputs" else f"{k}: {old.get(k)!r} -> {new.get(k)!r}")
+    return out
+
+
+def check_records(plan: Plan, out: OutDir) -> int:
+    """Refuse, or with ``overwrite`` replace, records of this recipe and split that another job wrote.
+
+    Replacing removes the files the other job recorded (each only while it
+    still has its recorded size) and then its records; returns how many
+    files were removed.
+    """
+    removed = 0
+    for rec in plan.records():
+        entries = read_jsonl(rec)
+        old = entries[0].get("job") if entries and "job" in entries[0] else None
+        if old == plan.key:
+            continue
+        if not plan.overwrite:
+            raise HimfmtError(f"holds the output of another synth job ({RECORD_DIR}/{rec.name}: "
+                              f"{'; '.join(differences(old, plan.key))}); pass overwrite=true to make it afresh, "
+                              "or choose another out=", str(plan.out))
+        removed += sum(out.remove(f[0], f[1]) for f in entry_files(entries).values())
+        rec.unlink()
+    return removed
 
 
 _PLAN: Plan | None = None  # set once per worker process: tasks then carry only an id
@@ -103,13 +146,23 @@ _PLAN: Plan | None = None  # set once per worker process: tasks then carry only 
 
 def _init_worker(plan: Plan) -> None:
     global _PLAN
-    tune_malloc()
     _PLAN = plan
 
 
 def _make_id(i: int) -> dict[str, Any]:
     assert _PLAN is not None
     return _make_one(_PLAN, i)
+
+
+def not_ours(plan: Plan, out: OutDir, paths: list[str]) -> str | None:
+    """Why a sample may not be written: files at its paths that himfmt did not make (None: it may)."""
+    if plan.owned is None:
+        return None
+    theirs = [p for p in paths if p not in plan.owned and os.path.lexists(out.display(p))]
+    if not theirs:
+        return None
+    return (f"{out.display(theirs[0])} is there and was not made by himfmt ({len(theirs)} such file(s) in this "
+            "sample); left alone: overwrite=true replaces them")
 
 
 def _make_one(plan: Plan, i: int) -> dict[str, Any]:
@@ -126,10 +179,14 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
             sample.id = f"{plan.split}_{sample.id}"
         files = []
         out = OutDir.at(plan.out)
-        for one in plan.route.apply(sample) if plan.route else [sample]:
-            for item in lay.plan(one, plan.split, plan.opts):
-                write_item(out, item, quality=plan.jpeg_quality)
-                files.append([item.path, os.path.getsize(out.display(item.path))])
+        items = [item for one in (plan.route.apply(sample) if plan.route else [sample])
+                 for item in lay.plan(one, plan.split, plan.opts)]
+        theirs = not_ours(plan, out, [item.path for item in items])
+        if theirs:
+            return {"id": i, "status": "failed", "message": theirs}
+        for item in items:
+            write_item(out, item, quality=plan.jpeg_quality)
+            files.append(file_entry(out.display(item.path), item.path))
         return {"id": i, "status": "ok", "attempt": attempt, "files": files}
     why = getattr(plan.recipe, "last_problem", None)
     return {"id": i, "status": "rejected", "attempts": plan.attempts, **({"why": why} if why else {})}
@@ -137,16 +194,22 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
 
 def run(plan: Plan, progress: Progress = no_progress) -> Result:
     result = Result()
-    if plan.out.is_dir():
-        remove_tmp_files(plan.out)  # left by a killed run; their ids are not recorded, so they are redone
-    done = done_ids(plan.out, plan.recipe.name, plan.split, plan.redo)
-    todo = [i for i in plan.ids() if i not in done]
-    result.skipped = len(plan.ids()) - len(todo)
-    advance = progress(len(todo), plan.recipe.name)
-    tune_malloc()
     out = OutDir.at(plan.out)
     out.forget_dirs()  # folders may have changed since an earlier job of this process
-    with out.open_append(plan.record_rel()) as rec:
+    with JobLock(plan.out, plan.key, f"synth {plan.recipe.name} {plan.split}"):
+        result.replaced = check_records(plan, out)
+        remove_tmp_files(plan.out)  # left by a killed run; their ids are not recorded, so they are redone
+        if plan.protect:
+            plan = replace(plan, owned=frozenset(recorded_files(plan.out)) | written_names(plan.out))
+        done = done_ids(plan)
+        todo = [i for i in plan.ids() if i not in done]
+        result.skipped = len(plan.ids()) - len(todo)
+        _write(plan, out, todo, result, progress(len(todo), plan.recipe.name))
+    return result
+
+
+def _write(plan: Plan, out: OutDir, todo: list[int], result: Result, advance: Callable[[int], None]) -> None:
+    with out.open_append(plan.record_rel(), json.dumps({"job": plan.key}) + "\n") as rec:
         for entry in _results(plan, todo):
             if entry["status"] == "failed":
                 result.failed.append((entry["id"], entry["message"]))
@@ -160,7 +223,6 @@ def run(plan: Plan, progress: Progress = no_progress) -> Result:
                 rec.write(json.dumps(entry) + "\n")
                 rec.flush()
             advance(1)
-    return result
 
 
 def _results(plan: Plan, todo: list[int]) -> Iterator[dict[str, Any]]:

@@ -26,7 +26,7 @@ from ..errors import HimfmtError
 from ..model import Sample, need
 from .backgrounds import Background
 from .clip import Layer, LayerClip
-from .inputs import backgrounds, one_dataset, ordered
+from .inputs import backgrounds, one_dataset, ordered, said, say_backgrounds, say_clips
 from .composite import Resample, clip_box, scaled
 from .foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from .motion import alpha_box
@@ -276,7 +276,8 @@ class VideoHim:
 
 def build(cfg: Any, params: Config) -> VideoHim:
     """Foreground clips from ``clips=``, backgrounds from ``bg=``."""
-    return VideoHim(ordered(one_dataset(cfg.clips, "video_matte", "clips")), backgrounds(cfg), params, estimator_for(cfg, params))
+    clips, bgs = ordered(one_dataset(cfg.clips, "video_matte", "clips")), backgrounds(cfg)
+    return said(VideoHim(clips, bgs, params, estimator_for(cfg, params)), [say_clips(cfg, clips), say_backgrounds(cfg, bgs)])
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

@@ -194,8 +194,9 @@ def instance_names(view: SampleView, frame: Frame) -> Iterator[Finding]:
     numbers = sorted(int(n) for n in names if n.isdigit())
     paths = _matte_paths(frame)
     folder = paths[0].rsplit("/", 1)[0] if paths else view.sample.id
-    if numbers and len(numbers) == len(names) and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
-        missing = sorted(set(range(numbers[0], numbers[-1])) - set(numbers))
+    if numbers and len(numbers) == len(names) and numbers != list(range(len(numbers))):
+        # Loaders count instances from 0: a missing first one (01.png, 02.png) is a gap as much as one inside.
+        missing = sorted(set(range(numbers[-1])) - set(numbers))
         yield finding("instances.gap", folder, view.sample.id, f"instance numbers skip {', '.join(str(k) for k in missing[:5])}: "
                       f"{len(names)} mattes named up to {numbers[-1]}")
     if len(names) > MAX_INSTANCES and paths and names != sorted(names, key=_natural):
