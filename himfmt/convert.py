@@ -332,6 +332,10 @@ class Record:
                 self.done[entry["sample"]] = entry["files"]
                 self.sources[entry["sample"]] = entry.get("src")
         self.file = out.open_append(self.rel, json.dumps({"job": key, "src": str(Path(job.src).resolve())}) + "\n")
+        # What this run was to make, for the merge of a sharded run to name what no shard made.
+        self.file.write(json.dumps({"plan": {"samples": sorted(k for k, _ in plan.samples if k != DATASET),
+                                             "shard": [job.shard_index, job.shard_count]}}) + "\n")
+        self.file.flush()
 
     def complete(self, dst: Path, key: str, sources: list[list[Any]]) -> bool:
         """The sample was written from these very source files, and its files are all there."""

@@ -15,6 +15,7 @@ by hand (after a SLURM array submitted without waiting, for instance).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def suffixed(path: str | Path, index: int, count: int) -> Path:
 class Merged:
     records: list[str] = field(default_factory=list)  # what was merged, for the summary
     reports: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)  # shards that never ran, ids no shard made (not merged)
 
 
 def merge_records(out: Path) -> Merged:
@@ -57,9 +59,53 @@ def merge_records(out: Path) -> Merged:
         groups.setdefault(rec.name.split("-shard", 1)[0], []).append(rec)
     for job, files in groups.items():
         whole = folder / f"{job}-shard0of1.jsonl" if job.startswith("synth-") else folder / f"{job}.jsonl"
-        if files != [whole]:
-            merged.records.append(_merge_job(job, whole, files))
+        if files == [whole]:
+            continue
+        left = unfinished(job, whole, files)
+        if left:
+            merged.unfinished += [f"{job}: {line}" for line in left]
+            continue  # kept as shard records: a merge after the missing shards ran sees them all
+        merged.records.append(_merge_job(job, whole, files))
     return merged
+
+
+SHARD_NAME = re.compile(r"-shard(\d+)of(\d+)\.jsonl$")
+
+
+def unfinished(job: str, whole: Path, files: list[Path]) -> list[str]:
+    """What a sharded job's plan holds that no shard finished: shards without a record (never run), then the
+    ids (synth) or samples (convert) that no record has, each named."""
+    key = "id" if job.startswith("synth-") else "sample"
+    expected: set[str] = set()
+    done: set[str] = set()
+    ran: set[int] = set()
+    count = 0
+    for f in files + ([whole] if whole.exists() and whole not in files else []):
+        m = SHARD_NAME.search(f.name)
+        if m and int(m.group(2)) > 1:
+            ran.add(int(m.group(1)))
+            count = int(m.group(2))
+        for e in read_jsonl(f):
+            plan = e.get("plan")
+            if isinstance(plan, dict):
+                expected |= _planned(plan)
+            elif key in e:
+                done.add(str(e[key]))
+    missing = sorted(expected - done, key=lambda x: (len(x), x))
+    if not missing:
+        return []  # every planned id is done (a later whole run may have made what a shard did not)
+    out = [f"shard {k} of {count} has no record: it never ran (run shard.index={k} shard.count={count})"
+           for k in sorted(set(range(count)) - ran)]
+    what = "ids" if key == "id" else "samples"
+    return out + [f"{len(missing)} of {len(expected)} {what} no shard made: {', '.join(missing[:10])}"
+                  + (", ..." if len(missing) > 10 else "")]
+
+
+def _planned(plan: dict[str, Any]) -> set[str]:
+    if "samples" in plan:
+        return {str(s) for s in plan["samples"]}
+    first, n = int(plan.get("first", 0)), int(plan.get("n", 0))
+    return {str(i) for i in range(first, first + n)}
 
 
 def _merge_job(job: str, whole: Path, files: list[Path]) -> str:
@@ -68,20 +114,25 @@ def _merge_job(job: str, whole: Path, files: list[Path]) -> str:
     header: dict[str, Any] | None = None
     for f in ([whole] if whole.exists() else []) + [f for f in files if f != whole]:
         entries = read_jsonl(f)
-        if entries and "job" in entries[0]:  # convert records start with the job line
-            header = header or entries[0]
-            if entries[0].get("job") != header.get("job"):
-                raise HimfmtError("shard records of different conversions in one output; not merged", str(f))
-            entries = entries[1:]
-        lines += entries
+        header = _same_job(header, entries, f)
+        lines += entries[1:] if entries and "job" in entries[0] else entries
     key = "id" if job.startswith("synth-") else "sample"
-    latest = {str(e.get(key)): e for e in lines}  # a redone sample's last line wins
+    latest = {str(e[key]): e for e in lines if key in e}  # a redone sample's last line wins
     text = "".join(json.dumps(e) + "\n" for e in ([header] if header else []) + list(latest.values()))
     atomic_write(whole, text.encode())
     for f in files:
         if f != whole:
             f.unlink()
     return f"{whole.name} <- {len(files)} record(s), {len(latest)} entries"
+
+
+def _same_job(header: dict[str, Any] | None, entries: list[dict[str, Any]], f: Path) -> dict[str, Any] | None:
+    """The job line every record starts with, the same in every shard's record."""
+    if not entries or "job" not in entries[0]:
+        return header
+    if header is not None and entries[0].get("job") != header.get("job"):
+        raise HimfmtError("shard records of different jobs in one output; not merged", str(f))
+    return header or entries[0]
 
 
 def merge_reports(report: str | Path) -> Path | None:
@@ -149,11 +200,13 @@ def merge_and_validate(root: Path, deep: bool, report: str | None = None) -> int
     merged = merge_records(root)
     for line in merged.records:
         console.out.print(f"merged {line}")
-    if not merged.records:
+    for line in merged.unfinished:
+        console.error(f"not merged: {line}")
+    if not merged.records and not merged.unfinished:
         console.out.print("no shard records to merge")
     with console.progress("validating", elapsed=True) as bar:
         result = validate(str(root), deep_pass=deep, workers=worker_count(0), progress=bar)
     render(result, console.out, deep)
     if report:
         atomic_write(Path(report).resolve(), result.to_json().encode())
-    return 1 if result.fails("error") else 0
+    return 1 if result.fails("error") or merged.unfinished else 0

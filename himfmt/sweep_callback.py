@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from . import console
 from .shards import SWEEP_EXIT, merge_after_sweep
@@ -33,7 +33,11 @@ class ShardCallback(Callback):
             return
         from hydra.core.hydra_config import HydraConfig
 
-        job_dir = Path(HydraConfig.get().runtime.output_dir)
+        # The stored path, not resolved again: a literal ``${...}`` in out= (paths are literal) would otherwise
+        # be taken for an interpolation here and the log written elsewhere.
+        runtime = OmegaConf.to_container(HydraConfig.get().runtime, resolve=False)
+        assert isinstance(runtime, dict)
+        job_dir = Path(str(runtime["output_dir"]))
         from hydra.core.utils import JobStatus
 
         ok = job_return.status == JobStatus.COMPLETED and isinstance(job_return.return_value, int)

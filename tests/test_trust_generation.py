@@ -290,5 +290,33 @@ def test_synth_records_name_their_job_and_every_files_digest(run_cli, inputs, tm
     rec = next((out / ".himfmt").glob("synth-*.jsonl"))
     lines = [json.loads(ln) for ln in rec.read_text().splitlines()]
     assert lines[0]["job"]["split"] == "I-HIM50K" and len(lines[0]["job"]["inputs"]) == 64
-    assert all(len(f) == 4 and len(f[2]) == 64 for ln in lines[1:] for f in ln["files"])
-    assert np.all([(out / f[0]).stat().st_size == f[1] for ln in lines[1:] for f in ln["files"]])
+    assert lines[1]["plan"] == {"first": 0, "n": 2, "shard": [0, 1]}
+    assert all(len(f) == 4 and len(f[2]) == 64 for ln in lines[2:] for f in ln["files"])
+    assert np.all([(out / f[0]).stat().st_size == f[1] for ln in lines[2:] for f in ln["files"]])
+
+
+def test_merge_names_the_shards_and_ids_that_never_ran(run_cli, inputs, tmp_path):
+    hhm, bg = inputs
+    out = tmp_path / "out"
+    args = ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=6", "workers=1", f"out={out}"]
+    assert run_cli(*args, "shard.index=0", "shard.count=2")[0] == 0
+    code, _, err = run_cli("merge", f"root={out}")
+    assert code == 1, err
+    assert "shard 1 of 2 has no record" in err and "3 of 6 ids no shard made: 1, 3, 5" in err
+    assert run_cli(*args, "shard.index=1", "shard.count=3")[0] == 0  # ids 1 and 4: 3 and 5 still missing
+    code, _, err = run_cli("merge", f"root={out}")
+    assert code == 1 and "2 of 6 ids no shard made: 3, 5" in err
+    assert run_cli(*args)[0] == 0  # the whole job: resumes what the shards made
+    code, out_text, err = run_cli("merge", f"root={out}")
+    assert code == 0, err
+
+
+def test_a_sweeps_logs_stay_in_the_literal_output(run_cli, inputs, tmp_path, monkeypatch):
+    hhm, bg = inputs
+    monkeypatch.setenv("ELSEWHERE", str(tmp_path / "elsewhere"))
+    out = tmp_path / "o${oc.env:ELSEWHERE}"
+    code, _, err = run_cli("synth", "-m", "shard.index=0,1", "shard.count=2", "recipe=image_him", f"hhm={hhm}",
+                           f"bg={bg}", "n=2", "workers=1", f"out={out}")
+    assert code == 0, err
+    assert len(list((out / ".himfmt" / "sweeps").glob("*/*-shard*/himfmt.log"))) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["HHM", "BG", "cwd", out.name])

@@ -210,6 +210,9 @@ def run(plan: Plan, progress: Progress = no_progress) -> Result:
 
 def _write(plan: Plan, out: OutDir, todo: list[int], result: Result, advance: Callable[[int], None]) -> None:
     with out.open_append(plan.record_rel(), json.dumps({"job": plan.key}) + "\n") as rec:
+        # What this run was to make, for the merge of a sharded run to name what no shard made.
+        rec.write(json.dumps({"plan": {"first": plan.first, "n": plan.n, "shard": [plan.shard_index, plan.shard_count]}}) + "\n")
+        rec.flush()
         for entry in _results(plan, todo):
             if entry["status"] == "failed":
                 result.failed.append((entry["id"], entry["message"]))
