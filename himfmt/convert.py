@@ -119,9 +119,16 @@ class Summary:
         return out
 
 
-def planned_paths(job: Job, from_layout: str | None = None) -> set[str]:
-    """Every file the conversion writes (all shards), relative to ``dst``: what a complete output holds."""
-    return plan(job, pick_dataset(job.src, from_layout)).paths()
+def planned_paths(job: Job, from_layout: str | None = None) -> tuple[set[str], int]:
+    """Every file the conversion writes (all shards), relative to ``dst``: what a complete output holds; and
+    how many samples its records say were written from source files that changed since (to convert again)."""
+    p = plan(job, pick_dataset(job.src, from_layout))
+    made: dict[str, Any] = {}
+    folder = Path(job.dst) / RECORD_DIR
+    for rec in sorted(folder.glob("convert*.jsonl")) if folder.is_dir() else []:
+        made.update((e["sample"], e.get("src")) for e in read_record(rec)[1])
+    changed = sum(key in made and made[key] != source_stamps(planned) for key, planned in p.samples)
+    return p.paths(), changed
 
 
 def pick_dataset(src: str, layout: str | None) -> Dataset:
@@ -456,7 +463,11 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
         except OSError as exc:
             raise write_error(exc, dst) from None
         record = Record(out, job, p, overwrite, summary)
-        _write_all(job, dst, todo, record, summary, progress, redo, afresh)
+        try:
+            _write_all(job, dst, todo, record, summary, progress, redo, afresh)
+        except BaseException:
+            remove_tmp_files(dst)  # the stopped workers' half-written files (their samples are not recorded)
+            raise
     summary.fallback_to_copy = summary.files.pop("fallback", 0)
     return summary
 

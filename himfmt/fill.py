@@ -66,6 +66,15 @@ class Entry:
 
 
 @dataclass
+class Expected:
+    """What the config says a complete split holds, where it can be known without making it."""
+
+    files: set[str] | None = None  # a conversion's output files (relative to the split's path)
+    jobs: list[dict[str, Any]] | None = None  # a recipe's job keys now: a record of another job is stale
+    changed: int = 0  # samples a conversion wrote from source files that changed since
+
+
+@dataclass
 class State:
     state: str  # missing | incomplete | complete
     have: int = 0
@@ -75,6 +84,7 @@ class State:
     masks_missing: dict[str, int] = field(default_factory=dict)
     foreign: list[str] = field(default_factory=list)  # its files that no himfmt record names (the user's)
     bad_derived: list[str] = field(default_factory=list)  # mask or trimap files made by himfmt, missing or changed
+    stale: bool = False  # made again whole: another recipe job than the config's now, a kit build cut short
 
     @property
     def text(self) -> str:
@@ -172,15 +182,15 @@ def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:
 
 
 def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec],
-            expected: set[str] | None = None) -> State:
-    """The split's state; ``expected``: files (relative to ``e.path``) a complete split holds, where known."""
+            expected: Expected | None = None) -> State:
+    """The split's state; ``expected``: what a complete split holds, where known."""
     ds, samples = open_split(e)
     own = of_split(e.path, e.split)
     damaged = own.damaged(e.path, deep)
     if ds is None:
         return State("missing", bad_files=[str(e.path / p) for p in damaged])
     st = State("complete", have=len(samples), foreign=own.foreign(samples) if e.kind != "existing" else [])
-    _made_files(st, e, own, damaged, expected)
+    _made_files(st, e, own, damaged, expected or Expected())
     _check_files(st, replace(ds, samples=samples, splits={e.split: ds.splits[e.split]}), deep, workers)
     if e.samples is not None and len(samples) < e.samples:
         st.reasons.append(f"{len(samples)} of {e.samples} samples")
@@ -194,19 +204,31 @@ def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], 
     return st
 
 
-def _made_files(st: State, e: Entry, own: Ownership, damaged: list[str], expected: set[str] | None) -> None:
-    """What the records say: files himfmt made that are missing or changed, a kit tree cut short, files a
-    conversion's source holds that are not there."""
+def _made_files(st: State, e: Entry, own: Ownership, damaged: list[str], expected: Expected) -> None:
+    """What the records say: files himfmt made that are missing or changed, a recipe job other than the
+    config's now, a kit tree cut short, files a conversion's source holds that are not there."""
+    _stale(st, own, expected)
     if damaged:
         st.reasons.append(f"{plural(len(damaged), 'file')} himfmt made missing or changed since, e.g. {damaged[0]}")
         st.bad_derived = [p for p in damaged if p in own.derived]
         st.bad_files = [str(e.path / p) for p in damaged if p not in own.derived]
     if e.kind == "kit" and not own.made:
-        st.reasons.append("its build did not finish")  # a kit tree's record is written once it is whole
-    missing = sorted(p for p in expected or () if not (e.path / p).is_file())
+        st.stale = True  # a kit tree's record is written once it is whole: built again
+        st.reasons.append("its build did not finish")
+    missing = sorted(p for p in expected.files or () if not (e.path / p).is_file())
     if missing:
         st.reasons.append(f"{len(missing)} file(s) of its source missing, e.g. {missing[0]}")
         st.missing_files = len(missing)
+
+
+def _stale(st: State, own: Ownership, expected: Expected) -> None:
+    """A recipe split recorded by another job than the config's now, or samples converted from changed files."""
+    if expected.jobs is not None and any(job not in expected.jobs for job in own.jobs):
+        st.stale = True
+        st.reasons.append("made from inputs or settings that changed since (made again)")
+    if expected.changed:
+        st.stale = True
+        st.reasons.append(f"{plural(expected.changed, 'sample')} converted from source files that changed since")
 
 
 def _check_files(st: State, own: Dataset, deep: bool, workers: int) -> None:
@@ -245,7 +267,7 @@ def action(e: Entry, st: State, overwrite: bool = False) -> str:
 def _action(e: Entry, st: State) -> str:
     if st.state == "complete":
         return "keep"
-    sound = not st.bad_files and not st.missing_files and (e.samples is None or st.have >= e.samples)
+    sound = not st.bad_files and not st.missing_files and not st.stale and (e.samples is None or st.have >= e.samples)
     if e.kind == "existing":
         return "add masks" if st.state == "incomplete" and st.masks_missing and sound else "stop: fix it by hand"
     if st.state == "incomplete" and sound:

@@ -24,11 +24,11 @@ from .convert import Job, convert, planned_paths
 from .demo.build import KIT
 from .derived import spec_from
 from .errors import HimfmtError
-from .fill import LEAVE, Entry, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
+from .fill import LEAVE, Entry, Expected, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
 from .overrides import normalize
 from .synth.recipe import RecipeConfig
 from .synth.inputs import read_as
-from .synth.jobs import planned_counts, prepare, synthesize
+from .synth.jobs import job_keys, planned_counts, prepare, synthesize
 from .synth.runner import Plan, Result, run as run_plan
 
 
@@ -142,10 +142,15 @@ class Filler:
         return Job(str(src), str(e.path), e.layout, str(e.source.get("mode", "copy")), workers=self.workers,
                    shard_index=self.shard[0], shard_count=self.shard[1])
 
-    def expected(self, e: Entry, by_name: dict[str, Entry]) -> set[str] | None:
-        """Files a complete converted split holds (every sample of its source); None for other kinds."""
+    def expected(self, e: Entry, by_name: dict[str, Entry]) -> Expected:
+        """What a complete split holds: a conversion's files (every sample of its source), a recipe's job keys."""
+        if e.kind == "recipe":
+            return Expected(jobs=[k for k in job_keys(self.synth_config(e)) if k["split"] == e.split])
         job = self.convert_job(e, by_name) if e.kind == "convert" else None
-        return planned_paths(job) if job else None
+        if job is None:
+            return Expected()
+        files, changed = planned_paths(job)
+        return Expected(files=files, changed=changed)
 
     def _convert(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
         job = self.convert_job(e, by_name)
@@ -314,17 +319,34 @@ def fill(cfg: DictConfig) -> tuple[int, int]:
 
 
 def _carry_out(cfg: DictConfig, filler: Filler, plan: FillPlan, todo: list[Entry], left: int) -> tuple[int, int]:
-    """Make each split of the plan that is not complete, in order; then inspect them again."""
+    """Make each split of the plan that is not complete, in order; a complete split that reads one made
+    now is inspected again first (its source changed under it). Then inspect what was made."""
     sharded = filler.shard[1] > 1
     todo = _ready(plan, todo) if sharded else todo
     by_name = {e.name: e for e in plan.items}
-    failed = 0
-    for e in todo:
+    failed, made = 0, list[Entry]()
+    for e in plan.items:
+        if e not in todo and (sharded or not _recheck(cfg, filler, plan, e, {m.name for m in made}, by_name)):
+            continue
         console.out.print(f"{plan.acts[e.name]}: {e.name}" + (f" (shard {filler.shard[0]} of {filler.shard[1]})" if sharded else ""))
         failed += filler.make(e, plan.states[e.name], plan.acts[e.name], by_name)
+        made.append(e)
     if sharded:  # the other shards' parts are not there yet: the sweep's end checks the whole
-        return len(todo), left + failed
-    return len(todo), left + failed + _still_incomplete(cfg, filler, todo, by_name, failed)
+        return len(made), left + failed
+    return len(made), left + failed + _still_incomplete(cfg, filler, made, by_name, failed)
+
+
+def _recheck(cfg: DictConfig, filler: Filler, plan: FillPlan, e: Entry, made: set[str], by_name: dict[str, Entry]) -> bool:
+    """Whether a split planned as kept must be made after all: it reads a split made in this run, and
+    inspected again it is no longer complete (the plan is updated)."""
+    if plan.acts[e.name] != "keep" or not made & set(e.needs):
+        return False
+    st = inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name))
+    act = action(e, st, cfg.overwrite)
+    if act in ("keep", LEAVE) or act.startswith("stop"):
+        return False
+    plan.states[e.name], plan.acts[e.name] = st, act
+    return True
 
 
 def _shown_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path, missing: bool) -> FillPlan:

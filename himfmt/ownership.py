@@ -24,6 +24,7 @@ class Ownership:
     derived: set[str] = field(default_factory=set)  # those of them that are mask sets or trimaps
     other: set[str] = field(default_factory=set)  # files other records at the same path name (other splits)
     written: set[str] = field(default_factory=set)  # names himfmt's writers gave files here (a killed run's too)
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # the synth jobs whose records name this split
 
     def damaged(self, root: Path, deep: bool = False) -> list[str]:
         """Recorded files that are missing, or whose size or sha256 differ from the record (the sha256 is
@@ -45,6 +46,8 @@ def of_split(root: Path, split: str) -> Ownership:
         entries = read_jsonl(rec)
         first = entries[0].get("job") if entries else None
         job: dict[str, Any] = first if isinstance(first, dict) else {}
+        if "recipe" in job and job.get("split") == split:
+            own.jobs.append(job)
         for entry in entries:
             mine = entry.get("split", job.get("split", split)) == split
             for f in entry.get("files") or []:

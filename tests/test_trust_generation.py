@@ -320,3 +320,52 @@ def test_a_sweeps_logs_stay_in_the_literal_output(run_cli, inputs, tmp_path, mon
     assert code == 0, err
     assert len(list((out / ".himfmt" / "sweeps").glob("*/*-shard*/himfmt.log"))) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["HHM", "BG", "cwd", out.name])
+
+
+def test_fill_makes_again_what_was_made_from_inputs_that_changed(run_cli, demo_copy, demo_root):
+    root = demo_copy
+    person = next((root / "sources" / "HHM" / "train" / "images").iterdir())
+    os.utime(person, ns=(10**9, 10**9))  # a copy or an edit: another time, here the same bytes
+    code, out, err = run_cli("fill", "dataset=demo", f"out={root}", "workers=1")
+    assert code == 0, out + err
+    assert "changed since" in out
+    for split in ("I-HIM50K", "natural", "comp", "people_walk"):
+        assert f"repair (synthesize): {split}" in out
+    assert "repair (convert): I-HIM50K_as_val" in out  # it reads I-HIM50K, made again just now
+    assert _files(root) == _files(demo_root)
+    assert "nothing to do" in run_cli("fill", "dataset=demo", f"out={root}", "workers=1")[1]
+
+
+@pytest.mark.slow  # reason: a synth long enough to start its workers, then stopped
+def test_sigterm_stops_the_workers_and_keeps_what_is_complete(inputs, tmp_path):
+    hhm, bg = inputs
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}",
+                             "n=3000", "workers=2", f"out={out}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    images = out / "I-HIM50K" / "images"
+    deadline = time.time() + 60
+
+    def count() -> int:
+        return len(list(images.iterdir())) if images.is_dir() else 0
+    while time.time() < deadline and count() < 400:  # well past the pool's start
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "stopped (SIGTERM)" in err and "Traceback" not in err
+    after = count()
+    time.sleep(2)
+    assert count() == after  # no worker wrote anything after its parent stopped
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_kit_tree_cut_short_is_built_again(run_cli, demo_copy, demo_root):
+    """Killed half way through the DVM kit: fg pictures there, no bg videos, no kit record."""
+    root = demo_copy
+    shutil.rmtree(root / "sources" / "DVM" / "bg")
+    (root / "sources" / "DVM" / "test_pairs.txt").unlink()
+    for rec in (root / "sources" / "DVM" / ".himfmt").glob("kit-*.jsonl"):
+        rec.unlink()
+    code, out, err = run_cli("fill", "dataset=demo", f"out={root}", "workers=1")
+    assert code == 0, out + err
+    assert "repair (build): DVM" in out
+    assert _files(root) == _files(demo_root)

@@ -8,7 +8,8 @@ the first items, and starts a pool for the rest only when the rest would
 take longer in this process than :data:`POOL_PAYS_AFTER` seconds. Every
 worker dies with its parent (Linux's ``PR_SET_PDEATHSIG``; elsewhere a
 thread that watches the parent), ignores Ctrl-C (the parent decides), and
-is killed at once when the parent stops early, so nothing is written after
+is stopped as soon as the parent stops early: it unwinds the file it was
+writing (no temporary file is left) and exits, so nothing is written after
 the job is over.
 """
 from __future__ import annotations
@@ -19,7 +20,9 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .memory import tune_malloc
@@ -56,9 +59,32 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+class WorkerStop(BaseException):
+    """Raised in a worker by SIGTERM: its writes unwind (temporary files removed), then the worker exits."""
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise WorkerStop
+
+
+class _Chunk:
+    """``fn`` over a chunk of items, as a worker runs it: stopped by :class:`WorkerStop`, the worker exits
+    instead of taking the next chunk."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, items: list[Any]) -> list[Any]:
+        try:
+            return [self.fn(item) for item in items]
+        except WorkerStop:
+            os._exit(1)
+
+
 def _worker_start(parent: int, setup: Callable[..., Any] | None, setup_args: tuple[Any, ...]) -> None:
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     tune_malloc()
     if setup is not None:
         setup(*setup_args)
@@ -77,11 +103,18 @@ def spawn_pool(workers: int, setup: Callable[..., Any] | None = None, setup_args
                                initargs=(os.getpid(), setup, setup_args))
 
 
-def stop_now(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's workers at once (the job is over: they must write nothing more)."""
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        proc.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+def stop_now(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
+    """Stop the pool's workers now (the job is over: they must write nothing more): each unwinds the file it
+    is writing and exits; one still running after ``grace`` seconds is killed."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    for proc in procs:
+        proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+    pool.shutdown(wait=False)  # (cancelling the futures too races the pool's manager thread: InvalidStateError)
 
 
 def parallel_map(fn: Callable[[T], R], items: Iterable[T], n: int, workers: int,
@@ -106,8 +139,22 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], n: int, workers: int,
         return
     pool = spawn_pool(min(workers, left), setup, setup_args)
     try:
-        yield from pool.map(fn, it, chunksize=max(1, min(16, left // (workers * 8))))
+        yield from _ordered(pool, _Chunk(fn), it, max(1, min(16, left // (workers * 8))), 4 * workers)
     except BaseException:
         stop_now(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _ordered(pool: ProcessPoolExecutor, run: _Chunk, items: Iterator[T], chunk: int, window: int) -> Iterator[Any]:
+    """Results in order, with at most ``window`` chunks in flight: the items are read as the work goes, and
+    nothing is cancelled when the caller stops (Python 3.11's pool then breaks on cancelled work)."""
+    pending: deque[Future[list[Any]]] = deque()
+    while True:
+        part = list(islice(items, chunk))
+        if part:
+            pending.append(pool.submit(run, part))
+        if pending and (len(pending) >= window or not part):
+            yield from pending.popleft().result()
+        elif not part:
+            return

@@ -57,11 +57,13 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     trimap = cfg.recipe.get("trimap")
     opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=cfg.recipe.get("png_alpha", False) is True,
                         trimap=tuple(trimap) if trimap else None)
-    attempts = int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts)
-    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), attempts,
+    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), _attempts(cfg),
                 int(cfg.shard.index), int(cfg.shard.count), worker_count(cfg.workers), opts, steps,
-                jpeg_quality=int(cfg.recipe.jpeg_quality), key=job_key(cfg, layout, attempts),
-                overwrite=cfg.overwrite is True)
+                jpeg_quality=int(cfg.recipe.jpeg_quality), key=job_key(cfg), overwrite=cfg.overwrite is True)
+
+
+def _attempts(cfg: DictConfig) -> int:
+    return int(cfg.attempts if cfg.attempts is not None else cfg.recipe.attempts)
 
 
 def input_paths(cfg: DictConfig) -> list[str]:
@@ -69,12 +71,17 @@ def input_paths(cfg: DictConfig) -> list[str]:
     return [str(Path(str(p)).resolve()) for p in (cfg.hhm, cfg.bg, cfg.clips, cfg.source, cfg.skip_list, cfg.pairs) if p]
 
 
-def job_key(cfg: DictConfig, layout: str, attempts: int) -> dict[str, Any]:
+def job_key(cfg: DictConfig) -> dict[str, Any]:
     """What makes two synth runs the same job: everything that changes a sample's bytes, not n, first,
     workers or shards (a larger n later extends the same job)."""
     return {"recipe": OmegaConf.to_container(cfg.recipe, resolve=True, enum_to_str=True), "seed": int(cfg.seed),
-            "layout": layout, "split": _split(cfg), "attempts": attempts, "phase": str(getattr(cfg.phase, "value", cfg.phase)),
-            "inputs": fingerprint(input_paths(cfg))}
+            "layout": str(cfg.layout or cfg.recipe.layout), "split": _split(cfg), "attempts": _attempts(cfg),
+            "phase": str(cfg.phase), "inputs": fingerprint(input_paths(cfg))}
+
+
+def job_keys(cfg: DictConfig) -> list[dict[str, Any]]:
+    """The job key of every run of ``cfg`` (without reading the inputs' pictures): what its records must say."""
+    return [job_key(one) for one in _runs(cfg)]
 
 
 def _runs(cfg: DictConfig) -> list[DictConfig]:

@@ -204,7 +204,11 @@ def run(plan: Plan, progress: Progress = no_progress) -> Result:
         done = done_ids(plan)
         todo = [i for i in plan.ids() if i not in done]
         result.skipped = len(plan.ids()) - len(todo)
-        _write(plan, out, todo, result, progress(len(todo), plan.recipe.name))
+        try:
+            _write(plan, out, todo, result, progress(len(todo), plan.recipe.name))
+        except BaseException:
+            remove_tmp_files(plan.out)  # the stopped workers' half-written files (their ids are not recorded)
+            raise
     return result
 
 
