@@ -262,7 +262,7 @@ class FillPlan:
                 continue
             console.warn(f"{e.name}: {plural(len(foreign), 'file')} not made by himfmt may be replaced (overwrite=true)")
             for rel in foreign if dry_run else []:
-                console.out.print(f"  may replace: {e.path / rel}", markup=False)
+                console.lines([f"  may replace: {e.path / rel}"])
 
     def table(self) -> Table:
         table = Table(title=f"himfmt fill {self.name} in {self.root}")

@@ -35,3 +35,10 @@ def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int
     assert rerun.returncode == 0, rerun.stderr
     assert digest(out) == digest(tmp_path / "whole")
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def dataset_config(tmp_path: Path, splits: str) -> Path:
+    """A dataset config file ``mine.yaml`` with root ``tmp_path/root`` and the given ``splits:`` block."""
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(f"name: mine\nroot: {tmp_path / 'root'}\nsplits:\n{splits}")
+    return cfg

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import trees
-from helpers import digest
+from helpers import dataset_config, digest
 from himfmt.io.files import JobLock
 from himfmt.io.pool import parallel_map
 from himfmt.validate import validate
@@ -80,12 +80,7 @@ def test_demo_replaces_only_what_a_demo_made(run_cli, tmp_path):
 
 
 def test_a_split_path_leaving_the_root_is_refused(run_cli, tmp_path):
-    cfg = tmp_path / "mine.yaml"
-    cfg.write_text(f"""name: mine
-root: {tmp_path / 'root'}
-splits:
-  people: {{layout: hhm, path: ../outside, split: train, samples: 3, from: {{kit: hhm}}}}
-""")
+    cfg = dataset_config(tmp_path, "  people: {layout: hhm, path: ../outside, split: train, samples: 3, from: {kit: hhm}}\n")
     code, _, err = run_cli("fill", f"dataset={cfg}")
     assert code == 2 and "leaves the dataset root" in err
     assert not (tmp_path / "outside").exists() and not (tmp_path / "root").exists()
@@ -254,11 +249,7 @@ def test_frames_of_several_sizes_are_no_clip(run_cli, sources, tmp_path):
 
 def test_fill_dry_run_makes_the_runs_input_checks(run_cli, sources, tmp_path):
     bg = _stills_folder(tmp_path / "BG-20K")
-    cfg = tmp_path / "mine.yaml"
-    cfg.write_text(f"""name: mine
-root: {tmp_path / 'root'}
-splits:
-  comp_easy:
+    cfg = dataset_config(tmp_path, f"""  comp_easy:
     layout: maggie_video
     path: V-HIM60
     samples: 1
