@@ -104,6 +104,12 @@ def test_fill_repairs_what_it_made_by_size_and_digest(run_cli, demo_copy, demo_r
     assert "nothing to do" in run_cli("fill", "dataset=demo", f"out={root}", "workers=1")[1]
 
 
+def test_validate_names_a_file_the_record_says_was_made(demo_copy):
+    (demo_copy / "data" / "I-HIM50K" / "alphas" / "00002" / "00.png").unlink()
+    found = {(f.code, f.path) for f in validate(str(demo_copy), workers=1).findings}
+    assert ("record.file_missing", "data/I-HIM50K/alphas/00002/00.png") in found
+
+
 def test_a_missing_first_instance_is_a_gap(tmp_path):
     root = trees.train_tree(tmp_path / "t", "s", stems=("a",))
     alphas = root / "s" / "alphas" / "a"

@@ -10,7 +10,7 @@ from ..io.archive import open_tree
 from ..io.tree import Tree
 from ..model import Dataset, Sample
 from ..io.share import shard_slice
-from . import deep_checks, registry, structure_checks
+from . import deep_checks, record_checks, registry, structure_checks  # noqa: F401 (record_checks registers its check)
 from .catalog import finding
 from .leakage import shared_pictures
 from .manifest import schema_findings
