@@ -366,3 +366,18 @@ def test_a_kit_tree_cut_short_is_built_again(run_cli, demo_copy, demo_root):
     assert code == 0, out + err
     assert "repair (build): DVM" in out
     assert _files(root) == _files(demo_root)
+
+
+def test_a_second_source_with_one_changed_image_is_not_the_old_job(run_cli, tmp_path, monkeypatch):
+    one = trees.train_tree(tmp_path / "one", "I-HIM50K", stems=("a", "b"))
+    two = tmp_path / "two"
+    shutil.copytree(one, two)  # the same names, sizes and times...
+    trees.save(two / "I-HIM50K" / "images" / "b.jpg", trees.rgb(55))  # ...but one picture changed
+    dst = tmp_path / "dst"
+    assert run_cli("convert", f"src={one}", f"dst={dst}", "to=maggie_image_val", "workers=1")[0] == 0
+    monkeypatch.chdir(tmp_path)  # another working directory
+    code, out, err = run_cli("convert", f"src={two}", f"dst={dst}", "to=maggie_image_val", "workers=1")
+    assert code == 0, err
+    assert (dst / "images" / "I-HIM50K" / "b.jpg").read_bytes() == (two / "I-HIM50K" / "images" / "b.jpg").read_bytes()
+    code, out, err = run_cli("convert", f"src={two}", f"dst={dst}", "to=maggie_image_val", "workers=1", "overwrite=true")
+    assert code == 0 and "already done" not in out  # overwrite=true writes afresh
