@@ -27,7 +27,7 @@ from .convert_route import Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
 from .io.files import MODES, RECORD_DIR, JobLock, OutDir, check_output_dir, remove_tmp_files, write_error
-from .io.records import file_entry, files_intact, read_jsonl
+from .io.records import files_intact, read_jsonl
 from .io.pool import parallel_map
 from .progress import Progress, no_progress
 from .io.archive import open_tree
@@ -54,6 +54,7 @@ class Job:
     workers: int = 1
     shard_index: int = 0  # shard k of K converts the sorted samples i with i % K == k
     shard_count: int = 1
+    root_id: tuple[int, int] | None = None  # (device, inode) of dst where the job began
 
     def key(self, plan_digest: str) -> dict[str, Any]:
         """What makes two runs the same conversion: the options that change the output, and the plan.
@@ -392,17 +393,17 @@ def remove_stale(out: OutDir, entries: list[dict[str, Any]], keep: set[str]) -> 
     return sum(out.remove(rel, size) for entry in entries for rel, size, *_ in entry["files"] if rel not in keep)
 
 
-def _write_sample(args: tuple[str, list[Planned], str]) -> tuple[list[list[Any]], Counter, str | None]:
+def _write_sample(args: tuple[str, list[Planned], str, tuple[int, int] | None]) -> tuple[list[list[Any]], Counter, str | None]:
     """Write one sample's files (worker entry point); returns their record entries."""
-    dst, items, mode = args
-    out = OutDir.at(dst)
+    dst, items, mode, root_id = args
+    out = OutDir.at(dst, expect=root_id)
     how: Counter = Counter()
     files: list[list[Any]] = []
     try:
         for item in items:
             used = write_item(out, item, mode)
             how[used] += 1
-            files.append(file_entry(out.display(item.path), item.path))
+            files.append(out.entry(item.path))
             if mode == "hardlink" and used == "copy" and isinstance(item, OutFile) and can_place(item):
                 how["fallback"] += 1
     except BadInputError as exc:
@@ -455,9 +456,10 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     todo = p.mine()
     if dry_run:
         return _dry_run(summary, todo)
-    out = OutDir.at(dst)
-    out.forget_dirs()  # a new job starts from the folders as they are now, not as an earlier job found them
-    with JobLock(dst, job.key(p.digest), f"convert to {job.to} from {src_root}"):
+    with JobLock(dst, job.key(p.digest), f"convert to {job.to} from {src_root}") as lock:
+        out = lock.out
+        assert out is not None
+        job = replace(job, root_id=out.identity())  # workers check they write into the folder the job began in
         try:
             remove_tmp_files(dst)
         except OSError as exc:
@@ -533,13 +535,13 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temporary files
 
 
-def _keyed(args: tuple[str, str, list[Planned], str]) -> tuple[str, tuple[list, Counter, str | None]]:
-    key, dst, planned, mode = args
-    return key, _write_sample((dst, planned, mode))
+def _keyed(args: tuple[str, str, list[Planned], str, tuple[int, int] | None]) -> tuple[str, tuple[list, Counter, str | None]]:
+    key, dst, planned, mode, root_id = args
+    return key, _write_sample((dst, planned, mode, root_id))
 
 
 def _run(
     todo: Iterator[tuple[str, list[Planned]]], dst: str, job: Job, n: int
 ) -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:
     """Write samples as they are planned; results come back in order, with their keys."""
-    return parallel_map(_keyed, ((key, dst, planned, job.mode) for key, planned in todo), n, job.workers)
+    return parallel_map(_keyed, ((key, dst, planned, job.mode, job.root_id) for key, planned in todo), n, job.workers)

@@ -20,7 +20,6 @@ from omegaconf import DictConfig, OmegaConf
 from .errors import BadInputError, HimfmtError
 from .io import images
 from .io.files import RECORD_DIR, OutDir
-from .io.records import file_entry
 from .io.pool import parallel_map
 from .progress import Progress, no_progress
 from .layouts import Layout, get_layout
@@ -125,9 +124,10 @@ def _make(args: tuple[list[Item], Spec, bool, frozenset[str]]) -> Result:
             else:
                 t = trimap(matte, *spec.trimap)
                 data = images.encode_jpeg(cv2.cvtColor(t, cv2.COLOR_GRAY2RGB)) if item.gray3_jpeg else images.encode_png(t)
-            OutDir.at(item.matte.tree.root).write_bytes(item.dst, data)
+            out = OutDir.at(item.matte.tree.root)
+            out.write_bytes(item.dst, data)
             res.written += 1
-            res.files.append([item.split, file_entry(dst, item.dst)])
+            res.files.append([item.split, out.entry(item.dst)])
         except BadInputError as exc:
             res.failed.append((item.matte.where, str(exc)))
     return res

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
+import json
 import os
 import re
 import secrets
 import stat
 from collections import OrderedDict
 from pathlib import Path
-from typing import BinaryIO, Callable, TextIO
+from typing import Any, BinaryIO, Callable, TextIO
 
 from ..errors import BadInputError, HimfmtError, UnreadableError, WriteError
 
@@ -148,12 +150,46 @@ class OutDir:
     _cache: dict[tuple[str, int, bool], "OutDir"] = {}
 
     @classmethod
-    def at(cls, root: str | os.PathLike[str], register: bool = True) -> "OutDir":
+    def at(cls, root: str | os.PathLike[str], register: bool = True, expect: tuple[int, int] | None = None) -> "OutDir":
+        """The output at ``root`` (one per process). While a job runs there (:meth:`begin`), or with ``expect``
+        (the folder's identity where the job began, in a worker), a folder replaced since stops the write."""
         key = (os.path.abspath(root), os.getpid(), register)
         hit = cls._cache.get(key)
-        if hit is None or not hit.alive():
+        if hit is not None and not hit.alive():
+            if hit.pinned:
+                raise cls.replaced(key[0])
+            hit = None
+        if hit is None:
             hit = cls._cache[key] = cls(key[0], register)
+        if expect is not None and hit.identity() != expect:
+            raise cls.replaced(key[0])
         return hit
+
+    @classmethod
+    def begin(cls, root: str | os.PathLike[str]) -> "OutDir":
+        """The output of a job that starts now: opened afresh if the folder changed since an earlier job, its
+        identity pinned until :meth:`end` (a link or folder swapped in at its name during the run stops it)."""
+        key = (os.path.abspath(root), os.getpid(), True)
+        hit = cls._cache.get(key)
+        if hit is not None and not hit.alive():
+            hit.pinned = False
+            del cls._cache[key]
+        out = cls.at(root)
+        out.forget_dirs()
+        out.pinned = True
+        return out
+
+    def end(self) -> None:
+        self.pinned = False
+
+    @staticmethod
+    def replaced(root: str) -> HimfmtError:
+        return HimfmtError("the output folder was replaced during the run (a link or another folder stands at its "
+                           "name now); stopped: nothing more is written there", root)
+
+    def identity(self) -> tuple[int, int]:
+        st = os.fstat(self.fd)
+        return st.st_dev, st.st_ino
 
     def __init__(self, root: str, register: bool = True) -> None:
         self.root, self.register = root, register
@@ -163,6 +199,7 @@ class OutDir:
         except OSError as exc:
             raise write_error(exc, root) from None
         self._dirs: OrderedDict[str, int] = OrderedDict()
+        self.pinned = False  # a job runs here: the folder must stay the one it began in
         self.token: str | None = None
         self._lock: int | None = None
         self._names: int | None = None  # this writer's list of final names (registered outputs only)
@@ -316,6 +353,19 @@ class OutDir:
                 return None
             return f.read(limit + 1)
 
+    def entry(self, rel: str) -> list[Any]:
+        """A record's entry for the file just written at ``rel``: ``[rel, size, sha256, mtime_ns]``, read
+        through the folder's descriptor (never through a folder swapped in since)."""
+        parent, _, name = rel.rpartition("/")
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.dir_fd(parent, create=False))
+        except OSError as exc:
+            raise write_error(exc, self.display(rel)) from None
+        with os.fdopen(fd, "rb") as f:
+            sha = hashlib.file_digest(f, "sha256").hexdigest()
+            st = os.fstat(fd)
+            return [rel, st.st_size, sha, st.st_mtime_ns]
+
     def write_bytes(self, rel: str, data: bytes) -> None:
         with Pending(self, rel) as f:
             f.write(data)
@@ -341,12 +391,15 @@ class OutDir:
     def place(self, src: str, rel: str, mode: str = "copy") -> str:
         """Put the file ``src`` at ``rel`` by copy, hard link or symlink; returns the mode used.
 
-        A hard link across file systems falls back to a copy (the caller reports it).
+        A hard link across file systems falls back to a copy (the caller reports it). A destination that
+        is the source file itself (one folder under two paths: a bind mount) is refused, never replaced.
         """
         if mode not in MODES:
             raise HimfmtError(f"unknown mode {mode!r} (copy, hardlink or symlink)")
         parent, _, name = rel.rpartition("/")
         dfd = self.dir_fd(parent)
+        if mode != "hardlink":
+            self._not_the_source(src, dfd, name, rel)
         if mode == "hardlink" and not self._link(src, dfd, name, rel):
             mode = "copy"
         elif mode == "symlink":
@@ -354,6 +407,16 @@ class OutDir:
         if mode == "copy":
             self._copy(src, rel)
         return mode
+
+    def _not_the_source(self, src: str, dfd: int, name: str, rel: str) -> None:
+        try:
+            d = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            s = os.stat(src, follow_symlinks=False)
+        except OSError:
+            return
+        if (d.st_dev, d.st_ino) == (s.st_dev, s.st_ino):
+            raise HimfmtError(f"is the source file {src} itself (the destination reaches the source through a bind "
+                              "mount or a link); nothing is replaced", self.display(rel))
 
     def _link(self, src: str, dfd: int, name: str, rel: str) -> bool:
         """Hard-link ``src``; False when links are impossible here (then the caller copies)."""
@@ -481,14 +544,32 @@ def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: tupl
     path = Path(out).resolve()
     for src in sources:
         s = Path(src).resolve()
-        if path == s or s in path.parents or path in s.parents:
-            raise HimfmtError(f"output overlaps the source tree {s}", str(path))
+        if path == s or s in path.parents or path in s.parents or _same_place(path, s) or _same_place(s, path):
+            raise HimfmtError(f"output overlaps the source tree {s} (the same folder, one inside the other, "
+                              "or reached through a bind mount)", str(path))
     if path.exists() and not path.is_dir():
         raise HimfmtError("output exists and is not a directory", str(path))
     # himfmt's own folder (records, sweep logs) does not make an output "not empty".
     if path.exists() and any(p.name != RECORD_DIR for p in path.iterdir()) and not overwrite:
         raise HimfmtError("output directory is not empty (pass overwrite=true to write into it)", str(path))
     return path
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _same_place(inner: Path, outer: Path) -> bool:
+    """Whether ``inner`` or a folder above it is the very folder ``outer`` is (by device and inode: a bind
+    mount shows one folder under two paths that no path comparison tells apart)."""
+    target = _identity(outer)
+    if target is None:
+        return False
+    return any(_identity(p) == target for p in (inner, *inner.parents))
 
 
 JOBS = RECORD_DIR + "/jobs"
@@ -506,16 +587,22 @@ class JobLock:
     """
 
     def __init__(self, root: str | os.PathLike[str], key: object, what: str) -> None:
-        import hashlib
-        import json
-
         self.root = os.path.abspath(root)
         self.id = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
         self.what = what
         self.fd: int | None = None
+        self.out: OutDir | None = None
 
     def __enter__(self) -> "JobLock":
-        out = OutDir.at(self.root)
+        out = self.out = OutDir.begin(self.root)
+        try:
+            self._take(out)
+        except BaseException:
+            out.end()
+            raise
+        return self
+
+    def _take(self, out: "OutDir") -> None:
         jfd = out.dir_fd(JOBS)
         try:
             gate = os.open(".gate", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=jfd)
@@ -535,7 +622,6 @@ class JobLock:
             raise write_error(exc, out.display(JOBS)) from None
         finally:
             os.close(gate)
-        return self
 
     def _check_other(self, jfd: int, name: str) -> None:
         try:
@@ -554,6 +640,8 @@ class JobLock:
             os.close(fd)
 
     def __exit__(self, *exc: object) -> None:
+        if self.out is not None:
+            self.out.end()
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None

@@ -25,7 +25,7 @@ import numpy as np
 from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
 from ..io.files import RECORD_DIR, JobLock, OutDir, remove_tmp_files
-from ..io.records import entry_files, file_entry, files_intact, read_jsonl, recorded_files, written_names
+from ..io.records import entry_files, files_intact, read_jsonl, recorded_files, written_names
 from ..io.pool import parallel_map
 from ..progress import Progress, no_progress
 from ..layouts import WriteOptions, get_layout
@@ -68,6 +68,7 @@ class Plan:
     # Files already in ``out`` that himfmt made (its records and writers' lists name them): the only ones a
     # sample may replace; None: any may be.
     owned: frozenset[str] | None = None
+    root_id: tuple[int, int] | None = None  # (device, inode) of out where the job began: workers check it
 
     def ids(self) -> list[int]:
         if not 0 <= self.shard_index < self.shard_count:
@@ -178,7 +179,7 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
         if plan.prefix_split:
             sample.id = f"{plan.split}_{sample.id}"
         files = []
-        out = OutDir.at(plan.out)
+        out = OutDir.at(plan.out, expect=plan.root_id)
         items = [item for one in (plan.route.apply(sample) if plan.route else [sample])
                  for item in lay.plan(one, plan.split, plan.opts)]
         theirs = not_ours(plan, out, [item.path for item in items])
@@ -186,7 +187,7 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
             return {"id": i, "status": "failed", "message": theirs}
         for item in items:
             write_item(out, item, quality=plan.jpeg_quality)
-            files.append(file_entry(out.display(item.path), item.path))
+            files.append(out.entry(item.path))
         return {"id": i, "status": "ok", "attempt": attempt, "files": files}
     why = getattr(plan.recipe, "last_problem", None)
     return {"id": i, "status": "rejected", "attempts": plan.attempts, **({"why": why} if why else {})}
@@ -194,9 +195,10 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
 
 def run(plan: Plan, progress: Progress = no_progress) -> Result:
     result = Result()
-    out = OutDir.at(plan.out)
-    out.forget_dirs()  # folders may have changed since an earlier job of this process
-    with JobLock(plan.out, plan.key, f"synth {plan.recipe.name} {plan.split}"):
+    with JobLock(plan.out, plan.key, f"synth {plan.recipe.name} {plan.split}") as lock:
+        out = lock.out
+        assert out is not None
+        plan = replace(plan, root_id=out.identity())
         result.replaced = check_records(plan, out)
         remove_tmp_files(plan.out)  # left by a killed run; their ids are not recorded, so they are redone
         if plan.protect:
