@@ -12,6 +12,7 @@ these objects (:func:`checked`), before any work starts.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Optional
@@ -305,6 +306,20 @@ def register() -> None:
         cs.store(group="mask", name=name, node=params)
 
 
+def finite(node: Any, where: str = "") -> None:
+    """Refuse NaN and infinities anywhere in a config (``max_ratio=nan`` would switch a limit off: every
+    comparison with NaN is false)."""
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=False, throw_on_missing=False)
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        name = f"{where}.{key}" if where else str(key)
+        if isinstance(value, (dict, list)):
+            finite(value, name)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise HimfmtError(f"{name} must be a finite number, not {value}")
+
+
 def checked(command: str, cfg: DictConfig) -> Any:
     """The composed config as its schema's objects: runs every range check; paths must not be empty.
 
@@ -314,6 +329,7 @@ def checked(command: str, cfg: DictConfig) -> Any:
     for key in REQUIRED_PATHS:
         if key in cfg and not OmegaConf.is_missing(cfg, key) and cfg[key] is not None and str(cfg[key]) == "":
             raise HimfmtError(f"{key}= is required (it was given empty)")
+    finite(cfg)
     typed = cfg.copy()
     for name in cfg:
         node = cfg._get_node(name)

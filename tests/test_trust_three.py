@@ -1,14 +1,18 @@
 """Trust III: what a second attack found (bind mounts, swapped roots, archives, forged records, bad data)."""
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 import trees
+from himfmt.validate import validate
 
 
 def _bind(src: Path, dst: Path) -> None:
@@ -18,7 +22,8 @@ def _bind(src: Path, dst: Path) -> None:
 
 
 def _unbind(dst: Path) -> None:
-    subprocess.run(["umount", str(dst)], capture_output=True)
+    done = subprocess.run(["umount", "--lazy", str(dst)], capture_output=True, text=True)  # the test process may hold a folder open
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_destination_that_is_the_source_through_a_bind_mount_is_refused(run_cli, tmp_path):
@@ -62,3 +67,74 @@ def test_an_output_swapped_for_a_link_during_the_run_stops_it(inputs, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "the output folder was replaced during the run" in err
     assert list(elsewhere.iterdir()) == []
+
+
+def _zip(root: Path, archive: Path, extra: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                zf.write(p, str(p.relative_to(root)))
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return archive
+
+
+def _tree_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".himfmt" not in p.parts)
+
+
+def test_an_unpack_over_an_older_release_holds_exactly_the_new_one(run_cli, tmp_path):
+    old = trees.train_tree(tmp_path / "old", stems=("a", "b", "c"))
+    new = trees.train_tree(tmp_path / "new", stems=("a", "b"))
+    out = tmp_path / "out"
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    assert run_cli("unpack", f"archive={_zip(old, tmp_path / 'v1' / 'ds.zip')}", f"out={out}")[0] == 0
+    code, text, err = run_cli("unpack", f"archive={_zip(new, tmp_path / 'v2' / 'ds.zip')}", f"out={out}")
+    assert code == 0, err
+    assert "removed (an earlier unpack made it; this archive lacks it): I-HIM50K/images/c.jpg" in " ".join(text.split())
+    assert _tree_files(out) == _tree_files(new)
+    (out / "mine.txt").write_text("mine")
+    code, _, err = run_cli("unpack", f"archive={tmp_path / 'v2' / 'ds.zip'}", f"out={out}")
+    assert code == 2 and "no unpack made (e.g. mine.txt)" in err
+    assert (out / "mine.txt").read_text() == "mine"
+
+
+def test_an_archive_never_brings_himfmts_own_records(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", stems=("a",))
+    forged = json.dumps({"archive": "other.zip", "files": []}).encode()
+    archive = _zip(src, tmp_path / "ds.zip", {".himfmt/unpack.json": forged})
+    out = tmp_path / "out"
+    code, _, err = run_cli("unpack", f"archive={archive}", f"out={out}")
+    assert code == 0 and "skipped 1 member(s) under .himfmt/" in err
+    assert json.loads((out / ".himfmt" / "unpack.json").read_text())["archive"] == "ds.zip"
+    assert run_cli("unpack", f"archive={archive}", f"out={out}")[0] == 0  # a rerun is a resume
+
+
+def test_one_path_spelled_two_ways_is_an_unsafe_member(run_cli, tmp_path):
+    archive = tmp_path / "ds.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("I-HIM50K/images/a.jpg", b"one")
+        zf.writestr("./I-HIM50K//images/./a.jpg", b"two")
+    found = [f for f in validate(str(archive), workers=1).findings if f.code == "archive.unsafe_member"]
+    assert found and "spelled differently" in found[0].message
+    code, _, err = run_cli("unpack", f"archive={archive}", f"out={tmp_path / 'out'}")
+    assert code == 2 and "spelled differently" in err
+
+
+def test_a_link_in_the_output_stops_an_unpack_before_anything_is_counted(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", stems=("a", "b"))
+    archive = _zip(src, tmp_path / "ds.zip")
+    out = tmp_path / "out"
+    assert run_cli("unpack", f"archive={archive}", f"out={out}")[0] == 0
+    outside = tmp_path / "outside"
+    shutil.move(str(out / "I-HIM50K"), str(outside))
+    (out / "I-HIM50K").symlink_to(outside)
+    code, text, err = run_cli("unpack", f"archive={archive}", f"out={out}")
+    assert code == 2 and "is a link inside the output" in err and "already there" not in text
+
+
+@pytest.mark.parametrize("option", ["max_ratio=nan", "max_member_gb=nan", "max_total_gb=inf", "max_ratio=-inf"])
+def test_nan_and_infinity_are_refused(run_cli, tmp_path, option):
+    code, _, err = run_cli("unpack", f"archive={tmp_path / 'ds.zip'}", f"out={tmp_path / 'out'}", option)
+    assert code == 2 and "must be a finite number" in err

@@ -30,10 +30,16 @@ def run(cfg: DictConfig) -> int:
     if resuming:
         remove_tmp_files(out)
     with console.progress(f"unpacking {archive.name}") as bar:
-        result = unpack(tree, out, limits, bar)
+        result = unpack(tree, out, limits, bar, cfg.overwrite)
+    if tree.skipped:
+        console.warn(f"skipped {len(tree.skipped)} member(s) under .himfmt/ (himfmt's own records are never taken "
+                     f"from an archive), e.g. {tree.skipped[0]}")
+    for rel in result.removed:
+        console.out.print(console.hang(f"removed (an earlier unpack made it; this archive lacks it): {rel}"), markup=False)
     table = Table(title=f"himfmt unpack {archive} -> {out}" + (f" ({len(tree.parts)} parts)" if len(tree.parts) > 1 else ""),
                   show_header=False)
     for label, value in (("members written", result.written), ("already there", result.kept),
+                         ("removed (not in this archive)", len(result.removed)),
                          ("bytes written", f"{result.bytes:,}"), ("failed", len(result.failed))):
         table.add_row(label, str(value))
     console.show(table)

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from ..errors import BadInputError, HimfmtError
 from . import images
-from .files import OutDir
+from .files import RECORD_DIR, OutDir
 from .images import MAX_READ, TooLargeError
 from .tree import Entry, Tree
 
@@ -82,6 +82,11 @@ def unsafe_name(name: str) -> str | None:
     if any(part == ".." for part in re.split(r"[/\\]", name)):
         return "climbs out with '..'"
     return None
+
+
+def normalised(name: str) -> str:
+    """A member name as the path it would take: separators unified, empty and '.' parts dropped."""
+    return "/".join(p for p in re.split(r"[/\\]", name) if p not in ("", "."))
 
 
 def is_symlink(info: zipfile.ZipInfo) -> bool:
@@ -234,6 +239,7 @@ class ZipTree(Tree):
         self.unreadable: list[str] = []
         self.loops: list[str] = []
         self.unsafe: list[tuple[str, str]] = []
+        self.skipped: list[str] = []  # members under .himfmt/: himfmt's own records are never taken from an archive
         self.special: list[str] = []  # an archive holds no FIFOs: members are only files and folders
         self.picture_dirs: list[str] = []
         self._fp = JoinedParts(self.parts)
@@ -266,10 +272,14 @@ class ZipTree(Tree):
         return len(self._fp.starts) - 1
 
     def _why_unsafe(self, info: zipfile.ZipInfo, seen: set[str]) -> str | None:
-        """Why a member is not read (a path escaping the root, a link, a duplicate, a bomb), or None."""
+        """Why a member is not read (a path escaping the root, a link, a duplicate, a bomb), or None.
+
+        Duplicates are found on the normalised name: ``./a``, ``a``, ``a//b``, ``a\\b`` and ``a/./b`` are
+        each one path on disk, and an unpack would keep whichever came last."""
         name = info.filename
         return unsafe_name(name) or ("is a symlink" if is_symlink(info) else None) or \
-            ("appears twice in the archive (which copy is meant?)" if name in seen else None) or \
+            (f"names {normalised(name)!r} again (spelled differently: which copy is meant?)"
+             if not info.is_dir() and normalised(name) in seen else None) or \
             (None if info.is_dir() else member_problem(info, self.max_ratio, self.max_member))
 
     def _add(self, dirs: dict[str, dict[str, bool]], info: zipfile.ZipInfo) -> None:
@@ -292,8 +302,11 @@ class ZipTree(Tree):
         dirs: dict[str, dict[str, bool]] = {"": {}}
         seen: set[str] = set()
         for info in self._zip.infolist():
+            if normalised(info.filename).split("/")[0] == RECORD_DIR:
+                self.skipped.append(info.filename)  # himfmt's own records are never taken from an archive
+                continue
             why = self._why_unsafe(info, seen)
-            seen.add(info.filename)
+            seen.add(normalised(info.filename))
             if why:
                 self.unsafe.append((info.filename, why))
             else:
