@@ -36,6 +36,7 @@ def guarded(command: str, run: Callable[[], int]) -> int:
         return run()
     except HimfmtError as exc:
         console.error(str(exc))
+        console.lines((f"  {line}" for line in exc.details), console.err)
         return exc.exit_code
     except (MissingMandatoryValue, InterpolationToMissingValueError) as exc:
         found = re.search(r"Missing mandatory value: ([\w.\-\[\]]+)", str(exc))
@@ -123,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        console.error(f"unknown command {command!r}\n{usage()}")
+        console.error(f"unknown command {command!r}")
+        console.lines(usage().split("\n"), console.err)
         sys.exit(2)
     previous = signal.signal(signal.SIGTERM, _terminated)
     tune_malloc()  # the CLI's own process decodes too; a library caller's allocator is left alone

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .progress import Advance
-from .text import safe
+from .text import printable, safe
 
 LOG_WIDTH = 160
 
@@ -123,10 +123,11 @@ def paragraph(markup: str | Text, console: Console, more: int = len(RECORD_INDEN
     return Text("\n").join(lines)
 
 
-def lines(texts: Iterable[str]) -> None:
-    """Plain lines (never markup: they hold paths) on stdout, each fitted to the terminal."""
+def lines(texts: Iterable[str], to: Console | None = None) -> None:
+    """Plain lines (never markup: they hold paths; control characters shown) on stdout (or ``to``), each
+    fitted to the terminal."""
     for text in texts:
-        out.print(hang(text), markup=False)
+        (to or out).print(hang(printable(text)), markup=False)
 
 
 def hang(text: str, more: int = len(RECORD_INDENT)) -> str:

@@ -177,7 +177,7 @@ def item_source(item: Planned) -> str:
     if isinstance(item, OutStream):
         return ";".join(describe(m) for m in item.frames)
     if isinstance(item, OutText):
-        return hashlib.sha256(item.text.encode()).hexdigest()
+        return hashlib.sha256(item.text.encode("utf-8", "surrogateescape")).hexdigest()
     return describe(item.media) + ("|g3" if item.gray3 else "|g" if item.gray else "")
 
 
@@ -303,7 +303,7 @@ def checked_digest(samples: list[tuple[str, list[Planned]]]) -> str:
             if other != key:
                 raise HimfmtError(f"two outputs map to one path, {item.path}: from {other} and from {key}; "
                                   "nothing was written")
-            digest.update(f"{item.path}<{item_source(item)}\n".encode())
+            digest.update(f"{item.path}<{item_source(item)}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
@@ -345,10 +345,12 @@ class Record:
                                              "shard": [job.shard_index, job.shard_count]}}) + "\n")
         self.file.flush()
 
-    def complete(self, dst: Path, key: str, sources: list[list[Any]]) -> bool:
-        """The sample was written from these very source files, and its files are all there."""
+    def complete(self, dst: Path, key: str, sources: list[list[Any]], planned: list[Planned]) -> bool:
+        """The sample was written from these very source files, to the very paths planned, and its files are
+        all there under ``dst``."""
         files = self.done.get(key)
-        return files is not None and self.sources.get(key) == sources and files_intact(str(dst), files)
+        return (files is not None and self.sources.get(key) == sources and {f[0] for f in files} == {i.path for i in planned}
+                and files_intact(str(dst), files))
 
     def add(self, key: str, files: list[list[Any]], sources: list[list[Any]]) -> None:
         self.file.write(json.dumps({"sample": key, "files": files, "src": sources}) + "\n")
@@ -484,7 +486,7 @@ def _write_all(job: Job, dst: Path, todo: list[tuple[str, list[Planned]]], recor
         for key, planned in todo:
             summary.samples += key != DATASET
             stamps[key] = source_stamps(planned)
-            if not afresh and record.complete(dst, key, stamps[key]) and not any(i.path in redo for i in planned):
+            if not afresh and record.complete(dst, key, stamps[key], planned) and not any(i.path in redo for i in planned):
                 summary.skipped += key != DATASET
                 continue
             if len(lossy_mattes) < ERROR_SAMPLES:

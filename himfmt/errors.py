@@ -7,8 +7,9 @@ class HimfmtError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, path: str | None = None) -> None:
+    def __init__(self, message: str, path: str | None = None, details: list[str] | None = None) -> None:
         self.path = path
+        self.details = details or []  # one line each under the message (refused members, ...)
         super().__init__(f"{path}: {message}" if path else message)
 
 

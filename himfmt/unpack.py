@@ -152,8 +152,9 @@ def unpack(tree: ZipTree, out: Path, limits: Limits,
     """Check every member, then extract what is not there yet (see the module docstring)."""
     problems = check(tree, limits)
     if problems:
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise HimfmtError("refusing to unpack, nothing was written:\n  " + "\n  ".join(problems[:20]) + more, str(tree.archive))
+        more = [f"... and {len(problems) - 20} more"] if len(problems) > 20 else []
+        raise HimfmtError(f"refusing to unpack ({len(problems)} unsafe member(s)); nothing was written:", str(tree.archive),
+                          problems[:20] + more)
     members = tree.members()
     target = OutDir.begin(out)
     result = Unpacked()

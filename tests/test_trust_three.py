@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -138,3 +139,52 @@ def test_a_link_in_the_output_stops_an_unpack_before_anything_is_counted(run_cli
 def test_nan_and_infinity_are_refused(run_cli, tmp_path, option):
     code, _, err = run_cli("unpack", f"archive={tmp_path / 'ds.zip'}", f"out={tmp_path / 'out'}", option)
     assert code == 2 and "must be a finite number" in err
+
+
+def test_a_record_naming_files_outside_dst_is_not_trusted(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a", "b"))
+    dst, elsewhere = tmp_path / "dst", tmp_path / "elsewhere"
+    args = ["convert", f"src={src}", f"dst={dst}", "to=maggie_image_val", "workers=1"]
+    assert run_cli(*args)[0] == 0
+    shutil.copytree(dst, elsewhere)  # what the forged paths point at: all there, right sizes
+    record = dst / ".himfmt" / "convert.jsonl"
+    lines = [json.loads(ln) for ln in record.read_text().splitlines()]
+    for ln in lines:
+        for f in ln.get("files", []):
+            f[0] = f"../elsewhere/{f[0]}"
+    record.write_text("".join(json.dumps(ln) + "\n" for ln in lines))
+    for p in [p for p in dst.rglob("*") if p.is_file() and ".himfmt" not in p.parts]:
+        p.unlink()
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    assert "already done" not in out
+    assert _tree_files(dst) == _tree_files(elsewhere)
+
+
+def test_a_file_name_that_is_not_utf8_converts_and_resumes(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a", "b"))
+    base = os.fsencode(src / "I-HIM50K")
+    os.rename(base + b"/images/a.jpg", base + b"/images/\xff\xfe.jpg")
+    os.rename(base + b"/alphas/a", base + b"/alphas/\xff\xfe")
+    dst = tmp_path / "dst"
+    code, _, err = run_cli("convert", f"src={src}", f"dst={dst}", "to=maggie_image_val", "workers=1")
+    assert code == 0, err
+    assert b"\xff\xfe.jpg" in os.listdir(os.fsencode(dst / "images" / "I-HIM50K"))
+    code, out, _ = run_cli("convert", f"src={src}", f"dst={dst}", "to=maggie_image_val", "workers=1")
+    assert code == 0 and "already done" in out
+
+
+@pytest.mark.parametrize("command", ["convert", "synth"])
+def test_a_fifo_at_a_records_name_is_one_line_never_a_hang(run_cli, inputs, tmp_path, command):
+    hhm, bg = inputs
+    out = tmp_path / "out"
+    (out / ".himfmt").mkdir(parents=True)
+    if command == "convert":
+        src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a",))
+        os.mkfifo(out / ".himfmt" / "convert.jsonl")
+        args = ["convert", f"src={src}", f"dst={out}", "to=maggie_image_val"]
+    else:
+        os.mkfifo(out / ".himfmt" / "synth-image_him-I-HIM50K-shard0of1.jsonl")
+        args = ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=1", f"out={out}"]
+    code, _, err = run_cli(*args, "workers=1")
+    assert code == 2 and "must be a regular file" in err

@@ -374,8 +374,12 @@ class OutDir:
         """A record file to append lines to (``header`` starts a new one); never through a link."""
         parent, _, name = rel.rpartition("/")
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+            fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644,
                          dir_fd=self.dir_fd(parent))
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise HimfmtError("a record must be a regular file (remove what stands at its name)", self.display(rel))
+            os.set_blocking(fd, True)
             f = os.fdopen(fd, "a")
             if header and os.fstat(fd).st_size == 0:
                 f.write(header)
@@ -616,7 +620,7 @@ class JobLock:
             fd = os.open(f"{self.id}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=jfd)
             fcntl.flock(fd, fcntl.LOCK_SH)
             os.ftruncate(fd, 0)
-            os.write(fd, f"{self.what} (pid {os.getpid()})\n".encode())
+            os.write(fd, f"{self.what} (pid {os.getpid()})\n".encode("utf-8", "surrogateescape"))
             self.fd = fd
         except OSError as exc:
             raise write_error(exc, out.display(JOBS)) from None

@@ -95,7 +95,10 @@ def file_intact(root: str, entry: list[Any], digest: bool = False, trust_mtime: 
     """The recorded ``[path, size, sha256?, mtime_ns?]`` is there with its size; with ``digest`` also its
     sha256, read only when the modification time differs from the record's (always with ``trust_mtime``
     false: a deep check, for changes that kept the time)."""
-    path = os.path.join(root, entry[0])
+    rel = entry[0]
+    if not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.replace("\\", "/").split("/"):
+        return False  # a record names only files under its own output (a forged one may name others)
+    path = os.path.join(root, rel)
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size != entry[1]:
