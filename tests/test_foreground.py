@@ -108,7 +108,7 @@ def test_best_is_cached_once_per_person_and_hits_give_the_same_bytes(run_cli, tm
     assert digest(fresh) == digest(first) != {}
 
 
-def test_cache_entry_that_is_damaged_or_a_link_is_made_again(tmp_path):
+def test_cache_entry_that_is_damaged_poisoned_or_a_link_is_made_again(tmp_path):
     photo, matte, _ = kit.photographed(np.random.default_rng(1), 60)
     calls = []
 
@@ -121,15 +121,24 @@ def test_cache_entry_that_is_damaged_or_a_link_is_made_again(tmp_path):
     cache = ForegroundCache(tmp_path, "test")
     first = cache.get_or_make(photo, matte, estimate)
     assert np.array_equal(cache.get_or_make(photo, matte, estimate), first) and len(calls) == 1
-    entry = tmp_path / cache.rel(crop_key(photo, matte, "test"))
-    entry.write_bytes(b"\x89PNG broken")
+    key = crop_key(photo, matte, "test")
+
+    def entry() -> Path:
+        return next((tmp_path / cache.folder(key)).glob(f"{key}-*.png"))
+    entry().write_bytes(b"\x89PNG broken")
     assert np.array_equal(cache.get_or_make(photo, matte, estimate), first) and len(calls) == 2
-    secret = tmp_path / "elsewhere.png"
-    secret.write_bytes(entry.read_bytes())
-    entry.unlink()
-    entry.symlink_to(secret)
+    magenta = np.zeros_like(first)
+    magenta[..., 0] = magenta[..., 2] = 255
+    for bad in list((tmp_path / cache.folder(key)).iterdir()):
+        bad.write_bytes(images.encode_png(magenta))  # a valid picture, other pixels, the entry's name
     assert np.array_equal(cache.get_or_make(photo, matte, estimate), first) and len(calls) == 3
-    assert not entry.is_symlink() and secret.read_bytes() == images.encode_png(first)
+    good = [p for p in (tmp_path / cache.folder(key)).iterdir() if p.read_bytes() == images.encode_png(first)][0]
+    secret = tmp_path / "elsewhere.png"
+    secret.write_bytes(good.read_bytes())
+    good.unlink()
+    good.symlink_to(secret)
+    assert np.array_equal(cache.get_or_make(photo, matte, estimate), first) and len(calls) == 4
+    assert secret.read_bytes() == images.encode_png(first)
 
 
 def test_fast_is_the_same_for_any_workers_and_shards(run_cli, tmp_path):
