@@ -188,3 +188,26 @@ def test_a_fifo_at_a_records_name_is_one_line_never_a_hang(run_cli, inputs, tmp_
         args = ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=1", f"out={out}"]
     code, _, err = run_cli(*args, "workers=1")
     assert code == 2 and "must be a regular file" in err
+
+
+def _zeroed_entropy(path: Path) -> None:
+    """Zero a stretch of a JPEG's entropy-coded data: libjpeg decodes it with a warning, nothing fails."""
+    data = bytearray(path.read_bytes())
+    sos = data.find(b"\xff\xda")
+    start = sos + 2 + int.from_bytes(data[sos + 2:sos + 4], "big")
+    data[start + 20:len(data) - 40] = bytes(len(data) - 60 - start)
+    path.write_bytes(bytes(data))
+
+
+def test_corrupt_jpeg_data_is_a_finding_and_never_leaks(tmp_path):
+    root = trees.train_tree(tmp_path / "t", "I-HIM50K", stems=("a", "b"))
+    image = root / "I-HIM50K" / "images" / "a.jpg"
+    trees.save(image, trees.smooth(3, trees.W, trees.H))
+    _zeroed_entropy(image)
+    done = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(root), "deep=true", "workers=1"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "file.corrupt" in done.stdout and "libjpeg" in " ".join(done.stdout.split())
+    assert "Corrupt JPEG data" not in done.stderr
+    quiet = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(root), "workers=1"], capture_output=True, text=True)
+    assert "Corrupt JPEG data" not in quiet.stderr

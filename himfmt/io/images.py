@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import BinaryIO, Callable, Literal, NamedTuple
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import BinaryIO, Callable, Iterator, Literal, NamedTuple
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from ..errors import BadInputError
+from . import libjpeg
+
+STRICT: ContextVar[bool] = ContextVar("himfmt_strict_jpeg", default=False)
 
 
 class WrongModeError(BadInputError):
@@ -226,10 +231,27 @@ def _imdecode(data: bytes, where: str, flags: int, jpeg_flags: int | None = None
     ``jpeg_flags``, when given, decode a JPEG instead of ``flags``."""
     info = read_info(io.BytesIO(data), where)
     check_complete(data, info, where)
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), jpeg_flags if jpeg_flags is not None and info.format == "JPEG" else flags)
+    if info.format != "JPEG":
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    else:
+        with libjpeg.caught() as said:  # its warnings never reach the terminal
+            arr = cv2.imdecode(np.frombuffer(data, np.uint8), jpeg_flags if jpeg_flags is not None else flags)
+        if said and STRICT.get():
+            raise BadInputError(f"JPEG data is corrupt (libjpeg: {said[0]})", where)
     if arr is None:
         raise BadInputError("image data is corrupt or truncated", where)
     return arr
+
+
+@contextmanager
+def strict() -> Iterator[None]:
+    """Within the block, a JPEG that libjpeg decodes only with warnings of damage is corrupt (deep validation);
+    elsewhere it is read as the peer loaders read it, and the warnings are kept off the terminal."""
+    token = STRICT.set(True)
+    try:
+        yield
+    finally:
+        STRICT.reset(token)
 
 
 def decode(data: bytes, where: str) -> np.ndarray:

@@ -169,4 +169,5 @@ def premultiplied_problem(fg: np.ndarray, image: np.ndarray, alpha: np.ndarray) 
 def deep_sample_findings(args: tuple[Sample, bool]) -> list[Finding]:
     """All deep findings of one sample (worker entry point)."""
     sample, premultiplied = args
-    return [f for frame in sample.frames for f in run("deep", "frame", DecodedFrame(sample, frame, premultiplied))]
+    with images.strict():  # libjpeg's warnings of damage make a file.corrupt finding
+        return [f for frame in sample.frames for f in run("deep", "frame", DecodedFrame(sample, frame, premultiplied))]
