@@ -455,6 +455,8 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     check_output_dir(dst, overwrite or resuming, [src_root])
     p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
     summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes)
+    summary.failed += [(rel, f"{ds.tree.display(rel)}: not a regular file (a FIFO, socket or device): never read, "
+                        "not converted") for rel in ds.tree.special if not ds.path or rel.startswith(ds.path + "/")]
     todo = p.mine()
     if dry_run:
         return _dry_run(summary, todo)

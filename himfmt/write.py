@@ -75,6 +75,16 @@ def write_stream(out: OutDir, s: OutStream, mode: str) -> str:
     return "encode"
 
 
+def bounded(m: FileRef) -> None:
+    """Refuse to copy a picture larger than its header can need (a sparse 8 GB "matte"): the rule
+    validation applies before it reads one, applied before a copy too."""
+    limit = images.max_file_bytes(m.info())
+    size = m.tree.file_size(m.path)
+    if size > limit:
+        raise images.TooLargeError(f"is {size:,} bytes, more than the {limit:,} its header's picture can need; "
+                                   "not copied", m.where)
+
+
 def write_item(out: OutDir, item: Planned, mode: str = "copy", quality: int = 95) -> str:
     """Write one planned file or stream below ``out``; returns how ('copy', 'hardlink', 'symlink', 'encode')."""
     if isinstance(item, OutStream):
@@ -85,6 +95,7 @@ def write_item(out: OutDir, item: Planned, mode: str = "copy", quality: int = 95
     if can_place(item):
         m = item.media
         assert isinstance(m, FileRef)
+        bounded(m)
         return m.tree.copy_to(m.path, out, item.path, mode)
     out.write_bytes(item.path, encode_media(item, quality))
     return "encode"

@@ -97,10 +97,23 @@ def test_split_archive_missing_or_truncated_part_is_named(run_cli, split_archive
     code, _, err = run_cli("validate", str(split_archive))
     assert code == 2 and "split.z02" in err and "missing" in err
     z02.with_suffix(".bak").rename(z02)
-    z01 = split_archive.with_suffix(".z01")
-    z01.write_bytes(z01.read_bytes()[:1000])
-    code, out, err = run_cli("validate", str(split_archive), "deep=true")
-    assert code == 1 and "file.corrupt" in out and "Traceback" not in err  # findings, not a crash
+    z02.write_bytes(z02.read_bytes()[:1000])  # a middle part cut short: the part is named, with the size it needs
+    for command in (["validate", str(split_archive), "deep=true"], ["unpack", f"archive={split_archive}",
+                                                                      f"out={split_archive.parent / 'out'}"]):
+        code, out, err = run_cli(*command)
+        flat = " ".join(err.split())
+        assert code == 2 and "split.z02: this part is 1,000 bytes" in flat and "download it again" in flat, err
+    assert not (split_archive.parent / "out").exists()
+
+
+def test_a_garbage_end_record_is_a_damaged_archive_not_a_split_set(run_cli, data, tmp_path):
+    archive = zip_tree(data, tmp_path / "data.zip")
+    raw = bytearray(archive.read_bytes())
+    eocd = raw.rfind(b"PK\x05\x06")
+    raw[eocd + 4:eocd + 8] = b"\x67\x61\x67\x61"  # 'this disk' and 'disk of the central directory': garbage
+    archive.write_bytes(bytes(raw))
+    code, _, err = run_cli("validate", str(archive))
+    assert code == 2 and "damaged" in err and ".z01 missing" not in err
 
 
 def test_unpack_equals_the_tree_and_resumes(run_cli, data, split_archive, tmp_path):

@@ -52,7 +52,7 @@ def test_stats_and_hardlink_convert_pass_a_fifo_by(run_cli, tmp_path):
     root = fifo_tree(tmp_path / "t")
     assert run_cli("stats", str(root))[0] == 0
     code, _, err = run_cli("convert", str(root), f"dst={tmp_path / 'o'}", "to=maggie_image_val", "mode=hardlink", "workers=1")
-    assert code == 0, err
+    assert code == 1 and "not a regular file" in err, err  # passed by, never waited on, and named (not dropped silently)
 
 
 def test_a_padded_file_is_refused_unread(tmp_path):

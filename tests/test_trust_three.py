@@ -211,3 +211,68 @@ def test_corrupt_jpeg_data_is_a_finding_and_never_leaks(tmp_path):
     assert "Corrupt JPEG data" not in done.stderr
     quiet = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(root), "workers=1"], capture_output=True, text=True)
     assert "Corrupt JPEG data" not in quiet.stderr
+
+
+@pytest.mark.parametrize("mode", ["copy", "hardlink"])
+def test_a_fifo_picture_is_named_and_fails_the_conversion(run_cli, tmp_path, mode):
+    src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a", "b"))
+    matte = src / "I-HIM50K" / "alphas" / "a" / "01.png"
+    matte.unlink()
+    os.mkfifo(matte)
+    code, _, err = run_cli("convert", f"src={src}", f"dst={tmp_path / 'dst'}", "to=maggie_image_val", f"mode={mode}",
+                           "workers=1")
+    assert code == 1 and "01.png: not a regular file" in " ".join(err.split())
+
+
+def test_a_sparse_giant_matte_is_not_copied(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a", "b"))
+    matte = src / "I-HIM50K" / "alphas" / "a" / "00.png"
+    with open(matte, "r+b") as f:
+        f.truncate(8 << 30)  # a sparse 8 GB file behind a small PNG's header
+    dst = tmp_path / "dst"
+    code, _, err = run_cli("convert", f"src={src}", f"dst={dst}", "to=maggie_image_val", "workers=1")
+    assert code == 1 and "more than the" in err and "not copied" in " ".join(err.split())
+    assert sum(p.stat().st_size for p in dst.rglob("*") if p.is_file()) < 1 << 20
+
+
+@pytest.mark.parametrize("kind", ["jpg", "png"])
+def test_a_0x0_header_is_said_as_such(tmp_path, kind):
+    root = trees.train_tree(tmp_path / "t", "I-HIM50K", stems=("a", "b"))
+    path = root / "I-HIM50K" / ("images/a.jpg" if kind == "jpg" else "alphas/a/00.png")
+    data = bytearray(path.read_bytes())
+    if kind == "png":
+        data[16:24] = bytes(8)  # IHDR width and height
+    else:
+        sof = next(i for i in range(2, len(data) - 1) if data[i] == 0xFF and data[i + 1] in (0xC0, 0xC2))
+        data[sof + 5:sof + 9] = bytes(4)  # frame header height and width
+    path.write_bytes(bytes(data))
+    messages = [f.message for f in validate(str(root), workers=1).findings]
+    assert any("the header says 0x0 pixels" in m for m in messages), messages
+    assert not any("decompression bomb" in m or "BufferedReader" in m for m in messages)
+
+
+def test_an_unreadable_fg_video_is_named(run_cli, tmp_path):
+    src = trees.dvm_source_tree(tmp_path / "src", n_frames=8)
+    f = src / "fg" / "video" / "test" / "0000" / "f.mp4"
+    f.write_bytes(f.read_bytes()[:300])
+    code, _, err = run_cli("synth", "recipe=dvm", f"source={src}", "phase=test", f"out={tmp_path / 'out'}", "workers=1")
+    assert code == 1 and "0000/f.mp4: not a readable video" in " ".join(err.split())
+    assert "the fg has no alpha" not in err
+
+
+# A command that needs a dataset and finds none could not run (2); a check that finds none reports it (1).
+NO_DATASET = {"detect": 1, "validate": 1, "merge": 1, "stats": 2, "preview": 2, "masks": 2, "convert": 2, "synth": 2}
+
+
+@pytest.mark.parametrize("command", sorted(NO_DATASET))
+def test_no_dataset_found_has_one_exit_code_rule(run_cli, tmp_path, command):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = {"convert": [f"src={empty}", f"dst={tmp_path / 'dst'}", "to=maggie_image_val"],
+            "synth": ["recipe=image_him", f"hhm={empty}", f"bg={empty}", "n=1", f"out={tmp_path / 'out'}"],
+            "masks": [f"root={empty}", "source=m"], "preview": [f"root={empty}", f"out={tmp_path / 'p.png'}"],
+            }.get(command, [f"root={empty}"])
+    code, out, err = run_cli(command, *args, "workers=1" if command in ("convert", "synth", "masks", "validate") else "n=1"
+                             if command in ("stats", "preview") else "deep=false" if command == "merge" else "output=text")
+    assert code == NO_DATASET[command], out + err
+    assert "Traceback" not in err

@@ -49,11 +49,27 @@ def split_parts(path: Path) -> list[Path]:
         if int(_PART.search(p.name).group(1)) != i:  # type: ignore[union-attr]
             raise HimfmtError(f"part .z{i:02d} of the split archive is missing", str(path.parent / f"{path.stem}.z{i:02d}"))
     expected = _disk_count(last)
+    if expected is not None and expected > MAX_PARTS and not numbered:
+        raise HimfmtError(f"the archive is damaged: its end record is not readable (it would make this part "
+                          f"{expected:,} of a split set, and no .z01 lies beside it)", str(last))
     if expected is not None and expected != len(numbered) + 1:
         k = len(numbered) + 1
         raise HimfmtError(f"part .z{k:02d} of the split archive is missing (the .zip says it is part {expected} of "
                           f"{expected})", str(path.parent / f"{path.stem}.z{k:02d}"))
+    _same_sizes(numbered)
     return [*numbered, last]
+
+
+MAX_PARTS = 999  # zip numbers its parts .z01 ... .z99, .z100 ...: a set of more is an end record read as garbage
+
+
+def _same_sizes(numbered: list[Path]) -> None:
+    """Every part but the .zip has the split size: a shorter one was cut short (a download that stopped)."""
+    sizes = [p.stat().st_size for p in numbered]
+    for p, size in zip(numbered, sizes):
+        if size < max(sizes):
+            raise HimfmtError(f"this part is {size:,} bytes, the set's other parts {max(sizes):,} each (every part but "
+                              "the .zip has one size): it was cut short; download it again", str(p))
 
 
 def _disk_count(last: Path) -> int | None:

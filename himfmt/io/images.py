@@ -113,7 +113,8 @@ def _jpeg_info(f: BinaryIO) -> ImageInfo | None:
         if marker[1] in _JPEG_SOF:
             mode = _JPEG_MODES.get(body[5]) if len(body) >= 6 else None
             height, width = int.from_bytes(body[1:3], "big"), int.from_bytes(body[3:5], "big")
-            return ImageInfo(width, height, mode, "JPEG", orientation) if mode and height else None
+            # A height of 0 may be given later (a DNL marker: Pillow decides); a width of 0 is an empty picture.
+            return ImageInfo(width, height, mode, "JPEG", orientation) if mode and (height or not width) else None
         if marker[1] == 0xE1 and orientation == 1:
             orientation = _exif_orientation(body)
     return None
@@ -175,6 +176,8 @@ def plausible(width: int, height: int) -> bool:
 
 
 def check_pixels(width: int, height: int, where: str) -> None:
+    if width <= 0 or height <= 0:
+        raise BadInputError(f"the header says {width}x{height} pixels: an empty picture (a damaged header)", where)
     if not plausible(width, height):
         raise TooLargeError(
             f"image header claims {width}x{height} pixels; refusing to decode "

@@ -85,12 +85,22 @@ def jobs_from(source: Dataset, pairs: list[Pair], phase: str) -> list[Job]:
         if fg is None or bg is None:
             missing.append(f"line {pair.line}: " + ("fg " + pair.fg if fg is None else "bg " + pair.bg) + f" not in the {phase} phase")
             continue
-        problem = mismatched.get(pair.fg) if pair.kind == "video" else None
+        problem = (mismatched.get(pair.fg) or _unreadable(source, fg)) if pair.kind == "video" else None
         jobs.append(Job(pair.sequence, fg, bg, problem))
     if missing:
         more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
         raise HimfmtError("the pair list names what the source does not hold: " + "; ".join(missing[:3]) + more)
     return jobs
+
+
+def _unreadable(source: Dataset, fg: Sample) -> str | None:
+    """Why a video fg has no frames: its f.mp4 or a.mp4 missing or unreadable, named with its path."""
+    if fg.frames:
+        return None
+    folder = f"/fg/video/{fg.split}/{fg.id}/"
+    said = [f"{source.tree.display(n.path)}: {n.message}" for n in source.notes
+            if n.code in ("file.corrupt", "dvm.stream_missing") and f"/{n.path}".endswith(tuple(folder + s for s in ("f.mp4", "a.mp4")))]
+    return "; ".join(said) or f"{source.tree.display(folder.strip('/'))}: f.mp4 and a.mp4 hold no frames"
 
 
 def _shrink(max_side: int, w: int, h: int) -> float:
