@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .errors import HimfmtError
 from .io.archive import open_tree
 from .io.tree import Tree, join
-from .layouts import LAYOUTS, Layout, Match, get_layout
+from .layouts import LAYOUTS, Layout, Match, detect_safely, get_layout
 from .layouts.base import is_hidden
 from .model import Dataset
 
@@ -66,7 +66,9 @@ def _matches_here(tree: Tree, rel: str, order: list[Layout], found: Detection) -
     here: list[Match] = []
     partial: list[Match] = []
     for lay in order:
-        m = lay.detect(tree, rel)
+        if lay.name not in LAYOUTS:
+            continue  # a plugin disabled since the order was made
+        m = detect_safely(lay, tree, rel)
         if m is None or not m.complete:
             partial += [m] if m is not None else []
             continue

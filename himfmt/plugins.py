@@ -24,17 +24,29 @@ def discover(group: str, kind: type[T], taken: set[str]) -> list[T]:
             obj: Any = ep.load()
             if isinstance(obj, type) and issubclass(obj, kind):
                 obj = obj()
-        except Exception as exc:  # a plugin's own bug: reported, never fatal
+            name = getattr(obj, "name") if isinstance(obj, kind) else None
+        except PLUGIN_FAULTS as exc:  # a plugin's own bug (an exit or an interrupt raised in it too): never fatal
             _skip(group, ep.value, f"{type(exc).__name__}: {exc}")
             continue
         if not isinstance(obj, kind):
             _skip(group, ep.value, f"it is a {type(obj).__name__}, not a {kind.__name__}")
-        elif getattr(obj, "name", None) in names:
-            _skip(group, ep.value, f"the name {getattr(obj, 'name')!r} is taken")
+        elif not isinstance(name, str) or not name:
+            _skip(group, ep.value, f"its name is {name!r}, not a non-empty string")
+        elif name in names:
+            _skip(group, ep.value, f"the name {name!r} is taken")
         else:
-            names.add(getattr(obj, "name"))
+            names.add(name)
             found.append(obj)
     return found
+
+
+# What a plugin's code may raise that must not end himfmt: its own SystemExit or KeyboardInterrupt too.
+PLUGIN_FAULTS = (Exception, SystemExit, KeyboardInterrupt)
+
+
+def disable(group: str, name: str, where: str, exc: BaseException) -> None:
+    """Say once that a plugin failed while in use and is left out from now on."""
+    _skip(group, where, f"{type(exc).__name__} in {name}: {exc}; disabled")
 
 
 def _skip(group: str, value: str, why: str) -> None:

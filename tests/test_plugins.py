@@ -91,3 +91,18 @@ def test_a_broken_plugin_is_one_line_and_the_built_ins_still_work(himfmt_with_pl
     assert code == 0 and "maggie_image_train" in out
     assert err.strip().splitlines() == ["himfmt: himfmt.layouts plugin no_such_module:LAYOUT not loaded: "
                                         "ModuleNotFoundError: No module named 'no_such_module'"]
+
+
+def test_plugins_that_misbehave_are_each_one_line_and_disabled(himfmt_with_plugins, tmp_path):
+    info = next((tmp_path / "site").iterdir())
+    (info / "entry_points.txt").write_text("[himfmt.layouts]\n" + "".join(
+        f"{n} = misbehaving:{n}\n" for n in ("Exits", "Interrupts", "NameRaises", "NameNone", "DetectRaises")))
+    code, out, err = himfmt_with_plugins("layouts")
+    assert code == 0 and "maggie_image_train" in out and "Traceback" not in err
+    for n in ("Exits", "Interrupts", "NameRaises", "NameNone"):
+        assert f"plugin misbehaving:{n} not loaded" in err
+    root = trees.train_tree(tmp_path / "t", "I-HIM50K", stems=("a",))
+    code, out, err = himfmt_with_plugins("validate", str(root))
+    assert code == 0 and "All clean" in out, out + err
+    assert "RuntimeError in detect_raises: detection blew up; disabled" in err and err.count("detect_raises") == 1
+    assert "Traceback" not in err and "internal error" not in err

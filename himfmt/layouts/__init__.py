@@ -8,15 +8,33 @@ the ``himfmt.layouts`` entry-point group of its metadata::
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import HimfmtError
-from ..plugins import discover
+from ..plugins import PLUGIN_FAULTS, disable, discover
 from .base import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
 from . import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
 
 BUILT_IN = (maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte)
 
 LAYOUTS: dict[str, Layout] = {m.LAYOUT.name: m.LAYOUT for m in BUILT_IN}
+BUILT_IN_NAMES = frozenset(LAYOUTS)
 LAYOUTS.update((lay.name, lay) for lay in discover("himfmt.layouts", Layout, set(LAYOUTS)))  # type: ignore[type-abstract]
+
+
+def detect_safely(lay: Layout, tree: Any, rel: str) -> Match | None:
+    """``lay.detect``; a plugin layout whose detection fails is disabled (one line on stderr) and matches
+    nothing, so every built-in keeps working. A built-in's failure is himfmt's own bug: raised."""
+    try:
+        return lay.detect(tree, rel)
+    except HimfmtError:
+        raise
+    except PLUGIN_FAULTS as exc:
+        if lay.name in BUILT_IN_NAMES:
+            raise
+        LAYOUTS.pop(lay.name, None)
+        disable("himfmt.layouts", lay.name, type(lay).__module__, exc)
+        return None
 
 
 def get_layout(name: str) -> Layout:
