@@ -1,4 +1,4 @@
 """``python -m himfmt`` is the ``himfmt`` command."""
-from .cli import main
+from .entry import main
 
 main()

@@ -43,6 +43,9 @@ def guarded(command: str, run: Callable[[], int]) -> int:
         console.error(f"{found.group(1) if found else exc.full_key}= is required (see himfmt {command} --help)")
     except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
         console.error(f"bad configuration: {str(exc).splitlines()[0]}")
+    except MemoryError:
+        console.error("out of memory: the job needs more memory than this process may use (ulimit -v, prlimit --as, "
+                      "a container's limit); raise it, or use fewer workers=")
     except OSError as exc:  # the boundary: a file problem no layer turned into a message yet
         where = f"{exc.filename}: " if exc.filename else ""
         console.error(f"{where}{exc.strerror or exc}")

@@ -276,3 +276,16 @@ def test_no_dataset_found_has_one_exit_code_rule(run_cli, tmp_path, command):
                              if command in ("stats", "preview") else "deep=false" if command == "merge" else "output=text")
     assert code == NO_DATASET[command], out + err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("megabytes", [300, 500])
+def test_a_memory_limit_is_one_line_never_a_traceback(demo_root, megabytes):
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+    done = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(demo_root), "deep=true"],
+                          capture_output=True, text=True, preexec_fn=cap, timeout=120)
+    assert done.returncode == 2 and "out of memory" in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
