@@ -289,3 +289,16 @@ def test_a_memory_limit_is_one_line_never_a_traceback(demo_root, megabytes):
                           capture_output=True, text=True, preexec_fn=cap, timeout=120)
     assert done.returncode == 2 and "out of memory" in done.stderr, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+
+
+def test_a_report_being_written_survives_a_resume_in_the_same_output(tmp_path):
+    from himfmt.io.files import OutDir, remove_tmp_files
+
+    dst = tmp_path / "dst"
+    report = OutDir.at(dst, register=False).open_pending("report.json")  # a report under way, no writer file
+    report.file.write(b"{}")
+    (dst / ".hf-0123456789-1.tmp").write_bytes(b"left by a killed writer")
+    assert remove_tmp_files(dst) == 1  # what a resume of another job in dst does first
+    report.commit()
+    assert (dst / "report.json").read_bytes() == b"{}"
+    assert sorted(p.name for p in dst.iterdir()) == ["report.json"]

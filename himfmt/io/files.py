@@ -102,6 +102,8 @@ class Pending:
         self.tmp = out.tmp_name()
         try:
             fd = os.open(self.tmp, _NEW_FILE, 0o666, dir_fd=self.dfd)
+            if not out.register:  # no writer file vouches for it: the file's own lock does, until the rename
+                fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
             raise write_error(exc, out.display(rel)) from None
         self.file: BinaryIO = os.fdopen(fd, "w+b")
@@ -517,6 +519,23 @@ def _writer_alive(folder: str, token: str) -> bool:
         return False
 
 
+def _held(path: str) -> bool:
+    """Whether a live writer holds this temporary file's own lock (a report, written with no writer file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
 def remove_tmp_files(root: str | Path) -> int:
     """Delete the temporary files that dead writers left under ``root``; live writers' are kept."""
     n = 0
@@ -529,7 +548,7 @@ def remove_tmp_files(root: str | Path) -> int:
             token = m.group(1)
             if token not in verdict:
                 verdict[token] = _writer_alive(folder, token)
-            if not verdict[token]:
+            if not verdict[token] and not _held(os.path.join(folder, name)):
                 try:
                     os.unlink(os.path.join(folder, name))
                     n += 1
