@@ -199,6 +199,26 @@ class Plan:
         return [self.samples[i] for i in self.shard]
 
 
+def unreadable_samples(ds: Dataset) -> dict[str, str]:
+    """``split/id`` of each sample an unreadable folder or file of the dataset may hold part of, with that path:
+    one whose path names the sample, or, where the path names none (a folder of every sample), all of them.
+    A conversion skips them whole rather than write them without what it could not read."""
+    inside = [u for u in ds.tree.unreadable if not ds.path or u.startswith(ds.path + "/")]
+    out: dict[str, str] = {}
+    for rel in inside:
+        parts = set(rel.split("/"))
+        named = [s for s in ds.samples if s.id in parts]
+        for s in named or ds.samples:
+            out.setdefault(f"{s.split}/{s.id}", rel)
+    return out
+
+
+def _source_key(key: str) -> str:
+    """The source sample's ``split/id`` of a planned key (a clip's frame samples are ``<id>_<frame>``)."""
+    split, _, oid = key.partition("/")
+    return f"{split}/{oid.rsplit('_', 1)[0]}" if "_" in oid else key
+
+
 def has_layers(ds: Dataset) -> bool:
     """Whether the samples keep fg/bg layers beside their composites."""
     return any(f.bg is not None or f.fg is not None or any(i.fg is not None for i in f.instances)
@@ -457,7 +477,10 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes)
     summary.failed += [(rel, f"{ds.tree.display(rel)}: not a regular file (a FIFO, socket or device): never read, "
                         "not converted") for rel in ds.tree.special if not ds.path or rel.startswith(ds.path + "/")]
-    todo = p.mine()
+    blocked = unreadable_samples(ds)
+    summary.failed += [(key, f"{ds.tree.display(rel)}: not readable (permissions): sample {key} skipped whole")
+                       for key, rel in sorted(blocked.items())]
+    todo = [(key, items) for key, items in p.mine() if key not in blocked and _source_key(key) not in blocked]
     if dry_run:
         return _dry_run(summary, todo)
     with JobLock(dst, job.key(p.digest), f"convert to {job.to} from {src_root}") as lock:

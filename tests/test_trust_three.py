@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -120,7 +121,7 @@ def test_one_path_spelled_two_ways_is_an_unsafe_member(run_cli, tmp_path):
     found = [f for f in validate(str(archive), workers=1).findings if f.code == "archive.unsafe_member"]
     assert found and "spelled differently" in found[0].message
     code, _, err = run_cli("unpack", f"archive={archive}", f"out={tmp_path / 'out'}")
-    assert code == 2 and "spelled differently" in " ".join(err.split())
+    assert code == 2 and "spelled differently" in " ".join(err.split()) and "\\x0a" not in err  # one member a line
 
 
 def test_a_link_in_the_output_stops_an_unpack_before_anything_is_counted(run_cli, tmp_path):
@@ -302,3 +303,44 @@ def test_a_report_being_written_survives_a_resume_in_the_same_output(tmp_path):
     report.commit()
     assert (dst / "report.json").read_bytes() == b"{}"
     assert sorted(p.name for p in dst.iterdir()) == ["report.json"]
+
+
+def test_an_unreadable_alpha_folder_skips_its_sample_whole():
+    """As a user who cannot read one sample's alpha folder (root reads everything: the run drops to nobody)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root to run the command as another user")
+    work = Path(tempfile.mkdtemp(prefix="himfmt-nobody-"))  # pytest's own folder is closed to other users
+    try:
+        _unreadable_alpha(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _unreadable_alpha(work: Path) -> None:
+    src = trees.train_tree(work / "src", "I-HIM50K", stems=("a", "b"))
+    for p in [work, *work.rglob("*")]:
+        p.chmod(0o777 if p.is_dir() else 0o666)
+    (src / "I-HIM50K" / "alphas" / "a").chmod(0)
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "himfmt"]
+    found = subprocess.run([*as_nobody, "validate", str(src)], capture_output=True, text=True, cwd=work)
+    assert found.returncode == 1 and "file.unreadable" in found.stdout
+    done = subprocess.run([*as_nobody, "convert", f"src={src}", f"dst={work / 'dst'}", "to=maggie_image_val"],
+                          capture_output=True, text=True, cwd=work)
+    assert done.returncode == 1 and "sample I-HIM50K/a skipped whole" in " ".join(done.stderr.split())
+    assert sorted(p.name for p in (work / "dst" / "images" / "I-HIM50K").iterdir()) == ["b.jpg"]
+
+
+def test_a_record_larger_than_any_job_writes_is_one_line(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a",))
+    dst = tmp_path / "dst"
+    (dst / ".himfmt").mkdir(parents=True)
+    with open(dst / ".himfmt" / "convert.jsonl", "wb") as f:
+        f.truncate(3 << 30)  # sparse: 3 GB that a reader would hold whole
+    code, _, err = run_cli("convert", f"src={src}", f"dst={dst}", "to=maggie_image_val", "workers=1")
+    assert code == 2 and "record is damaged" in err
+
+
+def test_an_unknown_command_prints_its_usage_as_lines(run_cli):
+    code, _, err = run_cli("foo")
+    assert code == 2 and "\\x0a" not in err and "unknown command 'foo'" in err.splitlines()[0]
+    assert any(line.startswith("usage: himfmt <command>") for line in err.splitlines())
