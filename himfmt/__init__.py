@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 import types
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Sequence, TYPE_CHECKING, Any, Iterator
 
@@ -102,15 +102,17 @@ def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options
 
 
 def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: Sequence[str] = (),
-         workers: int = 0) -> tuple[int, int]:
+         workers: int = 0, show: bool = False) -> tuple[int, int]:
     """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures).
 
+    ``show``: print the plan and the progress as ``himfmt fill`` does (nothing is printed otherwise).
     ``workers`` other than 1 (0: one per core) starts spawned processes: a script needs the
     ``if __name__ == "__main__":`` guard.
     """
+    from . import console
     from .fill_engine import fill as run
 
-    with _hydra():
+    with _hydra(), (nullcontext() if show else console.quiet()):
         return run(_config("fill", {"dataset": dataset, "out": out, "dry_run": dry_run, "workers": workers}, list(overrides)))
 
 

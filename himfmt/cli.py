@@ -16,6 +16,8 @@ from . import console
 from .commands import COMMANDS, load
 from .config import checked
 from .errors import HimfmtError
+from . import hydra_cache
+from .io.images import one_codec_thread
 from .io.memory import tune_malloc
 from .overrides import GROUPS, normalize, precheck
 
@@ -131,7 +133,9 @@ def main(argv: list[str] | None = None) -> None:
         console.lines(usage().split("\n"), console.err)
         sys.exit(2)
     previous = signal.signal(signal.SIGTERM, _terminated)
-    tune_malloc()  # the CLI's own process decodes too; a library caller's allocator is left alone
+    tune_malloc()  # the CLI's own process decodes too; a library caller's allocator, codecs and Hydra are left alone
+    one_codec_thread()
+    hydra_cache.install()
     try:
         code = run_command(command, rest)
         sys.stdout.flush()

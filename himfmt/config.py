@@ -20,7 +20,6 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from . import hydra_cache
 from .errors import HimfmtError
 from .masks import MaskParams
 from .synth.registry import RECIPES
@@ -295,8 +294,7 @@ MASK_PRESETS = {"detector": MaskParams(), "xmem": MaskParams.xmem()}
 
 
 def register() -> None:
-    """Put every schema and group option into Hydra's ConfigStore (idempotent), and speed up composing."""
-    hydra_cache.install()
+    """Put every schema and group option into Hydra's ConfigStore (idempotent)."""
     cs = ConfigStore.instance()
     for command, schema in SCHEMAS.items():
         cs.store(name=f"{command}_schema", node=schema)

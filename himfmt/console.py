@@ -9,6 +9,7 @@ per row instead, broken between its fields onto indented lines.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -103,8 +104,9 @@ def records(table: Table, title: Text | None, width: int) -> Group:
     return Group(*lines)
 
 
-def show(table: Table, console: Console = out) -> None:
-    console.print(fit(table, console))
+def show(table: Table, console: Console | None = None) -> None:
+    to = console or out
+    to.print(fit(table, to))
 
 
 def paragraph(markup: str | Text, console: Console, more: int = len(RECORD_INDENT)) -> Text:
@@ -121,6 +123,19 @@ def paragraph(markup: str | Text, console: Console, more: int = len(RECORD_INDEN
     for line in lines[1:]:
         line.pad_left(lead + more)
     return Text("\n").join(lines)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Nothing printed within the block (the Python API: it returns results and prints only when asked)."""
+    global out, err
+    saved = out, err
+    out = Console(file=io.StringIO(), width=saved[0].width)
+    err = Console(file=io.StringIO(), stderr=True, width=saved[1].width)
+    try:
+        yield
+    finally:
+        out, err = saved
 
 
 def lines(texts: Iterable[str], to: Console | None = None) -> None:

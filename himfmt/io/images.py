@@ -36,8 +36,6 @@ IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff
 MAX_PIXELS = 8192 * 8192 * 4
 MAX_READ = 1 << 30  # no file himfmt reads whole (a picture, a pair list) is larger
 
-Image.MAX_IMAGE_PIXELS = None  # we check sizes ourselves, with a clear message
-cv2.setNumThreads(1)  # parallelism comes from worker processes, not codec threads
 
 
 class ImageInfo(NamedTuple):
@@ -255,6 +253,12 @@ def strict() -> Iterator[None]:
         yield
     finally:
         STRICT.reset(token)
+
+
+def one_codec_thread() -> None:
+    """Parallelism comes from worker processes, not codec threads: for himfmt's own processes (its workers,
+    the CLI), never for a library caller's."""
+    cv2.setNumThreads(1)
 
 
 def decode(data: bytes, where: str) -> np.ndarray:

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
+from .images import one_codec_thread
 from .memory import tune_malloc
 
 STANDARD = ("spawn", "fork", "forkserver")
@@ -86,6 +87,7 @@ def _worker_start(parent: int, setup: Callable[..., Any] | None, setup_args: tup
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     tune_malloc()
+    one_codec_thread()
     if setup is not None:
         setup(*setup_args)
 
