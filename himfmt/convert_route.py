@@ -87,10 +87,6 @@ def drop_masks(sample: Sample) -> list[Sample]:
     return [replace(sample, frames=frames)]
 
 
-def drop_instances(sample: Sample) -> list[Sample]:
-    return [Sample(sample.id, sample.split, [Frame(f.name, f.image) for f in sample.frames], sample.is_clip)]
-
-
 def backgrounds_only(sample: Sample) -> list[Sample]:
     """The clean background layer of each frame, as the picture (no person in it)."""
     frames = [Frame(f.name, f.bg) for f in sample.frames if f.bg is not None]

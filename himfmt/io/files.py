@@ -49,12 +49,6 @@ _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_DIRS = 64  # folder descriptors kept open per output
 
 
-def safe_join(root: str | os.PathLike[str], rel: str) -> str:
-    """``root/rel``, refusing relative paths that would leave ``root``."""
-    check_rel(rel)
-    return os.path.join(root, rel)
-
-
 def check_rel(rel: str) -> None:
     if not rel or rel[0] in "/\\" or (len(rel) > 1 and rel[1] == ":"):
         raise HimfmtError("absolute or empty path is not allowed here", rel)
@@ -487,10 +481,6 @@ def atomic_write(dst: str | Path, data: bytes) -> None:
     """Write one user-named file (a report, a preview) through a temporary name and a rename."""
     dst = os.path.abspath(dst)
     OutDir.at(os.path.dirname(dst), register=False).write_bytes(os.path.basename(dst), data)
-
-
-def is_tmp_name(name: str) -> bool:
-    return TMP.fullmatch(name) is not None
 
 
 def _writer_alive(folder: str, token: str) -> bool:

@@ -10,11 +10,13 @@ from ..io.archive import open_tree
 from ..io.tree import Tree
 from ..model import Dataset, Sample
 from ..io.share import shard_slice
-from . import deep_checks, record_checks, registry, structure_checks  # noqa: F401 (record_checks registers its check)
+from . import deep_checks, record_checks, registry, structure_checks
 from .catalog import finding
 from .leakage import shared_pictures
 from .manifest import schema_findings
 from .report import DatasetReport, Report
+
+CHECK_MODULES = (structure_checks, record_checks, deep_checks)  # importing each registers its checks
 
 
 

@@ -8,7 +8,6 @@ from typing import Any, NamedTuple
 
 SEVERITIES = ("info", "warning", "error")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
-CATALOG_FILE = "schemas/findings.json"
 
 
 class Finding(NamedTuple):
