@@ -26,14 +26,14 @@ def discover(group: str, kind: type[T], taken: set[str]) -> list[T]:
                 obj = obj()
             name = getattr(obj, "name") if isinstance(obj, kind) else None
         except PLUGIN_FAULTS as exc:  # a plugin's own bug (an exit or an interrupt raised in it too): never fatal
-            _skip(group, ep.value, f"{type(exc).__name__}: {exc}")
+            skip(group, ep.value, f"{type(exc).__name__}: {exc}")
             continue
         if not isinstance(obj, kind):
-            _skip(group, ep.value, f"it is a {type(obj).__name__}, not a {kind.__name__}")
+            skip(group, ep.value, f"it is a {type(obj).__name__}, not a {kind.__name__}")
         elif not isinstance(name, str) or not name:
-            _skip(group, ep.value, f"its name is {name!r}, not a non-empty string")
+            skip(group, ep.value, f"its name is {name!r}, not a non-empty string")
         elif name in names:
-            _skip(group, ep.value, f"the name {name!r} is taken")
+            skip(group, ep.value, f"the name {name!r} is taken")
         else:
             names.add(name)
             found.append(obj)
@@ -46,8 +46,8 @@ PLUGIN_FAULTS = (Exception, SystemExit, KeyboardInterrupt)
 
 def disable(group: str, name: str, where: str, exc: BaseException) -> None:
     """Say once that a plugin failed while in use and is left out from now on."""
-    _skip(group, where, f"{type(exc).__name__} in {name}: {exc}; disabled")
+    skip(group, where, f"{type(exc).__name__} in {name}: {exc}; disabled")
 
 
-def _skip(group: str, value: str, why: str) -> None:
+def skip(group: str, value: str, why: str) -> None:
     print(f"himfmt: {group} plugin {value} not loaded: {why}", file=sys.stderr)

@@ -106,3 +106,27 @@ def test_plugins_that_misbehave_are_each_one_line_and_disabled(himfmt_with_plugi
     assert code == 0 and "All clean" in out, out + err
     assert "RuntimeError in detect_raises: detection blew up; disabled" in err and err.count("detect_raises") == 1
     assert "Traceback" not in err and "internal error" not in err
+
+
+def test_the_example_plugins_import_only_the_supported_module():
+    import ast
+
+    for path in PLUGINS.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        used = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("himfmt")}
+        used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names if a.name.startswith("himfmt")}
+        assert used <= {"himfmt.plugin"}, (path.name, used)
+
+
+def test_a_plugin_check_and_a_plugin_layouts_codes_join_the_catalog(himfmt_with_plugins, tmp_path):
+    info = next((tmp_path / "site").iterdir())
+    (info / "entry_points.txt").write_text("[himfmt.layouts]\nflat_masks = flat_masks:LAYOUT\n\n"
+                                           "[himfmt.checks]\nwide = wide_images:FINDINGS\n")
+    root = trees.train_tree(tmp_path / "t", "I-HIM50K", stems=("a", "b"))
+    trees.save(root / "I-HIM50K" / "images" / "a.jpg", trees.rgb(1, 200, 40))
+    trees.save(root / "I-HIM50K" / "alphas" / "a" / "00.png", trees.matte(1, 200, 40))
+    trees.save(root / "I-HIM50K" / "alphas" / "a" / "01.png", trees.matte(2, 200, 40))
+    code, out, err = himfmt_with_plugins("validate", str(root))
+    assert code == 0 and "image.very_wide" in out and "200x40" in out, out + err
+    code, out, err = himfmt_with_plugins("explain", "code=flat.mask_without_image")
+    assert code == 0 and "A mask names a stem that has no image." in out, out + err

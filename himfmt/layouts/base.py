@@ -126,6 +126,8 @@ class Layout(ABC):
     named_splits: ClassVar[bool] = True
     # What writing a tree of this layout from another layout always changes (listed by convert).
     write_losses: ClassVar[tuple[str, ...]] = ()
+    # A plugin layout's own finding codes (code -> severity, meaning, breaks, fix), added to the catalog.
+    findings: ClassVar[dict[str, dict[str, Any]]] = {}
 
     @property
     def kind(self) -> str:

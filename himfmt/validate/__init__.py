@@ -14,9 +14,11 @@ from . import deep_checks, record_checks, registry, structure_checks
 from .catalog import finding
 from .leakage import shared_pictures
 from .manifest import schema_findings
+from .plugin_checks import plugin_findings
 from .report import DatasetReport, Report
 
 CHECK_MODULES = (structure_checks, record_checks, deep_checks)  # importing each registers its checks
+plugin_findings()  # and the himfmt.checks plugins' checks register as they load
 
 
 

@@ -1,4 +1,10 @@
-"""The findings catalog (``schemas/findings.json``): every code, documented once."""
+"""The findings catalog (``schemas/findings.json``): every code, documented once.
+
+Plugins add their own codes: a layout's ``findings`` (the codes its schema's
+``x-findings`` and its reader use), and the ``FINDINGS`` a ``himfmt.checks``
+entry point names (its module's ``@check`` functions register as it loads).
+A built-in code is never redefined by a plugin.
+"""
 from __future__ import annotations
 
 import json
@@ -23,9 +29,20 @@ class Finding(NamedTuple):
 
 @lru_cache(maxsize=None)
 def catalog() -> dict[str, dict[str, Any]]:
-    return json.loads(files("himfmt.schemas").joinpath("findings.json").read_text())["codes"]
+    from ..layouts import LAYOUTS
+    from .plugin_checks import plugin_findings
+
+    codes: dict[str, dict[str, Any]] = json.loads(files("himfmt.schemas").joinpath("findings.json").read_text())["codes"]
+    added = [entries for lay in LAYOUTS.values() for entries in [getattr(lay, "findings", {}) or {}]]
+    for entries in [*added, *plugin_findings()]:
+        for code, entry in entries.items():
+            if code not in codes and isinstance(entry, dict) and entry.get("severity") in SEVERITIES:
+                codes[code] = {"meaning": "", "breaks": "", "fix": "", "deep_only": False, **entry}
+    return codes
 
 
 def finding(code: str, path: str, sample: str | None, message: str) -> Finding:
-    """A finding with its catalog severity (unknown codes are a programming error); never without a path."""
-    return Finding(code, catalog()[code]["severity"], path or ".", sample, message)
+    """A finding with its catalog severity, never without a path. A code no catalog entry documents (a
+    plugin's oversight) is an error finding, not a crash."""
+    entry = catalog().get(code)
+    return Finding(code, entry["severity"] if entry else "error", path or ".", sample, message)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from himfmt.io.tree import Tree, join
-from himfmt.layouts import Holds, Layout, Match, OutFile, Planned, WriteOptions
-from himfmt.layouts.base import Probe, detect_split_container, image_stems
-from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
+from himfmt.plugin import (Dataset, FileRef, Frame, Holds, Instance, Layout, Match, OutFile, Planned, Probe, Sample, Tree,
+                           WriteOptions, detect_split_container, image_stems, join)
 
 
 def masks_by_stem(tree: Tree, rel: str) -> dict[str, list[str]]:
@@ -36,6 +34,9 @@ class FlatMasks(Layout):
     """flat instance masks: images/<stem>.jpg + masks/<stem>_<k>.png"""
 
     name = "flat_masks"
+    findings = {"flat.mask_without_image": {
+        "severity": "error", "meaning": "A mask names a stem that has no image.",
+        "breaks": "flat-mask loaders pair masks with images by stem", "fix": "Add the image or remove the mask."}}
     holds = Holds(composites=True, instances=True, multi=True, video=False, masks=False)
     default_alpha_dir = None
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from himfmt.layouts.base import Holds, Layout
+from himfmt.plugin import Holds, Layout
 
 
 class _Base(Layout):

@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from himfmt.model import ArrayRef, Frame, Instance, Sample
-from himfmt.synth.recipe import RecipeConfig, RecipeEntry
+from himfmt.plugin import ArrayRef, Frame, Instance, RecipeConfig, RecipeEntry, Sample
 
 
 @dataclass
