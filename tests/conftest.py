@@ -69,12 +69,21 @@ def sources(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def demo_root(tmp_path_factory):
-    """One fill of the demo config per test session; tests that change it use ``demo_copy``."""
+def demo_root(tmp_path_factory, worker_id):
+    """One fill of the demo config per test run, shared by the xdist workers (the first to come builds it,
+    the others wait on a lock); tests that change it use ``demo_copy``."""
+    import fcntl
+
     from himfmt.cli import run_command
 
-    root = tmp_path_factory.mktemp("fill") / "demo"
-    assert run_command("fill", ["dataset=demo", f"out={root}", "workers=1"]) == 0
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the folder every worker's base lies in
+    root = shared / "demo-shared" / "demo"
+    with open(shared / "demo-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "demo-shared" / "built").exists():
+            assert run_command("fill", ["dataset=demo", f"out={root}", "workers=1"]) == 0
+            (shared / "demo-shared" / "built").touch()
     return root
 
 
