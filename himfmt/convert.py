@@ -27,7 +27,7 @@ from .convert_route import Route, route
 from .detect import detect
 from .errors import BadInputError, HimfmtError
 from .io.files import MODES, RECORD_DIR, JobLock, OutDir, check_output_dir, remove_tmp_files, write_error
-from .io.records import files_intact, read_jsonl
+from .io.records import files_intact, read_jsonl, remove_recorded
 from .io.pool import parallel_map
 from .progress import Progress, no_progress
 from .io.archive import open_tree
@@ -353,7 +353,7 @@ class Record:
                     why = "is damaged (its first line is not a job)" if first is None else "is of a different conversion"
                     raise HimfmtError(f"holds another job's files: {RECORD_DIR}/{rec.name} {why}; "
                                       "choose another dst= or pass overwrite=true to replace it", str(dst))
-                summary.replaced += remove_stale(out, entries, plan.paths())
+                summary.replaced += remove_recorded(out, entries, plan.paths())
                 rec.unlink()
                 continue
             for entry in entries:
@@ -408,11 +408,6 @@ def _files(media: Any, into: dict[str, FileRef]) -> None:
         into[media.path] = media
     for m in getattr(media, "inputs", ()):
         _files(m, into)
-
-
-def remove_stale(out: OutDir, entries: list[dict[str, Any]], keep: set[str]) -> int:
-    """Remove the files an earlier conversion recorded that the new plan does not write; returns how many."""
-    return sum(out.remove(rel, size) for entry in entries for rel, size, *_ in entry["files"] if rel not in keep)
 
 
 def _write_sample(args: tuple[str, list[Planned], str, tuple[int, int] | None]) -> tuple[list[list[Any]], Counter, str | None]:

@@ -39,24 +39,35 @@ class Ownership:
 
 
 def of_split(root: Path, split: str) -> Ownership:
-    """What the records in ``root/.himfmt/`` say about ``split``: a record whose job names another split
-    belongs to that split; a record naming none (a conversion, a kit tree) to every split at ``root``."""
-    own = Ownership(written=written_names(root))
+    """What the records in ``root/.himfmt/`` say about ``split``."""
+    return of_splits(root, [split])[split]
+
+
+def of_splits(root: Path, splits: list[str]) -> dict[str, Ownership]:
+    """What the records in ``root/.himfmt/`` say about each split, every record read once: a record whose job
+    names a split belongs to that split; a record naming none (a conversion, a kit tree) to every split."""
+    written = written_names(root)
+    owns = {split: Ownership(written=written) for split in splits}
     for rec in records(root):
         entries = read_jsonl(rec)
         first = entries[0].get("job") if entries else None
         job: dict[str, Any] = first if isinstance(first, dict) else {}
-        if "recipe" in job and job.get("split") == split:
-            own.jobs.append(job)
-        for entry in entries:
-            mine = entry.get("split", job.get("split", split)) == split
-            for f in entry.get("files") or []:
-                if not (isinstance(f, list) and len(f) >= 2 and isinstance(f[0], str)):
-                    continue
-                if mine:
-                    own.made[f[0]] = f
-                    if "derived" in job:
-                        own.derived.add(f[0])
-                else:
-                    own.other.add(f[0])
-    return own
+        for split, own in owns.items():
+            _take(own, split, job, entries)
+    return owns
+
+
+def _take(own: Ownership, split: str, job: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    if "recipe" in job and job.get("split") == split:
+        own.jobs.append(job)
+    for entry in entries:
+        mine = entry.get("split", job.get("split", split)) == split
+        for f in entry.get("files") or []:
+            if not (isinstance(f, list) and len(f) >= 2 and isinstance(f[0], str)):
+                continue
+            if mine:
+                own.made[f[0]] = f
+                if "derived" in job:
+                    own.derived.add(f[0])
+            else:
+                own.other.add(f[0])

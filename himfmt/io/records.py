@@ -85,12 +85,6 @@ def size_and_sha256(path: str) -> tuple[int, str]:
         return f.tell(), digest.hexdigest()
 
 
-def file_entry(path: str, rel: str) -> list[Any]:
-    """A record's entry for the file just written at ``path``: ``[rel, size, sha256, mtime_ns]``."""
-    size, sha = size_and_sha256(path)
-    return [rel, size, sha, os.stat(path).st_mtime_ns]
-
-
 def file_intact(root: str, entry: list[Any], digest: bool = False, trust_mtime: bool = True) -> bool:
     """The recorded ``[path, size, sha256?, mtime_ns?]`` is there with its size; with ``digest`` also its
     sha256, read only when the modification time differs from the record's (always with ``trust_mtime``
@@ -157,15 +151,22 @@ def record_tree(root: Path, job: dict[str, Any]) -> None:
     wrote whole (the demo's kit trees), in ``.himfmt/<first key>-<its value>.jsonl``."""
     from .files import OutDir
 
+    out = OutDir.at(root)
     files = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             path = os.path.join(folder, name)
-            files.append(file_entry(path, os.path.relpath(path, root)))
+            files.append(out.entry(os.path.relpath(path, root)))
     kind, value = next(iter(job.items()))
     text = json.dumps({"job": job}) + "\n" + json.dumps({"files": files}) + "\n"
-    OutDir.at(root).write_bytes(f"{RECORD_DIR}/{kind}-{value}.jsonl", text.encode())
+    out.write_bytes(f"{RECORD_DIR}/{kind}-{value}.jsonl", text.encode())
+
+
+def remove_recorded(out: Any, entries: Iterable[dict[str, Any]], keep: frozenset[str] | set[str] = frozenset()) -> int:
+    """Remove the files another job's record names (each only while it still has its recorded size), but those
+    in ``keep``; returns how many were removed (an ``OutDir``'s removal: never through a link)."""
+    return sum(out.remove(f[0], f[1]) for f in entry_files(entries).values() if f[0] not in keep)
 
 
 def written_names(root: Path) -> set[str]:

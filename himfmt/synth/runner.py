@@ -25,7 +25,7 @@ import numpy as np
 from ..convert_route import Route
 from ..errors import BadInputError, HimfmtError
 from ..io.files import RECORD_DIR, JobLock, OutDir, remove_tmp_files
-from ..io.records import entry_files, files_intact, read_jsonl, recorded_files, written_names
+from ..io.records import files_intact, read_jsonl, recorded_files, remove_recorded, written_names
 from ..io.pool import parallel_map
 from ..progress import Progress, no_progress
 from ..layouts import WriteOptions, get_layout
@@ -137,7 +137,7 @@ def check_records(plan: Plan, out: OutDir) -> int:
             raise HimfmtError(f"holds the output of another synth job ({RECORD_DIR}/{rec.name}: "
                               f"{'; '.join(differences(old, plan.key))}); pass overwrite=true to make it afresh, "
                               "or choose another out=", str(plan.out))
-        removed += sum(out.remove(f[0], f[1]) for f in entry_files(entries).values())
+        removed += remove_recorded(out, entries)
         rec.unlink()
     return removed
 

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from ..io.records import file_intact
 from ..model import Dataset
-from ..ownership import of_split
+from ..ownership import of_splits
 from .catalog import Finding, finding
 from .registry import check
 
@@ -37,8 +37,8 @@ def recorded_files_present(ds: Dataset) -> Iterator[Finding]:
     seen: set[str] = set()
     for out in _outs(ds.path):
         folder = ds.tree.abspath(out)
-        for split in ds.splits:
-            for rel, entry in sorted(of_split(Path(folder), split).made.items()):
+        for own in of_splits(Path(folder), list(ds.splits)).values():
+            for rel, entry in sorted(own.made.items()):
                 where = f"{out}/{rel}" if out else rel
                 if where in seen or (ds.path and not where.startswith(ds.path + "/")):
                     continue
