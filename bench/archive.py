@@ -16,7 +16,7 @@ from common import BENCH_DIR, tiny_train_tree
 
 PROBE = """
 import resource, sys, time
-from himfmt.validate import validate
+from himfmt.validation import validate
 validate(sys.argv[1], workers=1)  # warm: listing caches, page cache
 t = time.perf_counter()
 report = validate(sys.argv[1], workers=1)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from common import BENCH_DIR, peak_rss_mb, tiny_train_tree
 
-from himfmt.convert import Job, convert
+from himfmt.conversion.job import Job, convert
 from himfmt.io import images
 
 

@@ -30,9 +30,9 @@ from PIL import Image
 
 from himfmt.demo import kit
 from himfmt.model import ArrayRef, Frame, Instance, Sample
-from himfmt.synth import image_him, video_him
-from himfmt.synth.backgrounds import Background
-from himfmt.synth.runner import rng_for
+from himfmt.synthesis import image_him, video_him
+from himfmt.synthesis.backgrounds import Background
+from himfmt.synthesis.runner import rng_for
 
 PUBLISHED = {"people": 2.97, "occluded": 0.39, "min_visible": 0.56, "dropped": 0.05, "medium_accept": 0.10,
              "hard_accept": 0.57, "hard_overlap": 0.72, "jpeg": 75}

@@ -77,8 +77,8 @@ def edge_error(got: dict[str, tuple[np.ndarray, list[np.ndarray]]], ideal: dict[
 
 def fast_ms(root: Path) -> float:
     """CPU ms of the fast estimator on one core, per 1000-px person (people cropped as image_him crops them)."""
-    from himfmt.synth.foreground import blur_fusion
-    from himfmt.synth.image_him import crop_person
+    from himfmt.synthesis.foreground import blur_fusion
+    from himfmt.synthesis.image_him import crop_person
 
     cv2.setNumThreads(1)
     spent, height = 0.0, 0
@@ -108,7 +108,7 @@ def picture(bands: dict[str, np.ndarray]) -> None:
 
 
 def main() -> None:
-    from himfmt.preview import edge_band
+    from himfmt.inspection.preview import edge_band
 
     root = inputs(BENCH_DIR / "foreground-inputs")
     ideal_out = BENCH_DIR / "foreground-ideal"

@@ -37,7 +37,7 @@ def pool_start() -> float:
     """Seconds from asking for a pool of two to its first results (workers import the codecs)."""
     code = ("import time; t = time.perf_counter()\n"
             "from himfmt.io.pool import spawn_pool\n"
-            "from himfmt.synth import runner\n"
+            "from himfmt.synthesis import runner\n"
             "if __name__ == '__main__':\n"
             "    with spawn_pool(2) as p:\n"
             "        list(p.map(abs, [1, 2]))\n"

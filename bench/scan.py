@@ -9,7 +9,7 @@ import time
 
 from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 
-from himfmt.detect import detect
+from himfmt.layouts.detect import detect
 from himfmt.io.tree import Tree
 
 

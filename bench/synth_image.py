@@ -64,7 +64,7 @@ def codec_floor(out: Path, hhm: Path, bg: Path) -> float:
     import cv2
     from PIL import Image
 
-    from himfmt.synth.motion import alpha_box
+    from himfmt.synthesis.motion import alpha_box
 
     def person(photo: Path) -> tuple[bytes, bytes, tuple[slice, slice]]:
         """A person's JPEG and PNG bytes and its alpha box (found here, outside the timing)."""

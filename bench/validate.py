@@ -18,7 +18,7 @@ import numpy as np
 from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 
 from himfmt.io import images
-from himfmt.validate import validate
+from himfmt.validation import validate
 
 
 def hd_train_tree(root: Path, n: int) -> Path:

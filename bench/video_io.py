@@ -42,9 +42,9 @@ def make_source(root: Path, n: int) -> Path:
 
 
 def run_one(n: int) -> dict[str, float]:
-    from himfmt.detect import open_datasets
+    from himfmt.layouts.detect import open_datasets
     from himfmt.model import Frame, Instance, Sample
-    from himfmt.write import write_samples
+    from himfmt.layouts.writer import write_samples
 
     src = make_source(BENCH_DIR / f"video_io-{n}", n)
     out = BENCH_DIR / f"video_io-{n}-out"

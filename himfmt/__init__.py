@@ -15,9 +15,7 @@ data. Bad input raises :class:`himfmt.errors.HimfmtError` naming the path.
 """
 from __future__ import annotations
 
-import sys
-import types
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence, TYPE_CHECKING, Any, Iterator
 
@@ -27,18 +25,18 @@ if TYPE_CHECKING:
     from omegaconf import DictConfig
     from PIL.Image import Image
 
-    from .convert import Summary
-    from .derived import Result as DerivedResult
-    from .model import Dataset
-    from .synth.runner import Plan, Result
-    from .validate.report import Report
+    from himfmt.conversion.job import Summary
+    from himfmt.derived.sets import Result as DerivedResult
+    from himfmt.model import Dataset
+    from himfmt.synthesis.runner import Plan, Result
+    from himfmt.validation.report import Report
 
 __all__ = ["open", "validate", "convert", "synth", "fill", "masks", "stats", "preview"]
 
 
 def open(path: str | Path, layout: str | None = None) -> list["Dataset"]:  # noqa: A001 (the package's verb)
     """Every dataset under ``path`` (or ``path`` read as ``layout``), read lazily: no pixel is decoded."""
-    from .detect import open_datasets
+    from himfmt.layouts.detect import open_datasets
 
     return open_datasets(str(path), layout=layout)
 
@@ -49,7 +47,7 @@ def validate(root: str | Path, layout: str | None = None, deep: bool = False, wo
     ``deep=True`` decodes in ``workers`` spawned processes (0: one per core): a script that calls it
     needs the ``if __name__ == "__main__":`` guard, since each worker imports the script first.
     """
-    from .validate import validate as run
+    from himfmt.validation import validate as run
 
     return run(str(root), layout, deep, workers)
 
@@ -61,7 +59,7 @@ def convert(src: str | Path, dst: str | Path, to: str, mode: str = "copy", from_
 
     ``workers`` > 1 starts spawned processes: a script needs the ``if __name__ == "__main__":`` guard.
     """
-    from .convert import Job, convert as run
+    from himfmt.conversion.job import Job, convert as run
 
     return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run,
                afresh=overwrite)
@@ -81,12 +79,10 @@ def _hydra() -> Iterator[None]:
 
 
 def _config(command: str, options: dict[str, Any], overrides: list[str]) -> "DictConfig":
-    from hydra import compose
-
-    from .overrides import normalize
+    from himfmt.composition import compose_config, normalize
 
     args = [f"{k}={v}" for k, v in options.items() if v is not None] + list(overrides)
-    return compose(command, normalize(command, args))
+    return compose_config(command, normalize(command, args))
 
 
 def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options: Any) -> list[tuple["Plan", "Result"]]:
@@ -95,7 +91,7 @@ def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options
     ``workers`` other than 1 (0, the default: one per core) starts spawned processes: a script needs
     the ``if __name__ == "__main__":`` guard.
     """
-    from .synth.jobs import synthesize
+    from himfmt.synthesis.jobs import synthesize
 
     with _hydra():
         return synthesize(_config("synth", {"recipe": recipe, "out": out, **options}, list(overrides)))
@@ -109,11 +105,16 @@ def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = Fal
     ``workers`` other than 1 (0: one per core) starts spawned processes: a script needs the
     ``if __name__ == "__main__":`` guard.
     """
-    from . import console
-    from .fill_engine import fill as run
+    from himfmt.feedback import SILENT, Voice
+    from himfmt.generation.engine import fill as run
 
-    with _hydra(), (nullcontext() if show else console.quiet()):
-        return run(_config("fill", {"dataset": dataset, "out": out, "dry_run": dry_run, "workers": workers}, list(overrides)))
+    voice: Voice = SILENT
+    if show:
+        from himfmt.cli.voice import VOICE  # the terminal's, when asked
+
+        voice = VOICE
+    with _hydra():
+        return run(_config("fill", {"dataset": dataset, "out": out, "dry_run": dry_run, "workers": workers}, list(overrides)), voice)
 
 
 def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0, kind: str = "mask",
@@ -122,41 +123,28 @@ def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0
 
     ``workers`` > 1 starts spawned processes: a script needs the ``if __name__ == "__main__":`` guard.
     """
-    from .derived import spec_from, write
+    from himfmt.derived.sets import spec_from, write
+    from himfmt.errors import HimfmtError
+    from himfmt.options import MASK_PRESETS, Kind, MasksOptions
 
-    with _hydra():
-        cfg = _config("masks", {"root": root, "source": source, "mask": preset, "seed": seed, "kind": kind}, [])
-    spec = spec_from(cfg, source, cfg.mask, kind)
+    if preset not in MASK_PRESETS:
+        raise HimfmtError(f"preset must be one of {', '.join(MASK_PRESETS)}, not {preset!r}")
+    opts = MasksOptions(root=str(root), mask=MASK_PRESETS[preset], kind=Kind(kind), source=source, seed=seed,
+                        overwrite=overwrite, workers=workers)
+    spec = spec_from(opts.seed, opts.trimap, opts.source, opts.mask, opts.kind.value)
     return [write(ds, spec, None, overwrite, workers) for ds in open(root)]
 
 
 def stats(root: str | Path, n: int = 64, seed: int = 0) -> list[dict[str, Any]]:
     """Counts, resolutions and matte figures per dataset and split (what ``himfmt stats output=json`` prints)."""
-    from .stats import stats as run
+    from himfmt.inspection.stats import stats as run
 
     return run(open(root), n, seed)
 
 
 def preview(root: str | Path, n: int = 16, seed: int = 0, split: str | None = None, sample: str | None = None) -> "Image":
     """The contact sheet of ``n`` drawn samples, as a PIL image."""
-    from .preview import preview as run
+    from himfmt.inspection.preview import preview as run
 
     return run(open(root), n, seed, split, sample)[0]
 
-
-class _Package(types.ModuleType):
-    """Keeps ``himfmt.validate`` & co. the API functions once their same-named modules are imported.
-
-    Importing a submodule sets it as an attribute of its package, which would
-    replace, say, the function ``himfmt.stats`` with the module
-    ``himfmt.stats``. The modules stay importable by name (``from
-    himfmt.stats import ...``: imports go through ``sys.modules``).
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in __all__ and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -1,4 +1,4 @@
 """``python -m himfmt`` is the ``himfmt`` command."""
-from .entry import main
+from himfmt.cli.entry import main
 
 main()

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 import cv2
 import numpy as np
 
-from .io import images
+from himfmt.io import images
 
 if TYPE_CHECKING:
-    from .io.tree import Tree
+    from himfmt.io.tree import Tree
 
 
 class FileRef(NamedTuple):
@@ -53,7 +53,7 @@ class FileRef(NamedTuple):
     def info(self) -> images.ImageInfo:
         """Header information only (size, mode); never decodes pixels."""
         if self.frame is not None:
-            from .io import video
+            from himfmt.io import video
 
             return video.frame_info(self)
         info = images.info_from_head(self.tree.read_head(self.path, images.HEAD_BYTES))
@@ -67,14 +67,14 @@ class FileRef(NamedTuple):
 
     def read_rgb(self) -> np.ndarray:
         if self.frame is not None:
-            from .io import video
+            from himfmt.io import video
 
             return video.read_frame(self, gray=False)
         return images.decode_rgb(self.tree.read_image(self.path), self.where)
 
     def read_gray(self) -> np.ndarray:
         if self.frame is not None:
-            from .io import video
+            from himfmt.io import video
 
             return video.read_frame(self, gray=True)
         return images.decode_gray(self.tree.read_image(self.path), self.where, self.channel)
@@ -160,7 +160,7 @@ Media = Picture
 def need(media: Media | None, what: str, where: str) -> Media:
     """``media``, or one BadInputError naming what is missing where (a sample without its image or matte)."""
     if media is None:
-        from .errors import BadInputError
+        from himfmt.errors import BadInputError
 
         raise BadInputError(f"no {what}", where)
     return media

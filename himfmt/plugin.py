@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .io.tree import Tree, join
-from .layouts import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
-from .layouts.base import Probe, detect_split_container, image_stems
-from .model import ArrayRef, Dataset, FileRef, Frame, Instance, Sample
-from .synth.recipe import RecipeConfig, RecipeEntry
+from himfmt.io.tree import Tree, join
+from himfmt.layouts import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
+from himfmt.layouts.base import Probe, detect_split_container, image_stems
+from himfmt.model import ArrayRef, Dataset, FileRef, Frame, Instance, Sample
+from himfmt.synthesis.recipe import RecipeConfig, RecipeEntry
 
 if TYPE_CHECKING:  # given on first use (see __getattr__): importing validation here would come too early
-    from .validate.catalog import Finding, finding
-    from .validate.registry import check
+    from himfmt.validation.catalog import Finding, finding
+    from himfmt.validation.registry import check
 
 __all__ = [
     # a layout: the class, what it holds, what detection returns, where pictures go
@@ -36,9 +36,9 @@ def __getattr__(name: str) -> Any:
     """``check``, ``finding`` and ``Finding`` on first use: a layout plugin loads while the layouts do, before
     validation (which reads the layouts) may be imported."""
     if name == "check":
-        from .validate.registry import check
+        from himfmt.validation.registry import check
         return check
     if name in ("finding", "Finding"):
-        from .validate import catalog
+        from himfmt.validation import catalog
         return getattr(catalog, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

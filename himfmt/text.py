@@ -1,9 +1,8 @@
-"""Text from the user's files, made safe to print: no control characters, no Rich markup."""
+"""Words for messages: text from the user's files made printable (no control characters), counts with their noun."""
 from __future__ import annotations
 
 import re
 
-from rich.markup import escape
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -11,11 +10,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """``text`` with control characters (a file name's ESC, CR, ...) shown as ``\\xNN``: a name never drives the terminal."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def safe(text: str) -> str:
-    """Printable and escaped for Rich markup: for any text that comes from the user's files."""
-    return escape(printable(text))
 
 
 def plural(n: int, word: str) -> str:

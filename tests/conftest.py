@@ -19,7 +19,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def run_cli(capsys, monkeypatch, tmp_path):
     """Run ``himfmt`` in-process from an empty working directory; returns (code, stdout, stderr)."""
-    from himfmt.cli import main
+    from himfmt.cli.main import main
 
     work = tmp_path / "cwd"
     work.mkdir()
@@ -74,7 +74,7 @@ def demo_root(tmp_path_factory, worker_id):
     the others wait on a lock); tests that change it use ``demo_copy``."""
     import fcntl
 
-    from himfmt.cli import run_command
+    from himfmt.cli.main import run_command
 
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent  # the folder every worker's base lies in

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import trees
-from himfmt.validate import validate
+from himfmt.validation import validate
 from helpers import digest
 
 

@@ -153,7 +153,7 @@ def test_validate_nothing_found_and_bad_args(run_cli, tmp_path):
 
 
 def test_commands_in_one_process_compose_the_same_config_every_time(run_cli, tmp_path):
-    """Hydra's parsed YAML and its ConfigStore are shared between compositions (himfmt.hydra_cache):
+    """Hydra's parsed YAML and its ConfigStore are shared between compositions (himfmt.cli.hydra_cache):
     what one command's config went through never shows in the next one's, and the caches survive Hydra's
     plugin scan, which executes the config sources' module again."""
     import copy
@@ -161,7 +161,7 @@ def test_commands_in_one_process_compose_the_same_config_every_time(run_cli, tmp
 
     from hydra.core.config_store import ConfigStore
 
-    from himfmt.overrides import _compose
+    from himfmt.composition import compose_config as _compose
 
     args = ("synth", "recipe=dvm", f"out={tmp_path / 'o'}", f"source={tmp_path}", "--cfg", "job")
     first = run_cli(*args)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from himfmt.synth.composite import Canvas, div255, round255
+from himfmt.synthesis.composite import Canvas, div255, round255
 
 
 def test_div255_is_exact_rounding():

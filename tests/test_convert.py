@@ -12,12 +12,12 @@ import pytest
 
 import trees
 from helpers import digest
-from himfmt.convert import Job, convert
-from himfmt.convert_route import refusal
+from himfmt.conversion.job import Job, convert
+from himfmt.conversion.route import refusal
 from himfmt.layouts import LAYOUTS
-from himfmt.detect import open_datasets
+from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
-from himfmt.validate import validate
+from himfmt.validation import validate
 
 
 PAIRS = [(s, d) for s in LAYOUTS for d in LAYOUTS if refusal(s, d) is None]
@@ -133,7 +133,7 @@ def test_disk_full_leaves_no_partial_file(tmp_path):
     code = (
         "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
         "resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500)); "
-        "from himfmt.cli import main; main(sys.argv[1:])"
+        "from himfmt.cli.main import main; main(sys.argv[1:])"
     )
     proc = subprocess.run([sys.executable, "-c", code, "convert", f"src={src}", f"dst={dst}", "to=dvm_source", "workers=1"],
                           capture_output=True, text=True)

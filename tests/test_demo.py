@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from himfmt.detect import detect
+from himfmt.layouts.detect import detect
 from himfmt.io.tree import Tree
 
 EXPECTED = {

@@ -10,15 +10,15 @@ import pytest
 
 import trees
 from trees import composed_samples
-from himfmt.detect import detect
+from himfmt.layouts.detect import detect
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
 from himfmt.io.video import StreamInfo
 from himfmt.layouts import WriteOptions
 from himfmt.layouts.dvm_pairs import Pair, format_pairs, parse_pairs
-from himfmt.masks import trimap
+from himfmt.layouts.base import trimap
 from himfmt.model import FileRef
-from himfmt.write import write_dataset, write_samples
+from himfmt.layouts.writer import write_dataset, write_samples
 
 
 def write_limited_range_alpha(path: Path, frames: list[np.ndarray], lossless: bool) -> None:

@@ -6,14 +6,14 @@ import pytest
 from PIL import Image
 
 import trees
-from himfmt.convert import Job, convert
-from himfmt.detect import open_datasets
+from himfmt.conversion.job import Job, convert
+from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
 from himfmt.layouts import WriteOptions
 from himfmt.model import ArrayRef, Frame, Instance, Sample
-from himfmt.synth.composite import Resample, scaled
-from himfmt.validate import validate
-from himfmt.write import write_samples
+from himfmt.synthesis.composite import Resample, scaled
+from himfmt.validation import validate
+from himfmt.layouts.writer import write_samples
 
 
 def codes(root, deep=True):
@@ -60,7 +60,7 @@ def test_dvm_writes_quality_95(run_cli, tmp_path):
 
 def test_people_are_resized_with_pillows_filters():
     """The default filters are Pillow's (bicubic for images, bilinear for video, antialiased when shrinking)."""
-    from himfmt.synth import image_him, video_him
+    from himfmt.synthesis import image_him, video_him
 
     person = trees.matte(3, 120, 200)
     for resample, pil in ((Resample.bicubic, Image.Resampling.BICUBIC), (Resample.bilinear, Image.Resampling.BILINEAR)):

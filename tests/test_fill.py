@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 import trees
-from himfmt.validate import validate
+from himfmt.validation import validate
 
 
 def files(root: Path) -> dict[str, tuple[int, bytes]]:

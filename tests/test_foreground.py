@@ -13,8 +13,8 @@ import trees
 from helpers import digest
 from himfmt.demo import kit
 from himfmt.io import images
-from himfmt.synth.foreground import Foreground, ForegroundEstimator, blur_fusion
-from himfmt.synth.foreground_cache import FOLDER
+from himfmt.synthesis.foreground import Foreground, ForegroundEstimator, blur_fusion
+from himfmt.synthesis.foreground_cache import FOLDER
 
 HEIGHT = 160  # of the people in their photos
 
@@ -116,7 +116,7 @@ def test_cache_entry_that_is_damaged_poisoned_or_a_link_is_made_again(tmp_path):
         calls.append(1)
         return blur_fusion(image, alpha)
 
-    from himfmt.synth.foreground_cache import ForegroundCache, crop_key
+    from himfmt.synthesis.foreground_cache import ForegroundCache, crop_key
 
     cache = ForegroundCache(tmp_path, "test")
     first = cache.get_or_make(photo, matte, estimate)
@@ -175,7 +175,7 @@ def test_foreground_option_is_typed(run_cli, inputs, tmp_path):
 def test_best_without_pymatting_is_one_line(inputs, tmp_path):
     """As on a machine without the extra: the import fails, the run stops before any work with one line."""
     hhm, bg = inputs
-    script = ("import sys; sys.modules['pymatting'] = None; from himfmt.cli import main; "
+    script = ("import sys; sys.modules['pymatting'] = None; from himfmt.cli.main import main; "
               f"main(['synth', 'hhm={hhm}', 'bg={bg}', 'out={tmp_path / 'o'}', 'n=2', 'recipe.foreground=best'])")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 2
@@ -189,8 +189,8 @@ def test_estimator_in_photo_mode_returns_the_photo():
 
 
 def test_preview_edges_shows_the_band_where_modes_differ(run_cli, tmp_path):
-    from himfmt.detect import open_datasets
-    from himfmt.preview import preview
+    from himfmt.layouts.detect import open_datasets
+    from himfmt.inspection.preview import preview
 
     photos, _, bg = known_truth(tmp_path, 2)
     bands = {}
@@ -209,7 +209,7 @@ def test_preview_edges_shows_the_band_where_modes_differ(run_cli, tmp_path):
 
 
 def test_edge_band_is_none_without_soft_mattes():
-    from himfmt.preview import edge_band
+    from himfmt.inspection.preview import edge_band
 
     image = np.zeros((50, 60, 3), np.uint8)
     hard = np.zeros((50, 60), np.uint8)
@@ -222,7 +222,7 @@ def test_edge_band_is_none_without_soft_mattes():
 
 def test_best_loads_only_pymattings_estimator():
     """The package's __init__ compiles every pymatting algorithm (41 s in a new environment); himfmt needs one."""
-    script = ("import sys; from himfmt.synth.foreground import multilevel; import numpy as np; "
+    script = ("import sys; from himfmt.synthesis.foreground import multilevel; import numpy as np; "
               "f = multilevel(np.full((8, 6, 3), 90, np.uint8), np.full((8, 6), 128, np.uint8)); "
               "print(f.shape, f.dtype, 'pymatting.alpha' in sys.modules, 'pymatting' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import trees
-from himfmt.detect import detect, open_datasets
+from himfmt.layouts.detect import detect, open_datasets
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 import himfmt
 import trees
-from himfmt.preview import GAP, LABEL_H, PALETTE, PANEL_W, preview
+from himfmt.inspection.preview import GAP, LABEL_H, PALETTE, PANEL_W, preview
 
 
 def test_preview_grid_and_overlay_where_the_matte_is(run_cli, tmp_path):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import trees
-from himfmt.detect import open_datasets
-from himfmt.masks import MaskParams, degrade, draw, mask_rng, series
-from himfmt.validate import validate
+from himfmt.layouts.detect import open_datasets
+from himfmt.derived.masks import MaskParams, degrade, draw, mask_rng, series
+from himfmt.validation import validate
 
 
 def soft_person(h: int = 80, w: int = 60) -> np.ndarray:

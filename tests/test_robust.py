@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 import trees
-from himfmt.validate import validate
+from himfmt.validation import validate
 
 
 def found(root, deep=False) -> list[tuple[str, str]]:
@@ -226,7 +226,7 @@ def test_exif_rotation_is_reported_and_decoding_ignores_it(tmp_path):
     image = root / "s" / "images" / "a.jpg"
     image.write_bytes(exif_rotated(trees.rgb(0)))
     assert ("image.exif_rotated", "s/images/a.jpg") in found(root)
-    from himfmt.detect import open_datasets
+    from himfmt.layouts.detect import open_datasets
 
     (ds,) = open_datasets(str(root))
     assert ds.samples[0].frames[0].image.read_rgb().shape == (trees.H, trees.W, 3)  # as stored, as Pillow reads it
@@ -328,7 +328,7 @@ def test_no_command_prints_a_traceback(tmp_path):
     # One process runs them all through the command line's entry point (a process each cost 13 s); the
     # timeout still catches a hang, and each run's output is marked so a traceback is traced to its run.
     script = tmp_path / "runs.py"
-    script.write_text("import json, sys\nfrom himfmt.cli import main\n"
+    script.write_text("import json, sys\nfrom himfmt.cli.main import main\n"
                       "if __name__ == '__main__':  # spawned workers import this file\n"
                       f"    for args in json.loads({json.dumps(json.dumps(runs))}):\n"
                       "        print('RUN', args, file=sys.stderr, flush=True)\n"
@@ -386,7 +386,7 @@ def test_a_16_bit_matte_is_one_finding_not_corrupt(tmp_path):
 
 def test_a_source_file_that_vanishes_during_convert_skips_its_sample(tmp_path):
     """The sample is reported and skipped, the rest are written, and the destination is not blamed."""
-    from himfmt.convert import Job, convert
+    from himfmt.conversion.job import Job, convert
 
     src = trees.train_tree(tmp_path / "src", "s", stems=("a", "b", "c"))
     victim = src / "s" / "alphas" / "c" / "00.png"

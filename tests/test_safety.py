@@ -19,8 +19,8 @@ import pytest
 
 import trees
 from himfmt import validate
-from himfmt.convert_route import refusal
-from himfmt.detect import open_datasets
+from himfmt.conversion.route import refusal
+from himfmt.layouts.detect import open_datasets
 from himfmt.layouts import LAYOUTS
 
 
@@ -113,29 +113,26 @@ def test_a_collision_stops_before_anything_is_written(run_cli, tmp_path):
 
 
 def fill_config(tmp_path: Path, name: str, overrides: list[str], out: Path | None = None):
-    from hydra import compose, initialize_config_module
-
-    from himfmt.overrides import normalize
-    from himfmt.fill_engine import Filler, dataset_config, make_plan
+    from himfmt.composition import compose_config, normalize
+    from himfmt.generation.engine import Filler, dataset_config, make_plan
 
     sources = [f"dataset.sources.{k}={tmp_path / 'none' / k}" for k in
                ("hhm", "bg", "him2k", "clips", "bg_videos", "dvm", "train_pairs", "test_pairs")]
-    with initialize_config_module("himfmt.conf", version_base="1.3"):
-        out = out or tmp_path / name
-        cfg = compose("fill", normalize("fill", [f"dataset={name}", f"out={out}", "dry_run=true", "workers=1", *overrides]))
-        known = set(cfg.dataset.get("sources") or {})
-        cfg = compose("fill", normalize("fill", [f"dataset={name}", f"out={out}", "dry_run=true", "workers=1", *overrides,
-                                                 *[s for s in sources if s.split("=")[0].rsplit(".", 1)[1] in known]]))
-        ds_cfg = dataset_config(cfg)
-        root = Path(str(ds_cfg.root))
-        filler = Filler(cfg, ds_cfg, root)
-        return make_plan(cfg, filler, ds_cfg, root), filler
+    out = out or tmp_path / name
+    cfg = compose_config("fill", normalize("fill", [f"dataset={name}", f"out={out}", "dry_run=true", "workers=1", *overrides]))
+    known = set(cfg.dataset.get("sources") or {})
+    cfg = compose_config("fill", normalize("fill", [f"dataset={name}", f"out={out}", "dry_run=true", "workers=1", *overrides,
+                                             *[s for s in sources if s.split("=")[0].rsplit(".", 1)[1] in known]]))
+    ds_cfg = dataset_config(cfg)
+    root = Path(str(ds_cfg.root))
+    filler = Filler(cfg, ds_cfg, root)
+    return make_plan(cfg, filler, ds_cfg, root), filler
 
 
 @pytest.mark.parametrize("name", ["demo", "dvm", "maggie_him"])
 def test_fill_plans_what_it_makes_for_every_shipped_config(tmp_path, name):
     """The plan's sample counts come from the very synth configs the run runs, and match the declared counts."""
-    from himfmt.synth.jobs import planned_counts
+    from himfmt.synthesis.jobs import planned_counts
 
     plan, filler = fill_config(tmp_path, name, [])
     for e in plan.items:
@@ -148,7 +145,7 @@ def test_fill_plans_what_it_makes_for_every_shipped_config(tmp_path, name):
 
 def test_fill_plan_honours_a_smaller_count_for_a_schedule(tmp_path):
     """samples=2 on the published V-HIM2K5 schedule (9,500 videos) plans, and runs, 2."""
-    from himfmt.synth.jobs import planned_counts
+    from himfmt.synthesis.jobs import planned_counts
 
     plan, filler = fill_config(tmp_path, "maggie_him", ["dataset.splits.V-HIM2K5.samples=2"])
     e = next(e for e in plan.items if e.name == "V-HIM2K5")

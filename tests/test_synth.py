@@ -8,10 +8,10 @@ import pytest
 
 import trees
 from helpers import digest, kill_and_resume
-from himfmt.detect import open_datasets
-from himfmt.synth.image_him import ImageHim, Params
-from himfmt.synth.runner import rng_for
-from himfmt.validate import validate
+from himfmt.layouts.detect import open_datasets
+from himfmt.synthesis.image_him import ImageHim, Params
+from himfmt.synthesis.runner import rng_for
+from himfmt.validation import validate
 
 
 def synth(run_cli, hhm, bg, out, *extra):

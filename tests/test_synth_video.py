@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 import trees
-from himfmt.detect import open_datasets
+from himfmt.layouts.detect import open_datasets
 from himfmt.model import ArrayRef, Frame, Instance, Sample
-from himfmt.synth.backgrounds import load_backgrounds
-from himfmt.synth.composite import div255
-from himfmt.synth.dvm import Dvm, Params as DvmParams, jobs_from, window
-from himfmt.synth.motion import WalkParams, random_walk
-from himfmt.synth.runner import rng_for
-from himfmt.synth.video_him import Level, Params as VhParams, Person, VideoHim
-from himfmt.validate import validate
+from himfmt.synthesis.backgrounds import load_backgrounds
+from himfmt.synthesis.composite import div255
+from himfmt.synthesis.dvm import Dvm, Params as DvmParams, jobs_from, window
+from himfmt.synthesis.motion import WalkParams, random_walk
+from himfmt.synthesis.runner import rng_for
+from himfmt.synthesis.video_him import Level, Params as VhParams, Person, VideoHim
+from himfmt.validation import validate
 from helpers import digest, kill_and_resume
 
 
@@ -108,7 +108,7 @@ def test_published_shift_is_a_share_of_the_background_width():
 
 
 def load_backgrounds_stub():
-    from himfmt.synth.backgrounds import Background
+    from himfmt.synthesis.backgrounds import Background
 
     return [Background("b", [ArrayRef(np.zeros((40, 64, 3), np.uint8))], still=True)]  # type: ignore[list-item]
 

@@ -19,7 +19,7 @@ import trees
 from helpers import dataset_config, digest
 from himfmt.io.files import JobLock
 from himfmt.io.pool import parallel_map
-from himfmt.validate import validate
+from himfmt.validation import validate
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -15,7 +15,7 @@ import pytest
 
 import himfmt
 import trees
-from himfmt.validate import validate
+from himfmt.validation import validate
 
 
 def _bind(src: Path, dst: Path) -> None:
@@ -329,7 +329,7 @@ def _unreadable_alpha(work: Path) -> None:
     (work / "lib").chmod(0o777)
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                  "env", f"PYTHONPATH={work / 'lib'}", sys.executable]
-    probe = subprocess.run([*as_nobody, "-c", "import himfmt.cli"], capture_output=True, text=True, cwd=work)
+    probe = subprocess.run([*as_nobody, "-c", "import himfmt.cli.main"], capture_output=True, text=True, cwd=work)
     if probe.returncode != 0:  # e.g. the interpreter itself lives under a folder only root reads
         pytest.skip(f"nobody cannot run this Python with himfmt: {probe.stderr.strip()[-200:]}")
     as_nobody.extend(["-m", "himfmt"])

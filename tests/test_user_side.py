@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 
 import trees
-from himfmt import console
-from himfmt.commands import COMMANDS
-from himfmt.convert import Job, convert
+from himfmt.cli import console
+from himfmt.cli.commands import COMMANDS
+from himfmt.conversion.job import Job, convert
 from himfmt.layouts import LAYOUTS
-from himfmt.validate.catalog import catalog
-from himfmt.write import write_samples
+from himfmt.validation.catalog import catalog
+from himfmt.layouts.writer import write_samples
 
 # The names each command's output must hold whole at 80 columns: layouts, the demo's splits and paths, codes.
 SPLITS = ["I-HIM50K", "V-HIM2K5", "people_walk", "comp_easy", "comp_medium", "comp_hard", "I-HIM50K_as_val"]
@@ -133,7 +133,7 @@ def test_dvm_composed_trimaps_and_jpeg_alpha_are_counted_and_a_png_alpha_is_not_
     assert "8 trimaps not written: maggie_video has no place for them" in got
     assert "8 mattes come from DVM's JPEG alpha a/ (noisy near 0 and 255): there is no lossless a_png/ copy" in got
     from himfmt.layouts import WriteOptions
-    from himfmt.write import write_dataset
+    from himfmt.layouts.writer import write_dataset
     from himfmt.model import Dataset
     ds = Dataset("dvm_composed", None, "", {"all": "all"}, samples=samples, kind="video")  # type: ignore[arg-type]
     write_dataset(ds, "dvm_composed", tmp_path / "png", WriteOptions(png_alpha=True))
@@ -167,8 +167,8 @@ def test_synth_needs_a_count_and_names_the_published_one(run_cli, tmp_path):
 
 
 def test_a_16_bit_matte_is_drawn_red_in_its_finding_picture(tmp_path):
-    from himfmt.detect import open_datasets
-    from himfmt.preview import problem_picture
+    from himfmt.layouts.detect import open_datasets
+    from himfmt.inspection.preview import problem_picture
 
     root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
     Image.fromarray(trees.matte(0).astype(np.uint16) * 257).save(root / "s/alphas/a/00.png")

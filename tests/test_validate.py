@@ -14,8 +14,8 @@ import pytest
 import trees
 from trees import composed_samples
 from himfmt.layouts import LAYOUTS
-from himfmt.validate import validate
-from himfmt.write import write_samples
+from himfmt.validation import validate
+from himfmt.layouts.writer import write_samples
 
 
 def found(root: Path, deep: bool = False, **kw) -> list[tuple[str, str]]:
@@ -288,7 +288,7 @@ def test_schemas_are_valid_and_codes_documented():
     from jsonschema import Draft202012Validator
 
     from himfmt.layouts import LAYOUTS
-    from himfmt.validate.catalog import catalog
+    from himfmt.validation.catalog import catalog
 
     def codes_in(node):
         if isinstance(node, dict):
@@ -314,8 +314,8 @@ def test_every_check_emits_only_the_codes_it_declares():
     import inspect
     import textwrap
 
-    from himfmt.validate.catalog import catalog
-    from himfmt.validate.registry import CHECKS
+    from himfmt.validation.catalog import catalog
+    from himfmt.validation.registry import CHECKS
 
     assert {c.family for c in CHECKS} == {"structure", "deep"}
     for c in CHECKS:

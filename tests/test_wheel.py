@@ -55,9 +55,9 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     def himfmt(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(venv / "bin" / "himfmt"), *args], capture_output=True, text=True, cwd=elsewhere)
 
-    from himfmt.commands import COMMANDS
+    from himfmt.cli.commands import COMMANDS
 
-    helps = subprocess.run([str(py), "-c", "import sys\nfrom himfmt.cli import run_command\n"
+    helps = subprocess.run([str(py), "-c", "import sys\nfrom himfmt.cli.main import run_command\n"
                             "for c in sys.argv[1:]:\n    print('CODE', c, run_command(c, ['--help']))", *COMMANDS],
                            capture_output=True, text=True, cwd=elsewhere)  # every command's help: its config ships
     for command in COMMANDS:

@@ -10,7 +10,7 @@ from PIL import Image
 from himfmt.io.video import VideoWriter
 from himfmt.layouts import get_layout
 from himfmt.model import ArrayRef, Frame, Instance, Sample
-from himfmt.write import write_samples
+from himfmt.layouts.writer import write_samples
 
 W, H = 48, 32
 

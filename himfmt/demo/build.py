@@ -13,13 +13,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import HimfmtError
-from ..model import ArrayRef, Dataset, Frame, Instance, Sample
-from ..synth.composite import Canvas
-from ..layouts import WriteOptions
-from ..layouts.dvm_pairs import Pair
-from ..write import write_dataset, write_samples
-from . import kit
+from himfmt.errors import HimfmtError
+from himfmt.model import ArrayRef, Dataset, Frame, Instance, Sample
+from himfmt.synthesis.composite import Canvas
+from himfmt.layouts import WriteOptions
+from himfmt.layouts.dvm_pairs import Pair
+from himfmt.layouts.writer import write_dataset, write_samples
+from himfmt.demo import kit
 
 WIDTH, HEIGHT = 320, 240
 

@@ -13,7 +13,7 @@ import math
 import cv2
 import numpy as np
 
-from ..synth.composite import clip_box
+from himfmt.synthesis.composite import clip_box
 
 SKIN = np.array([[224, 172, 140], [198, 134, 102], [141, 85, 60], [245, 205, 180]], np.float32)
 HAIR = np.array([[40, 28, 20], [90, 60, 30], [20, 20, 22], [160, 120, 70]], np.float32)

@@ -23,11 +23,11 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ..errors import BadInputError, HimfmtError
-from . import images
-from .files import RECORD_DIR, OutDir
-from .images import MAX_READ, TooLargeError
-from .tree import Entry, Tree
+from himfmt.errors import BadInputError, HimfmtError
+from himfmt.io import images
+from himfmt.io.files import RECORD_DIR, OutDir
+from himfmt.io.images import MAX_READ, TooLargeError
+from himfmt.io.tree import Entry, Tree
 
 SEP = "!/"  # archive path ! member, in messages
 _PART = re.compile(r"\.z(\d{2,})$", re.IGNORECASE)

@@ -37,7 +37,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, TextIO
 
-from ..errors import BadInputError, HimfmtError, UnreadableError, WriteError
+from himfmt.errors import BadInputError, HimfmtError, UnreadableError, WriteError
 
 RECORD_DIR = ".himfmt"  # himfmt's own folder in an output: job records, writer locks, sweep logs
 WRITERS = RECORD_DIR + "/writers"

@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..errors import BadInputError
-from . import libjpeg
+from himfmt.errors import BadInputError
+from himfmt.io import libjpeg
 
 STRICT: ContextVar[bool] = ContextVar("himfmt_strict_jpeg", default=False)
 

@@ -25,8 +25,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .images import one_codec_thread
-from .memory import tune_malloc
+from himfmt.io.images import one_codec_thread
+from himfmt.io.memory import tune_malloc
 
 STANDARD = ("spawn", "fork", "forkserver")
 # Serial work left, in seconds, above which a pool of two or more workers wins: about twice a pool's start

@@ -15,8 +15,8 @@ import stat
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import HimfmtError
-from .files import RECORD_DIR
+from himfmt.errors import HimfmtError
+from himfmt.io.files import RECORD_DIR
 
 MAX_RECORD = 1 << 30  # no plan writes a record this large: a larger one is damaged, never read whole
 
@@ -149,7 +149,7 @@ def fingerprint(paths: Iterable[str]) -> str:
 def record_tree(root: Path, job: dict[str, Any]) -> None:
     """Record every file under ``root`` (hidden folders aside) as made by ``job``: for a tree a builder
     wrote whole (the demo's kit trees), in ``.himfmt/<first key>-<its value>.jsonl``."""
-    from .files import OutDir
+    from himfmt.io.files import OutDir
 
     out = OutDir.at(root)
     files = []
@@ -171,7 +171,7 @@ def remove_recorded(out: Any, entries: Iterable[dict[str, Any]], keep: frozenset
 
 def written_names(root: Path) -> set[str]:
     """Every name himfmt's writers gave a file under ``root`` (their lists in ``.himfmt/written/``)."""
-    from .files import WRITTEN
+    from himfmt.io.files import WRITTEN
 
     folder = root / WRITTEN
     names: set[str] = set()

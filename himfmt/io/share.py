@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import HimfmtError
+from himfmt.errors import HimfmtError
 
 
 def shard_slice(items: list[Any], index: int, count: int) -> list[Any]:

@@ -10,13 +10,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
-from ..errors import HimfmtError
-from .files import open_regular
-from . import images
-from .images import MAX_READ, TooLargeError
+from himfmt.errors import HimfmtError
+from himfmt.io.files import open_regular
+from himfmt.io import images
+from himfmt.io.images import MAX_READ, TooLargeError
 
 if TYPE_CHECKING:
-    from .files import OutDir
+    from himfmt.io.files import OutDir
 
 
 class Entry(NamedTuple):

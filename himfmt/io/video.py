@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, BinaryIO, Iterator, Protocol
 import cv2
 import numpy as np
 
-from ..errors import BadInputError, HimfmtError
-from .files import OutDir, write_error
-from .images import ImageInfo, check_pixels
+from himfmt.errors import BadInputError, HimfmtError
+from himfmt.io.files import OutDir, write_error
+from himfmt.io.images import ImageInfo, check_pixels
 
 if TYPE_CHECKING:
     import av
 
-    from .tree import Tree
+    from himfmt.io.tree import Tree
 
 
 class FrameRef(Protocol):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import HimfmtError
-from ..plugins import PLUGIN_FAULTS, disable, discover
-from .base import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
-from . import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
+from himfmt.errors import HimfmtError
+from himfmt.entry_points import PLUGIN_FAULTS, disable, discover
+from himfmt.layouts.base import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
+from himfmt.layouts import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
 
 BUILT_IN = (maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte)
 

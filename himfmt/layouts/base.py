@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any, Callable, ClassVar, NamedTuple, Union
 
-from ..io.images import is_image_name
-from ..errors import HimfmtError
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Media, Sample
+import cv2
+import numpy as np
+
+from himfmt.io.images import is_image_name
+from himfmt.errors import HimfmtError
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Media, Sample
 
 
 class Holds(NamedTuple):
@@ -102,6 +105,20 @@ class OutText(NamedTuple):
 
 
 Planned = Union[OutFile, OutStream, OutText]
+
+
+def trimap(alpha: np.ndarray, kernel: int = 3, iterations: int = 5) -> np.ndarray:
+    """DVM's trimap: elliptic kernel, dilate and erode the alpha.
+
+    255 where the eroded alpha is 255, 0 where the dilated alpha is 0, 128 elsewhere.
+    """
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
+    dilated = cv2.dilate(alpha, k, iterations=iterations)
+    eroded = cv2.erode(alpha, k, iterations=iterations)
+    out = np.full(alpha.shape, 128, np.uint8)
+    out[eroded >= 255] = 255
+    out[dilated <= 0] = 0
+    return out
 
 
 @dataclass

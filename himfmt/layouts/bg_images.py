@@ -5,11 +5,11 @@ to every other layout at the same place.
 """
 from __future__ import annotations
 
-from ..errors import HimfmtError
-from ..io.images import read_info
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, image_stems, is_hidden
+from himfmt.errors import HimfmtError
+from himfmt.io.images import read_info
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Sample
+from himfmt.layouts.base import Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, image_stems, is_hidden
 
 
 MATTE_MODES = ("L", "1", "I;16", "LA")

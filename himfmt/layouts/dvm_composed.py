@@ -7,10 +7,10 @@ the alpha in ``a_png/``; when present it is the matte the model reads.
 """
 from __future__ import annotations
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Instance, Note, Sample
-from .base import Holds, Layout, Match, OutFile, Planned, WriteOptions, image_stems
-from .dvm_source import trimap_ref
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Instance, Note, Sample
+from himfmt.layouts.base import Holds, Layout, Match, OutFile, Planned, WriteOptions, image_stems
+from himfmt.layouts.dvm_source import trimap_ref
 
 STREAMS = ("v", "a", "f", "b", "t")
 PNG_ALPHA = "a_png"

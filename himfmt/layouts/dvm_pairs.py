@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..errors import HimfmtError
+from himfmt.errors import HimfmtError
 
 KINDS = ("image", "video")
 

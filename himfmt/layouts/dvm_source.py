@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from ..errors import BadInputError
-from ..io.images import is_image_name
-from ..io.tree import Tree, join
-from ..io.video import StreamInfo, is_video_name
-from ..masks import trimap
-from ..model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, Note, Sample
-from .instance_folders import TrimapsBesideMattes
-from .base import Holds, Match, OutFile, OutStream, OutText, Planned, WriteOptions, stem
-from .dvm_pairs import Pair, format_pairs, looks_like_pairs, parse_pairs
+from himfmt.errors import BadInputError
+from himfmt.io.images import is_image_name
+from himfmt.io.tree import Tree, join
+from himfmt.io.video import StreamInfo, is_video_name
+from himfmt.model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, Note, Sample
+from himfmt.layouts.instance_folders import TrimapsBesideMattes
+from himfmt.layouts.base import Holds, Match, OutFile, OutStream, OutText, Planned, WriteOptions, stem, trimap
+from himfmt.layouts.dvm_pairs import Pair, format_pairs, looks_like_pairs, parse_pairs
 
 PHASES = ("train", "test")
 

@@ -6,10 +6,10 @@ and validation can report names that match nothing.
 """
 from __future__ import annotations
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .instance_folders import TrimapsBesideMattes
-from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
+from himfmt.layouts.instance_folders import TrimapsBesideMattes
+from himfmt.layouts.base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
 
 ALPHA_NAMES = ("alphas", "alpha", "mattes")
 SKIP_LIST = "invalid_him.txt"

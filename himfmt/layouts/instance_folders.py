@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Instance, Note
-from .base import Layout, OutFile, stem, is_hidden
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Instance, Note
+from himfmt.layouts.base import Layout, OutFile, stem, is_hidden
 
 # Names MaGGIe and its users give the matte folder; the first one present wins.
 ALPHA_DIR_NAMES = ("alphas", "pha", "alpha", "mattes", "matte")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
-from .instance_folders import (
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Sample
+from himfmt.layouts.base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
+from himfmt.layouts.instance_folders import (
     LAYER_DIRS, InstanceFolders, instance_dirs, pick_alpha_dir, plan_instances, read_instances, with_trimaps,
 )
 

@@ -5,10 +5,10 @@ number of mask dirs ``<mask_dir>/<split>/<stem>/NN.png`` (one per detector).
 """
 from __future__ import annotations
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, Match, OutFile, Planned, WriteOptions, image_stems, is_hidden
-from .instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Sample
+from himfmt.layouts.base import Holds, Match, OutFile, Planned, WriteOptions, image_stems, is_hidden
+from himfmt.layouts.instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
 
 
 class MaggieImageVal(InstanceFolders):

@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Sample
-from .base import Holds, plan_frames, Match, Planned, Probe, WriteOptions, image_stems, is_hidden
-from .instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Sample
+from himfmt.layouts.base import Holds, plan_frames, Match, Planned, Probe, WriteOptions, image_stems, is_hidden
+from himfmt.layouts.instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
 
 
 def probe_split(tree: Tree, rel: str) -> Probe | None:

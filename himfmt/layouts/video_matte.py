@@ -6,11 +6,11 @@ matte. A matte stored as a 3-channel JPEG is read from its first channel.
 """
 from __future__ import annotations
 
-from ..io.tree import Tree, join
-from ..model import Dataset, FileRef, Frame, Instance, Sample
-from .instance_folders import TrimapsBesideMattes
-from .base import Holds, plan_frames, Planned, WriteOptions, Match, OutFile, Probe, image_stems
-from ..errors import BadInputError
+from himfmt.io.tree import Tree, join
+from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
+from himfmt.layouts.instance_folders import TrimapsBesideMattes
+from himfmt.layouts.base import Holds, plan_frames, Planned, WriteOptions, Match, OutFile, Probe, image_stems
+from himfmt.errors import BadInputError
 
 
 def _first_frame(tree: Tree, rel: str) -> str | None:

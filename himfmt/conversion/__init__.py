@@ -1,0 +1,1 @@
+"""Converting a dataset from one layout to another through the common model (``himfmt convert``)."""

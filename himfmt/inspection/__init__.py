@@ -1,0 +1,1 @@
+"""Looking at a dataset without changing it: statistics and contact sheets (``himfmt stats``, ``himfmt preview``)."""
