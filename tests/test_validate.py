@@ -267,7 +267,7 @@ def test_garbage_never_raises(tmp_path, inject):
         os.symlink(tmp_path, root / "s/alphas/loop")
     report = validate(str(tmp_path), deep_pass=True, workers=1)
     assert report.findings, inject
-    assert all(f.code in json.loads((Path(__file__).parents[1] / "himfmt/schemas/findings.json").read_text())["codes"] for f in report.findings)
+    assert all(f.code in json.loads((Path(__file__).parents[1] / "schemas/findings.json").read_text())["codes"] for f in report.findings)
 
 
 def test_parallel_deep_equals_serial(train):
@@ -299,7 +299,7 @@ def test_schemas_are_valid_and_codes_documented():
             for v in node:
                 yield from codes_in(v)
 
-    root = Path(__file__).parents[1] / "himfmt/schemas"
+    root = Path(__file__).parents[1] / "schemas"
     for doc in [*(lay.schema() for lay in LAYOUTS.values()), json.loads((root / "defs.json").read_text())]:
         Draft202012Validator.check_schema(doc)
         assert set(codes_in(doc)) <= set(catalog()), doc["$id"]

@@ -15,6 +15,16 @@ import trees
 REPO = Path(__file__).resolve().parents[1]
 
 
+def test_the_package_list_holds_every_package():
+    """pyproject lists the packages by hand (conf/ and schemas/ are mapped into himfmt): a new folder under
+    himfmt/ must be listed too, or the wheel ships without it."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "himfmt").rglob("__init__.py")}
+    assert found | {"himfmt.conf", "himfmt.schemas"} == listed
+
+
 @pytest.mark.slow
 def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     """About 20 s, and worth it: building and installing a wheel into a fresh venv is the only way to know
@@ -23,7 +33,7 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
-    for name in ("himfmt",):
+    for name in ("himfmt", "conf", "schemas"):
         shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
     subprocess.run(

@@ -206,7 +206,7 @@ class Layout(ABC):
         return None
 
     def schema(self) -> dict[str, Any]:
-        """This layout's JSON Schema of the manifest (the built-ins keep theirs in ``himfmt/schemas``)."""
+        """This layout's JSON Schema of the manifest (the built-ins keep theirs in ``schemas``)."""
         return load_schema(f"{self.name}.json")
 
 
