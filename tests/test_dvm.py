@@ -85,9 +85,10 @@ def test_colour_video_odd_size_keeps_every_row(tmp_path):
     assert got.shape == (17, 33, 3)
 
 
-@pytest.mark.parametrize("size", [(64, 48), (33, 17)])
+@pytest.mark.parametrize("size", [(64, 48), (33, 17), (142, 230), (70, 34)])
 def test_colour_frames_decode_as_ffmpeg_does(tmp_path, size):
-    """OpenCV's BT.601 path (even sizes) and swscale (odd sizes) agree with FFmpeg's own RGB within rounding."""
+    """OpenCV's BT.601 path (even sizes) and swscale (odd sizes) agree with FFmpeg's own RGB within rounding;
+    an even height that is not a multiple of 4 (230, 34) puts a chroma plane's start inside a row."""
     frames = [trees.rgb(i, *size) for i in range(2)]
     trees.write_mp4(tmp_path / "f.mp4", frames, False)
     got = FileRef(Tree(tmp_path), "f.mp4", 1).read_rgb()

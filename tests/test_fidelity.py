@@ -217,6 +217,26 @@ def test_dvm_composed_to_source_keeps_f_and_b(tmp_path):
         sorted(f"{s.id}.mp4" for s in trees.composed_samples())
 
 
+def test_composed_clips_become_dvm_sources_with_a_pair_list_the_recipe_composes_again(tmp_path, run_cli):
+    """The layout's finish step writes the dataset-level pair list from the samples as written."""
+    write_samples("dvm_composed", trees.composed_samples(), tmp_path / "src", WriteOptions(png_alpha=True))
+    summary = convert(Job(str(tmp_path / "src"), str(tmp_path / "out"), "dvm_source", workers=1))
+    assert not summary.failed and not any("pair list" in line for line in summary.changes)
+    ids = sorted(s.id for s in trees.composed_samples())
+    assert (tmp_path / "out" / "train_pairs.txt").read_text() == "".join(f"video+{i}+{i}.mp4\n" for i in ids)
+    code, _, err = run_cli("synth", "recipe=dvm", f"source={tmp_path / 'out'}", "phase=train", f"out={tmp_path / 'again'}",
+                           "workers=1")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "again" / "v").iterdir()) == [f"video_{i}_{i}" for i in ids]
+
+
+def test_clips_without_a_background_say_that_no_pair_list_names_them(tmp_path):
+    src = trees.example("maggie_video", tmp_path / "src")
+    summary = convert(Job(str(src), str(tmp_path / "out"), "dvm_source", workers=1))
+    assert any(line.startswith("no pair list names") for line in summary.changes)
+    assert not list((tmp_path / "out").glob("*.txt"))
+
+
 def test_train_to_val_says_the_layers_are_dropped(tmp_path):
     src = trees.train_tree(tmp_path / "src", "I-HIM50K", layers=True)
     summary = convert(Job(str(src), str(tmp_path / "val"), "maggie_image_val", workers=1))

@@ -29,7 +29,7 @@ from himfmt.feedback import Progress, no_progress
 from himfmt.io.archive import open_tree
 from himfmt.io.tree import Tree
 from himfmt.layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
-from himfmt.model import Dataset, FileRef, sample_pictures
+from himfmt.model import Dataset, FileRef, Sample, sample_pictures
 from himfmt.io.share import shard_slice
 from himfmt.text import plural
 from himfmt.layouts.writer import can_place, can_place_stream, write_item
@@ -217,6 +217,7 @@ def plan(job: Job, ds: Dataset) -> Plan:
     samples: list[tuple[str, list[Planned]]] = []
     shard: list[int] = []
     renamed = 0
+    written: list[Sample] = []
     for i, sample in enumerate(ordered):
         for out in r.apply(sample):
             key = f"{sample.split}/{out.id}"  # names the source sample, whatever the target calls it
@@ -225,11 +226,15 @@ def plan(job: Job, ds: Dataset) -> Plan:
                 renamed += 1
             shard += [len(samples)] if i in mine else []
             samples.append((key, lay.plan(out, paths[out.split], opts)))
-    extra = lay.plan_extra(ds, paths) if ds.layout == job.to else []
+            written.append(out)
+    # The dataset as the target holds it: its own backgrounds and pair lists only from a tree of its layout.
+    target = ds if ds.layout == job.to else replace(ds, layout=job.to, samples=written, backgrounds=[], pair_lists={})
+    extra = lay.finish(target, paths)
     if extra:
         shard += [len(samples)] if job.shard_index == 0 else []
         samples.append((DATASET, extra))
-    return Plan(r, samples, shard, checked_digest(samples), renamed, changes(ds, r, lay, samples, layers))
+    return Plan(r, samples, shard, checked_digest(samples), renamed,
+                changes(ds, r, lay, samples, layers, target))
 
 
 def source_pictures(ds: Dataset) -> Iterator[tuple[str, Any]]:
@@ -246,9 +251,11 @@ def _reached(media: Any, into: set[int]) -> None:
         _reached(m, into)
 
 
-def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]], layers: bool) -> list[str]:
+def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]], layers: bool,
+            target: Dataset) -> list[str]:
     """What the conversion changes, each once with its count: the route's steps as applied, the source's
-    pictures the target has no place for, and what is encoded lossily on the way."""
+    pictures the target has no place for, what is encoded lossily on the way, and what the target's
+    dataset-level files (``target``: the samples as written) cannot hold."""
     if ds.layout == lay.name:
         return []
     items = [item for _, planned in samples for item in planned]
@@ -258,7 +265,7 @@ def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Pl
     out += _dropped(ds, lay, items) + _encoded(items)
     if lay.holds.layers and not layers:  # the source keeps no fg/bg layers
         out.append(f"{lay.name}'s foreground and background layers are not written: the source has none")
-    return out
+    return out + lay.unfinished(target)
 
 
 def _dropped(ds: Dataset, lay: Layout, items: list[Planned]) -> list[str]:

@@ -194,8 +194,9 @@ def _rgb(frame: av.VideoFrame) -> np.ndarray:
     w, h = frame.width, frame.height
     if frame.format.name != "yuv420p" or frame.color_range == FULL_RANGE or frame.colorspace not in _BT601 or w % 2 or h % 2:
         return frame.to_ndarray(format="rgb24")
-    u, v = (_plane(frame, k, h // 2, w // 2).reshape(-1, w) for k in (1, 2))  # I420: each chroma plane as w-wide rows
-    return cv2.cvtColor(np.concatenate([_plane(frame, 0, h, w), u, v]), cv2.COLOR_YUV2RGB_I420)
+    # I420 is the three planes end to end, read as w-wide rows: a chroma plane may start inside a row.
+    planes = [_plane(frame, k, *((h, w) if k == 0 else (h // 2, w // 2))).reshape(-1) for k in (0, 1, 2)]
+    return cv2.cvtColor(np.concatenate(planes).reshape(h * 3 // 2, w), cv2.COLOR_YUV2RGB_I420)
 
 
 def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.ndarray]:
@@ -316,10 +317,12 @@ class VideoWriter:
             frame = planar_frame([arr, self._chroma, self._chroma], "yuv444p", w, h)
             frame.color_range = FULL_RANGE
         elif self.stream.pix_fmt == "yuv420p":
-            i420 = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420)  # BT.601, limited range
-            u = i420[h: h + h // 4].reshape(h // 2, w // 2)
-            v = i420[h + h // 4:].reshape(h // 2, w // 2)
-            frame = planar_frame([i420[:h], u, v], "yuv420p", w, h)
+            i420 = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420).reshape(-1)  # BT.601, limited range
+            # The planes follow each other: Y (h x w), then U and V (h/2 x w/2 each), not in whole rows of w
+            # (a height that is not a multiple of 4 puts a plane's start inside a row).
+            q = (h // 2) * (w // 2)
+            planes = [i420[:h * w].reshape(h, w), *(i420[h * w + k * q:h * w + (k + 1) * q].reshape(h // 2, w // 2) for k in (0, 1))]
+            frame = planar_frame(planes, "yuv420p", w, h)
             frame.colorspace = BT601
         else:
             ycrcb = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YCrCb)  # BT.601, full range

@@ -177,8 +177,14 @@ class Layout(ABC):
         ``split_path`` is what :meth:`split_folder` made of the sample's split.
         """
 
-    def plan_extra(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
-        """Files that belong to the dataset rather than to one sample (none by default)."""
+    def finish(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
+        """Files that belong to the dataset rather than to one sample (none by default), planned once, after
+        every sample: ``dataset`` holds the samples as this layout writes them (ids and splits as written,
+        whatever layout they were read from), ``split_paths`` where each split went."""
+        return []
+
+    def unfinished(self, dataset: Dataset) -> list[str]:
+        """What :meth:`finish` cannot write for ``dataset`` (read from another layout), each as one line."""
         return []
 
     def new_dataset(self, tree: Tree, match: Match, **fields: Any) -> Dataset:

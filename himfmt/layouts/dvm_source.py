@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import partial
 
 from himfmt.errors import BadInputError
+from himfmt.text import plural
 from himfmt.io.images import is_image_name
 from himfmt.io.tree import Tree, join
 from himfmt.io.video import StreamInfo, is_video_name
@@ -170,13 +171,22 @@ class DvmSource(TrimapsBesideMattes):
     def split_folder(self, split: str) -> str:
         return split if split in PHASES else "train"  # DVM knows two phases; every other split trains
 
+    def unfinished(self, dataset: Dataset) -> list[str]:
+        alone = sum(s.is_clip and not all(f.bg is not None for f in s.frames) for s in dataset.samples)
+        if not alone or dataset.pair_lists:
+            return []
+        return [f"no pair list names {plural(alone, 'clip')}: they bring no background video of their own, and "
+                "DVM's generator composes fg+bg pairs (add bg/<phase>/*.mp4 and a <phase>_pairs.txt naming them)"]
+
     def plan_background(self, bg: Sample, phase: str) -> OutStream:
         return OutStream(join("bg", phase, bg.id + ".mp4"), [f.image for f in bg.frames if f.image is not None], False)
 
-    def plan_extra(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
-        """Background videos and pair lists."""
+    def finish(self, dataset: Dataset, split_paths: dict[str, str]) -> list[Planned]:
+        """Background videos and pair lists: the dataset's own lists, or (read from another layout) one list
+        per phase pairing each clip with the background video written beside it."""
         out: list[Planned] = [self.plan_background(bg, split_paths.get(bg.split, bg.split)) for bg in dataset.backgrounds]
-        out += [OutText(name, format_pairs(pairs)) for name, pairs in dataset.pair_lists.items()]
+        lists = dataset.pair_lists or own_background_pairs(dataset, split_paths)
+        out += [OutText(name, format_pairs(pairs)) for name, pairs in lists.items()]
         return out
 
 
@@ -186,6 +196,18 @@ def trimap_ref(matte: Media | None, opts: WriteOptions) -> DerivedRef | None:
         return None
     kernel, iterations = opts.trimap
     return DerivedRef(partial(trimap, kernel=kernel, iterations=iterations), (matte,), (True,))
+
+
+def own_background_pairs(dataset: Dataset, split_paths: dict[str, str]) -> dict[str, list[Pair]]:
+    """``<phase>_pairs.txt``: ``video+<clip>+<clip>.mp4`` for each clip that brings its own background (a
+    composed clip's, written as ``bg/<phase>/<clip>.mp4``), so DVM's generator composes it again as it was."""
+    lists: dict[str, list[Pair]] = {}
+    for sample in dataset.samples:
+        if sample.is_clip and sample.frames and all(f.bg is not None for f in sample.frames):
+            phase = split_paths.get(sample.split, sample.split)
+            pairs = lists.setdefault(f"{phase}_pairs.txt", [])
+            pairs.append(Pair("video", sample.id, sample.id + ".mp4", len(pairs) + 1))
+    return lists
 
 
 LAYOUT = DvmSource()

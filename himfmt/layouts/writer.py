@@ -128,7 +128,7 @@ def write_dataset(
 ) -> int:
     """Write a whole dataset: its samples, then what belongs to the dataset itself."""
     n = write_samples(layout, dataset.samples, out, opts, split_paths, mode)
-    for item in get_layout(layout).plan_extra(dataset, split_paths or {}):
+    for item in get_layout(layout).finish(dataset, split_paths or {}):
         write_item(OutDir.at(out), item, mode)
         n += 1
     return n
