@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from himfmt.io.tree import Tree, join
 from himfmt.layouts import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
-from himfmt.layouts.base import Probe, detect_split_container, image_stems
+from himfmt.layouts.base import BROKEN_TREE, FALLBACK, SPECIFIC, Probe, Requirement, detect_split_container, image_stems
 from himfmt.model import ArrayRef, Dataset, FileRef, Frame, Instance, Sample
 from himfmt.synthesis.recipe import RecipeConfig, RecipeEntry
 
@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # given on first use (see __getattr__): importing validation 
 
 __all__ = [
     # a layout: the class, what it holds, what detection returns, where pictures go
-    "Layout", "Holds", "Match", "Probe", "detect_split_container", "image_stems", "Planned", "OutFile", "OutStream",
-    "OutText", "WriteOptions",
+    "Layout", "Holds", "Match", "Probe", "Requirement", "detect_split_container", "image_stems", "Planned", "OutFile",
+    "OutStream", "OutText", "WriteOptions",
+    # named levels: a layout's priority, and the share of requirements that makes a folder a broken tree of it
+    "SPECIFIC", "FALLBACK", "BROKEN_TREE",
     # reading a tree into the common model
     "Tree", "join", "Dataset", "Sample", "Frame", "Instance", "FileRef", "ArrayRef",
     # a recipe

@@ -41,6 +41,17 @@ class Holds(NamedTuple):
     needs_masks: bool = False  # its loaders need guidance masks beside the mattes
 
 
+# Which of two layouts that both fully match one folder wins: the one with a higher priority.
+SPECIFIC = 10  # a layout with named folders of its own (images/ + alphas/, fgr/ + pha/, ...)
+FALLBACK = 0  # a layout almost any folder of pictures meets (a flat folder of backgrounds)
+# A folder meeting at least this share of a layout's requirements is a broken tree of that layout: reported
+# with what it lacks, and its parts are not searched for other datasets.
+BROKEN_TREE = 0.5
+
+# One requirement of a probe: whether the folder meets it, and what is missing when it does not.
+Requirement = tuple[bool, str]
+
+
 @dataclass
 class Probe:
     """How well one directory meets a layout's requirements."""
@@ -49,6 +60,12 @@ class Probe:
     total: int
     missing: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, requirements: list[Requirement], details: dict[str, Any] | None = None) -> "Probe":
+        """The probe of declared requirements: each counts once, and each unmet one says what is missing."""
+        missing = [what for met, what in requirements if not met]
+        return cls(len(requirements) - len(missing), len(requirements), missing, details or {})
 
     @property
     def complete(self) -> bool:
@@ -136,7 +153,7 @@ class Layout(ABC):
     name: ClassVar[str]
     holds: ClassVar[Holds]
     # Lower runs later and loses ties (a flat image folder matches almost any image folder).
-    priority: ClassVar[int] = 10
+    priority: ClassVar[int] = SPECIFIC
     # Default folder names used when writing.
     default_alpha_dir: ClassVar[str | None] = "alphas"
     # False when every split's samples share one namespace on disk (a split name is not part of the path).

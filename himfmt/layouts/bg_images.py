@@ -9,7 +9,7 @@ from himfmt.errors import HimfmtError
 from himfmt.io.images import read_info
 from himfmt.io.tree import Tree, join
 from himfmt.model import Dataset, FileRef, Frame, Sample
-from himfmt.layouts.base import Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, image_stems, is_hidden
+from himfmt.layouts.base import FALLBACK, Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, image_stems, is_hidden
 
 
 MATTE_MODES = ("L", "1", "I;16", "LA")
@@ -32,7 +32,7 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
             shared = sorted(set(stems) & set(theirs))
             if len(shared) * 2 >= len(stems) and _is_matte(tree, join(parent, sibling, theirs[shared[0]])):
                 return None  # the images of an image/matte pair (P3M's blurred_image/ beside mask/)
-    return Probe(1, 1)
+    return Probe.of([(True, "a flat folder of colour pictures")])
 
 
 def _is_matte(tree: Tree, rel: str) -> bool:
@@ -52,7 +52,7 @@ class BgImages(Layout):
 
     name = "bg_images"
     holds = Holds(composites=True, instances=False, multi=False, video=False, masks=False)
-    priority = 0
+    priority = FALLBACK
     probe = staticmethod(probe_split)
     default_alpha_dir = None
 

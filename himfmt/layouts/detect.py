@@ -14,7 +14,7 @@ from himfmt.errors import HimfmtError
 from himfmt.io.archive import open_tree
 from himfmt.io.tree import Tree, join
 from himfmt.layouts import LAYOUTS, Layout, Match, detect_safely, get_layout
-from himfmt.layouts.base import is_hidden
+from himfmt.layouts.base import BROKEN_TREE, is_hidden
 from himfmt.model import Dataset
 
 
@@ -83,7 +83,7 @@ def _matches_here(tree: Tree, rel: str, order: list[Layout], found: Detection) -
 def _outranked(here: list[Match], partial: list[Match]) -> list[Match]:
     """A half-met specific layout outranks a generic one (a bare images/ folder next to an empty
     alphas/ is a broken train split, not backgrounds)."""
-    broken = [p for p in partial if p.score >= 0.5]
+    broken = [p for p in partial if p.score >= BROKEN_TREE]
     if not broken:
         return here
     top = max(get_layout(p.layout).priority for p in broken)
@@ -96,7 +96,7 @@ def _visit(tree: Tree, rel: str, depth: int, max_depth: int, order: list[Layout]
     found.matches.extend(here)
     if not here and partial:
         found.near.extend(partial)
-        if any(p.score >= 0.5 for p in partial):
+        if any(p.score >= BROKEN_TREE for p in partial):
             return  # a broken dataset: its parts are not datasets of their own
     claimed = [c for m in here for c in m.claims]
     if rel in claimed or depth >= max_depth:

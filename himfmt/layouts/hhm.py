@@ -24,8 +24,8 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     mattes = image_stems(tree, join(rel, alpha))
     if not mattes:
         return None  # alphas/ holds folders, not files: an instance layout
-    missing = [] if set(imgs) & set(mattes) else ["images/ and alphas/ share no file stems"]
-    return Probe(2 - len(missing), 2, missing, {"alpha_dir": alpha})
+    return Probe.of([(True, "images/ and alphas/"), (bool(set(imgs) & set(mattes)), "images/ and alphas/ share no file stems")],
+                    {"alpha_dir": alpha})
 
 
 def read_skip_list(tree: Tree, rel: str) -> list[str]:

@@ -23,13 +23,10 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     alpha, masks = pick_alpha_dir(cands)
     if not has_images and alpha is None:
         return None
-    missing = []
-    if not stems:
-        missing.append(f"{join(rel, 'images') or 'images'}/ has no image files" if has_images else "no images/ folder")
-    if alpha is None:
-        missing.append("images/ found but no alphas/<stem>/ dirs")
-    met = 2 - len(missing)
-    return Probe(met, 2, missing, {"alpha_dir": alpha, "mask_dirs": masks})
+    return Probe.of([
+        (bool(stems), f"{join(rel, 'images') or 'images'}/ has no image files" if has_images else "no images/ folder"),
+        (alpha is not None, "images/ found but no alphas/<stem>/ dirs"),
+    ], {"alpha_dir": alpha, "mask_dirs": masks})
 
 
 class MaggieImageTrain(InstanceFolders):

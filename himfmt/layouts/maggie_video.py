@@ -24,16 +24,13 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
         if d == "fgr" or d in LAYER_DIRS or is_hidden(d):
             continue
         shared = [v for v in tree.dirs(join(rel, d)) if v in videos]
-        # Frame folders (not frame files) distinguish this from a video_matte pha/.
+        # A matte folder holds one folder of frames per video (instance folders), not frame files.
         if shared and tree.dirs(join(rel, d, shared[0])):
             cands.append(d)
     alpha, masks = pick_alpha_dir(cands)
-    missing = []
-    if not videos:
-        missing.append("fgr/ has no video folders")
-    if alpha is None:
-        missing.append("fgr/<video>/ found but no pha/<video>/<frame>/ dirs")
-    return Probe(2 - len(missing), 2, missing, {"alpha_dir": alpha, "mask_dirs": masks})
+    return Probe.of([(bool(videos), "fgr/ has no video folders"),
+                     (alpha is not None, "fgr/<video>/ found but no pha/<video>/<frame>/ dirs")],
+                    {"alpha_dir": alpha, "mask_dirs": masks})
 
 
 def _frame_folder(split_path: str, video: str, frame: str, folder: str) -> str:

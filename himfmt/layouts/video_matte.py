@@ -30,17 +30,16 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
         return None
     if "pha" in top:
         if _first_frame(tree, join(rel, "pha")) is None:
-            return None  # pha/<clip>/ holds frame folders: that is maggie_video
-        return Probe(2, 2, details={"rgba": False})
+            return None  # mattes are one frame file each in pha/<clip>/; folders there are another layout's
+        return Probe.of([(True, "fgr/<clip>/"), (True, "pha/<clip>/")], {"rgba": False})
     rgba = False
     if first.endswith(".png"):
         try:
             rgba = FileRef(tree, first).info().mode in ("RGBA", "LA")
         except BadInputError:
             rgba = False
-    if rgba:
-        return Probe(2, 2, details={"rgba": True})
-    return Probe(1, 2, ["fgr/<clip>/ found but no pha/<clip>/ mattes and the frames are not RGBA"])
+    return Probe.of([(True, "fgr/<clip>/"), (rgba, "fgr/<clip>/ found but no pha/<clip>/ mattes and the frames are not RGBA")],
+                    {"rgba": rgba})
 
 
 class VideoMatte(TrimapsBesideMattes):

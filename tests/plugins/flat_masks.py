@@ -27,7 +27,7 @@ def probe(tree: Tree, rel: str) -> Probe | None:
     if "images" not in top or "masks" not in top:
         return None
     paired = set(image_stems(tree, join(rel, "images"))) & set(masks_by_stem(tree, rel))
-    return Probe(2, 2) if paired else Probe(1, 2, ["no images/<stem>.jpg with masks/<stem>_<k>.png"])
+    return Probe.of([(True, "images/ and masks/"), (bool(paired), "no images/<stem>.jpg with masks/<stem>_<k>.png")])
 
 
 class FlatMasks(Layout):
