@@ -5,6 +5,7 @@ independent of the archive's size in bytes (the same members, 16x the payload, s
 Each measurement runs in a fresh process (peak RSS is per process).
 Usage: python bench/archive.py [n_images]
 """
+
 from __future__ import annotations
 
 import subprocess

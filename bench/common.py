@@ -1,8 +1,11 @@
 """Shared helpers for the benchmarks: big trees of tiny real files, timing, peak memory."""
+
 from __future__ import annotations
 
+import importlib
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -12,6 +15,9 @@ import numpy as np
 from himfmt.io import images
 
 BENCH_DIR = Path(os.environ.get("HIMFMT_BENCH_DIR", "/tmp/himfmt-bench"))
+# The test suite's tree helpers (video_writer, photographed) serve the benchmarks too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+trees = importlib.import_module("trees")
 
 
 def tiny_train_tree(root: Path, n_images: int = 50_000, n_inst: int = 3, split: str = "I-HIM50K") -> Path:
@@ -60,9 +66,11 @@ def run_measured(cmd: list[str]) -> Measured:
     import subprocess
     import sys
 
-    probe = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-             "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); r = resource.getrusage(resource.RUSAGE_CHILDREN); "
-             "print(r.ru_maxrss, r.ru_utime + r.ru_stime); sys.exit(p.returncode)")
+    probe = (
+        "import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(r.ru_maxrss, r.ru_utime + r.ru_stime); sys.exit(p.returncode)"
+    )
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True)
     seconds = time.perf_counter() - t

@@ -6,6 +6,7 @@
 
 Usage: python bench/convert.py [n_images] [n_1080p_frames]
 """
+
 from __future__ import annotations
 
 import os
@@ -17,10 +18,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DIR, peak_rss_mb, tiny_train_tree
 
 from himfmt.conversion.job import Job, convert
 from himfmt.io import images
+
+from common import BENCH_DIR, peak_rss_mb, tiny_train_tree
 
 
 def hd_video_tree(root: Path, n_frames: int, n_videos: int = 4) -> Path:
@@ -60,14 +62,18 @@ def main() -> None:
             subprocess.run(["sync"], check=False)  # do not time the previous run's writeback
             seconds, s = timed(Job(str(src), str(BENCH_DIR / f"convert-{mode}"), "maggie_image_val", mode=mode, workers=workers))
             rates.append(sum(s.files.values()) / seconds)
-        print(f"train -> val, {mode}: 200,000 files; runs {', '.join(f'{r:,.0f}' for r in rates)} files/s; "
-              f"median {statistics.median(rates):,.0f} ({workers} workers, sha256 record included)"
-              f"{'; target >= 10,000' if mode == 'hardlink' else ''}")
+        print(
+            f"train -> val, {mode}: 200,000 files; runs {', '.join(f'{r:,.0f}' for r in rates)} files/s; "
+            f"median {statistics.median(rates):,.0f} ({workers} workers, sha256 record included)"
+            f"{'; target >= 10,000' if mode == 'hardlink' else ''}"
+        )
     vsrc = hd_video_tree(BENCH_DIR / f"convert-video-{n_frames}", n_frames)
     seconds, s = timed(Job(str(vsrc), str(BENCH_DIR / "convert-dvm"), "dvm_composed", workers=workers))
     frames = n_frames // 4 * 4
-    print(f"maggie_video -> dvm_composed 1080p: {frames} frames in {seconds:.1f} s = {frames / seconds:.1f} frames/s "
-          f"on {workers} workers; target >= 40")
+    print(
+        f"maggie_video -> dvm_composed 1080p: {frames} frames in {seconds:.1f} s = {frames / seconds:.1f} frames/s "
+        f"on {workers} workers; target >= 40"
+    )
     print(f"peak RSS (main process) {peak_rss_mb():.0f} MB")
 
 

@@ -19,6 +19,7 @@ here are head-and-shoulders or whole people swaying in place, which is what
 VideoMatte240K mostly holds, but not its footage.
 Usage: python bench/fidelity.py [image_samples] [videos_per_level]
 """
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,16 @@ from himfmt.synthesis import image_him, video_him
 from himfmt.synthesis.backgrounds import Background
 from himfmt.synthesis.runner import rng_for
 
-PUBLISHED = {"people": 2.97, "occluded": 0.39, "min_visible": 0.56, "dropped": 0.05, "medium_accept": 0.10,
-             "hard_accept": 0.57, "hard_overlap": 0.72, "jpeg": 75}
+PUBLISHED = {
+    "people": 2.97,
+    "occluded": 0.39,
+    "min_visible": 0.56,
+    "dropped": 0.05,
+    "medium_accept": 0.10,
+    "hard_accept": 0.57,
+    "hard_overlap": 0.72,
+    "jpeg": 75,
+}
 
 
 def person(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -49,8 +58,8 @@ def person(seed: int) -> tuple[np.ndarray, np.ndarray]:
         fg, a = fg[:height], a[:height]
     photo = kit.background(rng, fg.shape[1] + 160, fg.shape[0] + 60)
     alpha = np.zeros(photo.shape[:2], np.uint8)
-    photo[60:, 80:80 + fg.shape[1]] = fg
-    alpha[60:, 80:80 + a.shape[1]] = a
+    photo[60:, 80 : 80 + fg.shape[1]] = fg
+    alpha[60:, 80 : 80 + a.shape[1]] = a
     return photo, alpha
 
 
@@ -77,8 +86,13 @@ def image_stats(n: int) -> dict[str, float]:
         placed += len(c.canvas.areas)
         visible += [c.canvas.visible_area(k) / a for k, a in enumerate(c.canvas.areas) if a > 0]
     v = np.array(visible)
-    return {"people": placed / made, "occluded": float(np.mean(v < 0.999)), "min_visible": float(v.min()),
-            "p5_visible": float(np.percentile(v, 5)), "dropped": 1 - placed / drawn}
+    return {
+        "people": placed / made,
+        "occluded": float(np.mean(v < 0.999)),
+        "min_visible": float(v.min()),
+        "p5_visible": float(np.percentile(v, 5)),
+        "dropped": 1 - placed / drawn,
+    }
 
 
 class Walking:
@@ -98,7 +112,7 @@ class Walking:
         h, w = layer.shape[:2]
         x0, x1 = max(self.x, 0), min(self.x + w, 1280)
         if x0 < x1:
-            canvas[720 - h:, x0:x1] = layer[:, x0 - self.x:x1 - self.x]
+            canvas[720 - h :, x0:x1] = layer[:, x0 - self.x : x1 - self.x]
         return canvas
 
     def read_gray(self) -> np.ndarray:
@@ -121,8 +135,12 @@ def clip(seed: int, frames: int = 30) -> Sample:
         fg, a = fg[:height], a[:height]
     x, speed = rng.uniform(0.1, 0.5) * 1280, rng.uniform(0.5, 3) * rng.choice([-1, 1])  # mostly standing, swaying
     steps = [Walking(fg, a, x, speed, f) for f in range(frames)]
-    return Sample(f"c{seed}", "train", [Frame(f"{f:05d}", m, [Instance("00", m)]) for f, m in enumerate(steps)],  # type: ignore[arg-type]
-                  is_clip=True)
+    return Sample(
+        f"c{seed}",
+        "train",
+        [Frame(f"{f:05d}", m, [Instance("00", m)]) for f, m in enumerate(steps)],  # type: ignore[arg-type]
+        is_clip=True,
+    )
 
 
 def video_stats(per_level: int) -> dict[str, float]:
@@ -198,8 +216,10 @@ def main() -> None:
             ok &= good
             verdict = ("met" if good else "MISSED") + f" (within {fmt.format(tol) if key != 'people' else tol})"
         print(f"{label:<26}{fmt.format(mine):>9}{fmt.format(ref) if ref is not None else '-':>11}  {verdict}")
-    print(f"{n_images} image samples, {per_level} videos per level; {time.perf_counter() - t:.0f} s; "
-          f"{'all targets met' if ok else 'some targets missed'}")
+    print(
+        f"{n_images} image samples, {per_level} videos per level; {time.perf_counter() - t:.0f} s; "
+        f"{'all targets met' if ok else 'some targets missed'}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ docs/foreground-hairline.png: the same edge band of one sample in each mode.
 
 Usage: python bench/foreground.py
 """
+
 from __future__ import annotations
 
 import shutil
@@ -23,11 +24,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import BENCH_DIR, run_measured
 from PIL import Image, ImageDraw
 
 from himfmt.demo import kit
 from himfmt.io import images
+
+from common import BENCH_DIR, run_measured, trees
 
 N = 50
 MODES = ("photo", "fast", "best")
@@ -40,7 +42,7 @@ def inputs(root: Path) -> Path:
         return root
     for i in range(20):
         rng = np.random.default_rng(i)
-        photo, matte, fg = kit.photographed(rng, int(rng.integers(1000, 1501)))
+        photo, matte, fg = trees.photographed(rng, int(rng.integers(1000, 1501)))
         for tree, picture in (("photos", photo), ("clean", fg)):
             (root / tree / "images").mkdir(parents=True, exist_ok=True)
             (root / tree / "alphas").mkdir(parents=True, exist_ok=True)
@@ -56,15 +58,33 @@ def inputs(root: Path) -> Path:
 def synth(root: Path, tree: str, mode: str, out: Path) -> float:
     """CPU seconds of one image_him run of N samples, workers=1."""
     shutil.rmtree(out, ignore_errors=True)
-    return run_measured([sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={root / tree}", f"bg={root / 'bg'}",
-                         f"out={out}", f"n={N}", "workers=1", "recipe.jpeg_quality=100", f"recipe.foreground={mode}"]).cpu
+    return run_measured(
+        [
+            sys.executable,
+            "-m",
+            "himfmt",
+            "synth",
+            "recipe=image_him",
+            f"hhm={root / tree}",
+            f"bg={root / 'bg'}",
+            f"out={out}",
+            f"n={N}",
+            "workers=1",
+            "recipe.jpeg_quality=100",
+            f"recipe.foreground={mode}",
+        ]
+    ).cpu
 
 
 def composites(out: Path) -> dict[str, tuple[np.ndarray, list[np.ndarray]]]:
     split = out / "I-HIM50K"
-    return {p.stem: (images.decode_rgb(p.read_bytes(), p.name),
-                     [images.decode_gray(m.read_bytes(), m.name) for m in sorted((split / "alphas" / p.stem).iterdir())])
-            for p in sorted((split / "images").iterdir())}
+    return {
+        p.stem: (
+            images.decode_rgb(p.read_bytes(), p.name),
+            [images.decode_gray(m.read_bytes(), m.name) for m in sorted((split / "alphas" / p.stem).iterdir())],
+        )
+        for p in sorted((split / "images").iterdir())
+    }
 
 
 def edge_error(got: dict[str, tuple[np.ndarray, list[np.ndarray]]], ideal: dict[str, tuple[np.ndarray, list[np.ndarray]]]) -> float:
@@ -127,8 +147,10 @@ def main() -> None:
         removed = 1 - error[mode] / error["photo"]
         target = {"fast": " (target >= 50%)", "best": " (target >= 70%)"}.get(mode, "")
         cost = {"best": " (target <= 2x, cache included)"}.get(mode, "")
-        print(f"{mode:5s}: edge error {error[mode]:5.2f} grey levels, {removed:4.0%} of photo's removed{target}; "
-              f"run of {N} samples {cpu[mode]:5.1f} s CPU = {cpu[mode] / cpu['photo']:.2f}x photo's{cost}")
+        print(
+            f"{mode:5s}: edge error {error[mode]:5.2f} grey levels, {removed:4.0%} of photo's removed{target}; "
+            f"run of {N} samples {cpu[mode]:5.1f} s CPU = {cpu[mode] / cpu['photo']:.2f}x photo's{cost}"
+        )
     print(f"fast estimator alone: {fast_ms(root):.1f} ms of CPU per 1000-px person on one core (target <= 15 ms)")
     picture({k: bands[k] for k in ("photo", "fast", "best", "ideal") if bands[k] is not None})
     print(f"wrote {PICTURE}")

@@ -8,6 +8,7 @@ synth (where a pool pays) both ways, and the cost of starting a pool.
 
 Usage: python bench/pool.py [rounds]
 """
+
 from __future__ import annotations
 
 import resource
@@ -35,13 +36,15 @@ def timed(args: list[str]) -> tuple[float, float]:
 
 def pool_start() -> float:
     """Seconds from asking for a pool of two to its first results (workers import the codecs)."""
-    code = ("import time; t = time.perf_counter()\n"
-            "from himfmt.io.pool import spawn_pool\n"
-            "from himfmt.synthesis import runner\n"
-            "if __name__ == '__main__':\n"
-            "    with spawn_pool(2) as p:\n"
-            "        list(p.map(abs, [1, 2]))\n"
-            "        print(time.perf_counter() - t)\n")
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from himfmt.io.pool import spawn_pool\n"
+        "from himfmt.synthesis import runner\n"
+        "if __name__ == '__main__':\n"
+        "    with spawn_pool(2) as p:\n"
+        "        list(p.map(abs, [1, 2]))\n"
+        "        print(time.perf_counter() - t)\n"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(code)
     out = subprocess.run([sys.executable, f.name], capture_output=True, text=True, check=True).stdout
@@ -58,10 +61,22 @@ def main() -> None:
     jobs = {
         "fill (demo, 461 files)": lambda w, k: ["fill", "dataset=demo", f"out={work / f'f{w}{k}'}", f"workers={w}"],
         "validate deep=true (demo)": lambda w, k: ["validate", str(demo), "deep=true", f"workers={w}"],
-        "convert I-HIM50K (copy)": lambda w, k: ["convert", str(demo / "data" / "I-HIM50K"), f"dst={work / f'c{w}{k}'}",
-                                                 "to=maggie_image_val", f"workers={w}"],
-        "synth image_him n=400 (large)": lambda w, k: ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=400",
-                                                       f"out={work / f's{w}{k}'}", f"workers={w}"],
+        "convert I-HIM50K (copy)": lambda w, k: [
+            "convert",
+            str(demo / "data" / "I-HIM50K"),
+            f"dst={work / f'c{w}{k}'}",
+            "to=maggie_image_val",
+            f"workers={w}",
+        ],
+        "synth image_him n=400 (large)": lambda w, k: [
+            "synth",
+            "recipe=image_him",
+            f"hhm={hhm}",
+            f"bg={bg}",
+            "n=400",
+            f"out={work / f's{w}{k}'}",
+            f"workers={w}",
+        ],
     }
     print(f"pool of 2 workers, start to first result: {pool_start():.2f} s")
     print(f"{'job':32} {'workers=1':>18} {'default (0)':>18} {'ratio':>6}")
@@ -69,8 +84,7 @@ def main() -> None:
         for k in range(rounds):
             one = timed(args(1, k))
             default = timed(args(0, k))
-            print(f"{name:32} {one[0]:6.2f} s {one[1]:6.2f} cpu {default[0]:6.2f} s {default[1]:6.2f} cpu "
-                  f"{default[0] / one[0]:5.2f}x")
+            print(f"{name:32} {one[0]:6.2f} s {one[1]:6.2f} cpu {default[0]:6.2f} s {default[1]:6.2f} cpu {default[0] / one[0]:5.2f}x")
     shutil.rmtree(work)
 
 

@@ -2,15 +2,16 @@
 
 Usage: python bench/scan.py [n_images]
 """
+
 from __future__ import annotations
 
 import sys
 import time
 
-from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
-
-from himfmt.layouts.detect import detect
 from himfmt.io.tree import Tree
+from himfmt.layouts.detect import detect
+
+from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 
 
 def main() -> None:

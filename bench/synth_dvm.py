@@ -10,6 +10,7 @@ length.
 
 Usage: python bench/synth_dvm.py
 """
+
 from __future__ import annotations
 
 import shutil
@@ -17,10 +18,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DIR, run_measured
 
 from himfmt.io import images
-from himfmt.io.video import VideoWriter
+
+from common import BENCH_DIR, run_measured, trees
 
 FRAMES = 150
 BACKGROUNDS = ((1280, 720), (1280, 720), (1920, 1080))  # 0000, 0001: DVM's test clips are 720p; 0002: 1080p
@@ -33,9 +34,9 @@ def _panning(rng: np.random.Generator, path: Path, size: tuple[int, int], n: int
     w, h = size
     path.parent.mkdir(parents=True, exist_ok=True)
     still = kit.background(rng, w + n, h) if gray_alpha is None else None
-    with VideoWriter.at_path(path, w, h, alpha=gray_alpha is not None) as vw:
+    with trees.video_writer(path, w, h, alpha=gray_alpha is not None) as vw:
         for i in range(n):
-            vw.write(np.roll(gray_alpha, 2 * i, axis=1) if gray_alpha is not None else np.ascontiguousarray(still[:, i:i + w]))
+            vw.write(np.roll(gray_alpha, 2 * i, axis=1) if gray_alpha is not None else np.ascontiguousarray(still[:, i : i + w]))
 
 
 def _photo(rng: np.random.Generator, w: int, h: int, person_h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +46,8 @@ def _photo(rng: np.random.Generator, w: int, h: int, person_h: int) -> tuple[np.
     fg, a = kit.person(rng, person_h)
     photo, alpha = kit.background(rng, w, h), np.zeros((h, w), np.uint8)
     y, x = h - fg.shape[0] - 20, (w - fg.shape[1]) // 2
-    photo[y:y + fg.shape[0], x:x + fg.shape[1]] = fg
-    alpha[y:y + a.shape[0], x:x + a.shape[1]] = a
+    photo[y : y + fg.shape[0], x : x + fg.shape[1]] = fg
+    alpha[y : y + a.shape[0], x : x + a.shape[1]] = a
     return photo, alpha
 
 
@@ -76,8 +77,10 @@ def inputs(root: Path) -> Path:
 DVM_MS_PER_FRAME = 116
 
 # Four image pairs (two on 720p, two on 1080p backgrounds) and two video pairs (720p, 1080p).
-PAIRS = ("image+fg0.png+0000.mp4\nimage+fg1.png+0001.mp4\nimage+fg0.png+0002.mp4\nimage+fg1.png+0002.mp4\n"
-         "video+0000+0000.mp4\nvideo+0000+0002.mp4\n")
+PAIRS = (
+    "image+fg0.png+0000.mp4\nimage+fg1.png+0001.mp4\nimage+fg0.png+0002.mp4\nimage+fg1.png+0002.mp4\n"
+    "video+0000+0000.mp4\nvideo+0000+0002.mp4\n"
+)
 
 
 def codec_floor(out: Path, source: Path) -> float:
@@ -95,8 +98,10 @@ def codec_floor(out: Path, source: Path) -> float:
         frames = iter_frames(str(bg))
         next(frames)  # opening the clip is not per frame
         for name in sorted(p.name for p in seq.iterdir())[::10]:
-            pics = {d: cv2.imread(str(out / d / seq.name / name.replace(".jpg", ".png" if d == "a_png" else ".jpg")),
-                                  cv2.IMREAD_UNCHANGED) for d in ("v", "a", "f", "b", "a_png")}
+            pics = {
+                d: cv2.imread(str(out / d / seq.name / name.replace(".jpg", ".png" if d == "a_png" else ".jpg")), cv2.IMREAD_UNCHANGED)
+                for d in ("v", "a", "f", "b", "a_png")
+            }
             t = time.process_time()
             next(frames)
             for d in ("v", "a", "f", "b"):
@@ -113,16 +118,30 @@ def one(workers: int, video_frames: int = 150) -> tuple[float, float]:
     (source / "train_pairs.txt").write_text(PAIRS)
     out = BENCH_DIR / f"synth-dvm-{workers}-{video_frames}"
     shutil.rmtree(out, ignore_errors=True)
-    seconds, peak, cpu, _ = run_measured([sys.executable, "-m", "himfmt", "synth", "recipe=dvm", f"source={source}", "phase=train",
-                                          f"out={out}", f"workers={workers}", f"recipe.video_frames={video_frames}"])
+    seconds, peak, cpu, _ = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "himfmt",
+            "synth",
+            "recipe=dvm",
+            f"source={source}",
+            "phase=train",
+            f"out={out}",
+            f"workers={workers}",
+            f"recipe.video_frames={video_frames}",
+        ]
+    )
     frames = sum(1 for _ in (out / "v").rglob("*.jpg"))
     floor = codec_floor(out, source)
     shutil.rmtree(out, ignore_errors=True)
     per_frame = cpu / max(1, frames) * 1000
-    print(f"dvm: {frames} frames (v, a, f, b + a_png each) in {seconds:.1f} s with {workers} worker(s) = "
-          f"{frames / seconds:.1f} frames/s, peak RSS {peak:.0f} MB (process start included); {per_frame:.0f} ms of CPU "
-          f"per frame = {DVM_MS_PER_FRAME / per_frame:.1f}x DVM's generator ({DVM_MS_PER_FRAME} ms; target >= 3x); "
-          f"codec floor (4 JPEG + 1 PNG encodes, 1 bg decode) {floor:.0f} ms per frame")
+    print(
+        f"dvm: {frames} frames (v, a, f, b + a_png each) in {seconds:.1f} s with {workers} worker(s) = "
+        f"{frames / seconds:.1f} frames/s, peak RSS {peak:.0f} MB (process start included); {per_frame:.0f} ms of CPU "
+        f"per frame = {DVM_MS_PER_FRAME / per_frame:.1f}x DVM's generator ({DVM_MS_PER_FRAME} ms; target >= 3x); "
+        f"codec floor (4 JPEG + 1 PNG encodes, 1 bg decode) {floor:.0f} ms per frame"
+    )
     return frames / seconds, peak
 
 

@@ -9,6 +9,7 @@ CPU per instance with composite + mattes (target >= 10x MaGGIe's) and with
 
 Usage: python bench/synth_image.py [n]   (n: samples per run, default 60 as in the reference run)
 """
+
 from __future__ import annotations
 
 import shutil
@@ -16,10 +17,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DIR, run_measured
 
 from himfmt.io import images
 
+from common import BENCH_DIR, run_measured
 
 # CPU per instance of MaGGIe's published image synthesizer, measured on this kind of machine with /usr/bin/time
 # (45.7 s for 60 samples, 175 instances). The published tool is not part of the project.
@@ -40,9 +41,9 @@ def inputs(root: Path) -> tuple[Path, Path]:
         rng = np.random.default_rng(i)
         fg, a = kit.person(rng, int(rng.integers(1000, 1501)))
         photo = kit.background(rng, fg.shape[1] + 200, fg.shape[0] + 100)
-        photo[50:50 + fg.shape[0], 100:100 + fg.shape[1]] = fg
+        photo[50 : 50 + fg.shape[0], 100 : 100 + fg.shape[1]] = fg
         alpha = np.zeros(photo.shape[:2], np.uint8)
-        alpha[50:50 + a.shape[0], 100:100 + a.shape[1]] = a
+        alpha[50 : 50 + a.shape[0], 100 : 100 + a.shape[1]] = a
         (hhm / "images" / f"p{i:03d}.jpg").write_bytes(images.encode_jpeg(photo))
         (hhm / "alphas" / f"p{i:03d}.png").write_bytes(images.encode_png(alpha))
     for i in range(10):
@@ -104,21 +105,40 @@ def one(n: int, workers: int, layers: bool = False) -> tuple[float, float]:
     hhm, bg = inputs(BENCH_DIR / "synth-image-inputs-tall")
     out = BENCH_DIR / f"synth-image-{n}-{workers}"
     shutil.rmtree(out, ignore_errors=True)
-    seconds, peak, cpu, _ = run_measured([sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}",
-                                          f"out={out}", f"n={n}", f"workers={workers}", "recipe.people_min=3", "recipe.people_max=3",
-                                          f"recipe.layers={str(layers).lower()}"])
+    seconds, peak, cpu, _ = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "himfmt",
+            "synth",
+            "recipe=image_him",
+            f"hhm={hhm}",
+            f"bg={bg}",
+            f"out={out}",
+            f"n={n}",
+            f"workers={workers}",
+            "recipe.people_min=3",
+            "recipe.people_max=3",
+            f"recipe.layers={str(layers).lower()}",
+        ]
+    )
     instances = sum(1 for _ in out.glob("I-HIM50K/alphas/*/*.png"))
     floor = codec_floor(out, hhm, bg) if workers == 1 and not layers else None
     shutil.rmtree(out, ignore_errors=True)
     per_instance = cpu / max(1, instances) * 1000
     target = 6 if layers else 10
-    floor_text = (f"; codecs + published resize alone {floor:.0f} ms per instance "
-                  f"(the target's {MAGGIE_MS_PER_INSTANCE / target:.0f} ms is {'under' if floor > MAGGIE_MS_PER_INSTANCE / target else 'over'} it)"
-                  if floor else "")
-    print(f"image_him 1080p, 3 people{' + fg/bg layers' if layers else ''}: {n} samples in {seconds:.1f} s with {workers} worker(s) = "
-          f"{n / seconds / workers:.1f} samples/s per core (process start included), peak RSS {peak:.0f} MB; "
-          f"{per_instance:.0f} ms of CPU per instance = {MAGGIE_MS_PER_INSTANCE / per_instance:.1f}x MaGGIe's generator "
-          f"({MAGGIE_MS_PER_INSTANCE} ms, measured with its own inputs; target >= {target}x){floor_text}")
+    floor_text = (
+        f"; codecs + published resize alone {floor:.0f} ms per instance "
+        f"(the target's {MAGGIE_MS_PER_INSTANCE / target:.0f} ms is {'under' if floor > MAGGIE_MS_PER_INSTANCE / target else 'over'} it)"
+        if floor
+        else ""
+    )
+    print(
+        f"image_him 1080p, 3 people{' + fg/bg layers' if layers else ''}: {n} samples in {seconds:.1f} s with {workers} worker(s) = "
+        f"{n / seconds / workers:.1f} samples/s per core (process start included), peak RSS {peak:.0f} MB; "
+        f"{per_instance:.0f} ms of CPU per instance = {MAGGIE_MS_PER_INSTANCE / per_instance:.1f}x MaGGIe's generator "
+        f"({MAGGIE_MS_PER_INSTANCE} ms, measured with its own inputs; target >= {target}x){floor_text}"
+    )
     return n / seconds / workers, peak
 
 

@@ -7,6 +7,7 @@
 
 Usage: python bench/validate.py [n_images] [n_1080p_images]
 """
+
 from __future__ import annotations
 
 import os
@@ -15,10 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 
 from himfmt.io import images
 from himfmt.validation import validate
+
+from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 
 
 def hd_train_tree(root: Path, n: int) -> Path:
@@ -83,11 +85,15 @@ def main() -> None:
     root = tiny_train_tree(BENCH_DIR / f"scan-{n}", n)
     seconds, report = best_of(lambda: validate(str(root)))
     files = report.datasets[0].files
-    print(f"structure pass: {seconds:.2f} s warm (best of 3) for {n} images, {files} files with headers read; "
-          f"{len(report.findings)} findings; target <= 8 s")
+    print(
+        f"structure pass: {seconds:.2f} s warm (best of 3) for {n} images, {files} files with headers read; "
+        f"{len(report.findings)} findings; target <= 8 s"
+    )
     base, listed = best_of(lambda: floor(root))
-    print(f"filesystem + header floor (scandir, stat, open and read 64 bytes of each of {listed} files): {base:.2f} s; "
-          f"the structure pass is {seconds / base:.2f}x it; target <= 1.5x")
+    print(
+        f"filesystem + header floor (scandir, stat, open and read 64 bytes of each of {listed} files): {base:.2f} s; "
+        f"the structure pass is {seconds / base:.2f}x it; target <= 1.5x"
+    )
     if n_hd <= 0:
         return
     hd = hd_train_tree(BENCH_DIR / f"validate-hd-{n_hd}", n_hd)
@@ -98,9 +104,11 @@ def main() -> None:
     seconds = time.perf_counter() - t
     decoded = n_hd * 4
     floor_rate = decode_floor(hd)
-    print(f"deep pass 1080p: {decoded} files in {seconds:.2f} s on {workers} workers = "
-          f"{decoded / seconds / workers:.0f} files/s per core; {len(report.findings)} findings; target >= 200; "
-          f"decoding alone (OpenCV, one core, the same files): {floor_rate:.0f} files/s")
+    print(
+        f"deep pass 1080p: {decoded} files in {seconds:.2f} s on {workers} workers = "
+        f"{decoded / seconds / workers:.0f} files/s per core; {len(report.findings)} findings; target >= 200; "
+        f"decoding alone (OpenCV, one core, the same files): {floor_rate:.0f} files/s"
+    )
     print(f"peak RSS (main process) {peak_rss_mb():.0f} MB")
 
 

@@ -4,6 +4,7 @@ grow with clip length (300-frame peak <= 1.2x the 100-frame peak).
 
 Usage: python bench/video_io.py            (runs each length in a fresh process)
 """
+
 from __future__ import annotations
 
 import json
@@ -14,20 +15,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DIR, peak_rss_mb
+
+from common import BENCH_DIR, peak_rss_mb, trees
 
 W, H = 1920, 1080
 
 
 def make_source(root: Path, n: int) -> Path:
     """A dvm_source tree with one n-frame 1080p video foreground (reused if present)."""
-    from himfmt.io.video import VideoWriter
-
     clip = root / "fg" / "video" / "test" / "0000"
     if (clip / "a.mp4").exists():
         return root
     yy, xx = np.mgrid[0:H, 0:W]
-    with VideoWriter.at_path(clip / "f.mp4", W, H) as fv, VideoWriter.at_path(clip / "a.mp4", W, H, alpha=True) as av_:
+    with trees.video_writer(clip / "f.mp4", W, H) as fv, trees.video_writer(clip / "a.mp4", W, H, alpha=True) as av_:
         for i in range(n):
             cx = 600 + 2 * i
             d = np.hypot((yy - 540) / 1.6, xx - cx)
@@ -43,8 +43,8 @@ def make_source(root: Path, n: int) -> Path:
 
 def run_one(n: int) -> dict[str, float]:
     from himfmt.layouts.detect import open_datasets
-    from himfmt.model import Frame, Instance, Sample
     from himfmt.layouts.writer import write_samples
+    from himfmt.model import Frame, Instance, Sample
 
     src = make_source(BENCH_DIR / f"video_io-{n}", n)
     out = BENCH_DIR / f"video_io-{n}-out"

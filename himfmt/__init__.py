@@ -13,11 +13,12 @@ The Python API does what the commands do, with the same options::
 ``preview`` return what the commands print: reports, summaries, tables as
 data. Bad input raises :class:`himfmt.errors.HimfmtError` naming the path.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence, TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 __version__ = "0.1.0"
 
@@ -52,17 +53,27 @@ def validate(root: str | Path, layout: str | None = None, deep: bool = False, wo
     return run(str(root), layout, deep, workers)
 
 
-def convert(src: str | Path, dst: str | Path, to: str, mode: str = "copy", from_layout: str | None = None,
-            overwrite: bool = False, dry_run: bool = False, frame_step: int = 1, png_alpha: bool = False,
-            trimap: tuple[int, int] | None = None, workers: int = 1) -> "Summary":
+def convert(
+    src: str | Path,
+    dst: str | Path,
+    to: str,
+    mode: str = "copy",
+    from_layout: str | None = None,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    frame_step: int = 1,
+    png_alpha: bool = False,
+    trimap: tuple[int, int] | None = None,
+    workers: int = 1,
+) -> "Summary":
     """Convert ``src`` into ``dst`` as layout ``to`` (the summary lists what was lossy and what failed).
 
     ``workers`` > 1 starts spawned processes: a script needs the ``if __name__ == "__main__":`` guard.
     """
-    from himfmt.conversion.job import Job, convert as run
+    from himfmt.conversion.job import Job
+    from himfmt.conversion.job import convert as run
 
-    return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run,
-               afresh=overwrite)
+    return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run, afresh=overwrite)
 
 
 @contextmanager
@@ -97,8 +108,14 @@ def synth(recipe: str, out: str | Path, overrides: Sequence[str] = (), **options
         return synthesize(_config("synth", {"recipe": recipe, "out": out, **options}, list(overrides)))
 
 
-def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = False, overrides: Sequence[str] = (),
-         workers: int = 0, show: bool = False) -> tuple[int, int]:
+def fill(
+    dataset: str | Path,
+    out: str | Path | None = None,
+    dry_run: bool = False,
+    overrides: Sequence[str] = (),
+    workers: int = 0,
+    show: bool = False,
+) -> tuple[int, int]:
     """Make what a dataset config (a name in conf/dataset/ or a YAML file) declares; returns (splits made, failures).
 
     ``show``: print the plan and the progress as ``himfmt fill`` does (nothing is printed otherwise).
@@ -117,8 +134,9 @@ def fill(dataset: str | Path, out: str | Path | None = None, dry_run: bool = Fal
         return run(_config("fill", {"dataset": dataset, "out": out, "dry_run": dry_run, "workers": workers}, list(overrides)), voice)
 
 
-def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0, kind: str = "mask",
-          overwrite: bool = False, workers: int = 1) -> list["DerivedResult"]:
+def masks(
+    root: str | Path, source: str, preset: str = "detector", seed: int = 0, kind: str = "mask", overwrite: bool = False, workers: int = 1
+) -> list["DerivedResult"]:
     """Add a guidance mask set (or trimaps, ``kind="trimap"``) to every dataset under ``root``.
 
     ``workers`` > 1 starts spawned processes: a script needs the ``if __name__ == "__main__":`` guard.
@@ -129,8 +147,9 @@ def masks(root: str | Path, source: str, preset: str = "detector", seed: int = 0
 
     if preset not in MASK_PRESETS:
         raise HimfmtError(f"preset must be one of {', '.join(MASK_PRESETS)}, not {preset!r}")
-    opts = MasksOptions(root=str(root), mask=MASK_PRESETS[preset], kind=Kind(kind), source=source, seed=seed,
-                        overwrite=overwrite, workers=workers)
+    opts = MasksOptions(
+        root=str(root), mask=MASK_PRESETS[preset], kind=Kind(kind), source=source, seed=seed, overwrite=overwrite, workers=workers
+    )
     spec = spec_from(opts.seed, opts.trimap, opts.source, opts.mask, opts.kind.value)
     return [write(ds, spec, None, overwrite, workers) for ds in open(root)]
 
@@ -147,4 +166,3 @@ def preview(root: str | Path, n: int = 16, seed: int = 0, split: str | None = No
     from himfmt.inspection.preview import preview as run
 
     return run(open(root), n, seed, split, sample)[0]
-

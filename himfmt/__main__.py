@@ -1,4 +1,5 @@
 """``python -m himfmt`` is the ``himfmt`` command."""
+
 from himfmt.cli.entry import main
 
 main()

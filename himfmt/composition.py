@@ -8,6 +8,7 @@ composes through here, and so does the core where a config names another
 grammar for both. Composing installs nothing in the caller's process beyond
 these ConfigStore entries.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,9 @@ from himfmt.options import MASK_PRESETS, SCHEMAS
 from himfmt.synthesis.registry import RECIPES
 
 # Keys whose values are paths: taken literally (see overrides.normalize).
-PATH_KEYS = frozenset({"root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source",
-                       "pairs", "skip_list", "archive", "dataset_file"})
+PATH_KEYS = frozenset(
+    {"root", "src", "dst", "out", "report", "html", "hhm", "bg", "clips", "source", "pairs", "skip_list", "archive", "dataset_file"}
+)
 # How the command line spells an option whose field name is a Python keyword.
 ALIASES = {"from": "from_layout"}
 # First bare argument of these commands is taken as this key.
@@ -80,8 +82,6 @@ def register() -> None:
         cs.store(group="recipe", name=name, node=entry.config(name=name))  # the name is written once: in the entry
     for name, params in MASK_PRESETS.items():
         cs.store(group="mask", name=name, node=params)
-
-
 
 
 def compose_config(command: str, overrides: list[str]) -> DictConfig:

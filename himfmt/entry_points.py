@@ -6,6 +6,7 @@ himfmt is edited. A plugin that fails to load, or that takes a name already
 in use, is left out with one line on stderr: a broken plugin never stops
 the tool (or the built-ins) from working.
 """
+
 from __future__ import annotations
 
 import sys
@@ -24,7 +25,7 @@ def discover(group: str, kind: type[T], taken: set[str]) -> list[T]:
             obj: Any = ep.load()
             if isinstance(obj, type) and issubclass(obj, kind):
                 obj = obj()
-            name = getattr(obj, "name") if isinstance(obj, kind) else None
+            name = getattr(obj, "name", None) if isinstance(obj, kind) else None
         except PLUGIN_FAULTS as exc:  # a plugin's own bug (an exit or an interrupt raised in it too): never fatal
             skip(group, ep.value, f"{type(exc).__name__}: {exc}")
             continue

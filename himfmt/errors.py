@@ -1,4 +1,5 @@
 """Errors a user can act on: each names the path concerned and maps to an exit code."""
+
 from __future__ import annotations
 
 

@@ -6,6 +6,7 @@ and never print. The command line passes the console's bars and voice
 asked to show. ``Voice.show`` hands over a result object (a fill plan, a
 validation report) for the caller to draw as it likes.
 """
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext

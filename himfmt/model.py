@@ -8,6 +8,7 @@ never decoded while a tree is read: every picture is a *reference*, either a
 :class:`FileRef` (a file, or one frame of a video stream, inside a tree) or an
 :class:`ArrayRef` (pixels already in memory, e.g. fresh from a compositor).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -134,7 +135,7 @@ class DerivedRef(NamedTuple):
         return ArrayRef(self._compute()).read_gray()
 
 
-class Picture(Protocol):
+class Media(Protocol):
     """What every picture reference offers: a name suffix, a place for messages, its size, its pixels.
 
     :class:`FileRef`, :class:`ArrayRef`, :class:`DerivedRef` and the frames a
@@ -152,9 +153,6 @@ class Picture(Protocol):
     def read_rgb(self) -> np.ndarray: ...
 
     def read_gray(self) -> np.ndarray: ...
-
-
-Media = Picture
 
 
 def need(media: Media | None, what: str, where: str) -> Media:

@@ -8,6 +8,7 @@ only typed fields. Every default is written here once. Ranges and
 cross-field rules are checked in ``__post_init__``, so an object built in
 Python (the API) is checked the same way as one built from the command line.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -17,9 +18,8 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from himfmt.errors import HimfmtError
 from himfmt.derived.masks import MaskParams
-
+from himfmt.errors import HimfmtError
 
 # Choices a user types: an option typed as one of these refuses any other value, listing the choices.
 Mode = StrEnum("Mode", ["copy", "hardlink", "symlink"])  # how convert writes bytes that need not change
@@ -134,7 +134,6 @@ class ConvertOptions(Parallel):
         layout_name("to", self.to)
         layout_name("from", self.from_layout, auto=True)
         at_least("frame_step", self.frame_step, 1)
-
 
 
 @dataclass
@@ -259,9 +258,19 @@ class UnpackOptions:
 
 
 SCHEMAS: dict[str, type] = {
-    "layouts": LayoutsOptions, "demo": DemoOptions, "detect": DetectOptions, "validate": ValidateOptions, "explain": ExplainOptions,
-    "convert": ConvertOptions, "synth": SynthOptions, "masks": MasksOptions, "fill": FillOptions,
-    "merge": MergeOptions, "preview": PreviewOptions, "stats": StatsOptions, "unpack": UnpackOptions,
+    "layouts": LayoutsOptions,
+    "demo": DemoOptions,
+    "detect": DetectOptions,
+    "validate": ValidateOptions,
+    "explain": ExplainOptions,
+    "convert": ConvertOptions,
+    "synth": SynthOptions,
+    "masks": MasksOptions,
+    "fill": FillOptions,
+    "merge": MergeOptions,
+    "preview": PreviewOptions,
+    "stats": StatsOptions,
+    "unpack": UnpackOptions,
 }
 
 MASK_PRESETS = {"detector": MaskParams(), "xmem": MaskParams.xmem()}  # the mask= group

@@ -5,6 +5,7 @@ internals without breaking a plugin: ``from himfmt.plugin import Layout,
 Holds, ...``. A name not here is internal and may change between releases.
 See ``docs/plugins.md``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -21,16 +22,38 @@ if TYPE_CHECKING:  # given on first use (see __getattr__): importing validation 
 
 __all__ = [
     # a layout: the class, what it holds, what detection returns, where pictures go
-    "Layout", "Holds", "Match", "Probe", "Requirement", "detect_split_container", "image_stems", "Planned", "OutFile",
-    "OutStream", "OutText", "WriteOptions",
+    "Layout",
+    "Holds",
+    "Match",
+    "Probe",
+    "Requirement",
+    "detect_split_container",
+    "image_stems",
+    "Planned",
+    "OutFile",
+    "OutStream",
+    "OutText",
+    "WriteOptions",
     # named levels: a layout's priority, and the share of requirements that makes a folder a broken tree of it
-    "SPECIFIC", "FALLBACK", "BROKEN_TREE",
+    "SPECIFIC",
+    "FALLBACK",
+    "BROKEN_TREE",
     # reading a tree into the common model
-    "Tree", "join", "Dataset", "Sample", "Frame", "Instance", "FileRef", "ArrayRef",
+    "Tree",
+    "join",
+    "Dataset",
+    "Sample",
+    "Frame",
+    "Instance",
+    "FileRef",
+    "ArrayRef",
     # a recipe
-    "RecipeConfig", "RecipeEntry",
+    "RecipeConfig",
+    "RecipeEntry",
     # a check (a himfmt.checks entry point names its module's FINDINGS), and a layout's own finding codes
-    "check", "finding", "Finding",
+    "check",
+    "finding",
+    "Finding",
 ]
 
 
@@ -39,8 +62,10 @@ def __getattr__(name: str) -> Any:
     validation (which reads the layouts) may be imported."""
     if name == "check":
         from himfmt.validation.registry import check
+
         return check
     if name in ("finding", "Finding"):
         from himfmt.validation import catalog
+
         return getattr(catalog, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """Words for messages: text from the user's files made printable (no control characters), counts with their noun."""
+
 from __future__ import annotations
 
 import re
-
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -10,10 +11,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import trees  # noqa: E402  (tests/ is on the path only from here on)
 
+# What each optional extra brings, by the module a test needs from it.
+EXTRAS = {
+    "hydra_plugins.hydra_joblib_launcher": "test-launchers",
+    "hydra_plugins.hydra_submitit_launcher": "test-launchers",
+    "hydra_plugins.hydra_ray_launcher": "test-launchers",
+    "pymatting": "test-matting",
+}
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: with one test process per core, a 15 s test that starts last ends the run 15 s later."""
+    """Slow tests first: with one test process per core, a 15 s test that starts last ends the run 15 s later.
+    A test marked ``needs(module)`` is skipped, saying which extra brings it, where that module is missing."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    for item in items:
+        for mark in item.iter_markers("needs"):
+            module = mark.args[0]
+            if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec(module) is None:
+                item.add_marker(pytest.mark.skip(reason=f"needs {module}: pip install -e '.[{EXTRAS[module]}]'"))
 
 
 @pytest.fixture
@@ -61,7 +76,7 @@ def sources(tmp_path):
     trees.save(bg / "portrait.jpg", trees.rgb(2, 48, 64))
     pan = trees.smooth(10, 80, 48)  # a clip: one picture seen through a window that moves
     for f in range(3):
-        trees.save(bg / "frames" / f"{f:05d}.jpg", pan[:, 2 * f: 2 * f + 64])
+        trees.save(bg / "frames" / f"{f:05d}.jpg", pan[:, 2 * f : 2 * f + 64])
     trees.write_mp4(bg / "moving.mp4", [trees.rgb(20 + f, 64, 48) for f in range(4)], False)
     hhm = trees.hhm_tree(tmp_path / "hhm", ("p0", "p1", "p2", "p3"))
     dvm = trees.dvm_source_tree(tmp_path / "dvm", n_frames=8)

@@ -1,4 +1,5 @@
 """Helpers the tests share (not tests themselves): tree digests, a kill-and-resume run."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,11 @@ from pathlib import Path
 
 def digest(root: Path) -> dict[str, str]:
     """sha256 of every data file under ``root`` (himfmt's own records aside), by relative path."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".himfmt" not in p.parts
+    }
 
 
 def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int) -> None:
@@ -26,6 +30,7 @@ def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int
 
     def lines() -> int:
         return sum(len(p.read_text().splitlines()) for p in records.glob("*.jsonl")) if records.is_dir() else 0
+
     while time.time() < deadline and lines() < kill_after:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)

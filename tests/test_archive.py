@@ -1,4 +1,5 @@
 """Archives read in place (plain and split) and unpacked safely."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import trees
 from himfmt.validation import validate
+
+import trees
 from helpers import digest
 
 
@@ -98,8 +100,10 @@ def test_split_archive_missing_or_truncated_part_is_named(run_cli, split_archive
     assert code == 2 and "split.z02" in err and "missing" in err
     z02.with_suffix(".bak").rename(z02)
     z02.write_bytes(z02.read_bytes()[:1000])  # a middle part cut short: the part is named, with the size it needs
-    for command in (["validate", str(split_archive), "deep=true"], ["unpack", f"archive={split_archive}",
-                                                                      f"out={split_archive.parent / 'out'}"]):
+    for command in (
+        ["validate", str(split_archive), "deep=true"],
+        ["unpack", f"archive={split_archive}", f"out={split_archive.parent / 'out'}"],
+    ):
         code, out, err = run_cli(*command)
         flat = " ".join(err.split())
         assert code == 2 and "split.z02: this part is 1,000 bytes" in flat and "download it again" in flat, err
@@ -110,7 +114,7 @@ def test_a_garbage_end_record_is_a_damaged_archive_not_a_split_set(run_cli, data
     archive = zip_tree(data, tmp_path / "data.zip")
     raw = bytearray(archive.read_bytes())
     eocd = raw.rfind(b"PK\x05\x06")
-    raw[eocd + 4:eocd + 8] = b"\x67\x61\x67\x61"  # 'this disk' and 'disk of the central directory': garbage
+    raw[eocd + 4 : eocd + 8] = b"\x67\x61\x67\x61"  # 'this disk' and 'disk of the central directory': garbage
     archive.write_bytes(bytes(raw))
     code, _, err = run_cli("validate", str(archive))
     assert code == 2 and "damaged" in err and ".z01 missing" not in err
@@ -131,17 +135,20 @@ def evil_archive(path: Path, name: str, data: bytes = b"x", symlink: bool = Fals
         info = zipfile.ZipInfo(name)
         if symlink:
             info.create_system = 3
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
         zf.writestr(info, data)
     return path
 
 
-@pytest.mark.parametrize("name, symlink, why", [
-    ("../evil.txt", False, "climbs out"),
-    ("/etc/evil.txt", False, "absolute path"),
-    ("C:/evil.txt", False, "absolute path"),
-    ("ok/link", True, "symlink"),
-])
+@pytest.mark.parametrize(
+    "name, symlink, why",
+    [
+        ("../evil.txt", False, "climbs out"),
+        ("/etc/evil.txt", False, "absolute path"),
+        ("C:/evil.txt", False, "absolute path"),
+        ("ok/link", True, "symlink"),
+    ],
+)
 def test_unsafe_members_are_refused_before_anything_is_written(run_cli, tmp_path, name, symlink, why):
     archive = evil_archive(tmp_path / "evil.zip", name, b"/etc/passwd" if symlink else b"x", symlink)
     out = tmp_path / "x" / "out"
@@ -164,7 +171,7 @@ def test_zip_bombs_are_refused(run_cli, tmp_path):
         zf.writestr("zeros.png", bytes(1 << 20))
     raw = bytearray(liar.read_bytes())
     cd = raw.rfind(b"PK\x01\x02")
-    raw[cd + 24:cd + 28] = struct.pack("<I", 1000)
+    raw[cd + 24 : cd + 28] = struct.pack("<I", 1000)
     liar.write_bytes(bytes(raw))
     code, _, err = run_cli("unpack", f"archive={liar}", f"out={tmp_path / 'o2'}", "validate=false")
     # The stream stops at the declared size, whose CRC then fails: nothing lands.

@@ -1,15 +1,17 @@
 """What a user sees: command list, help, exit codes, one-line errors, no litter."""
+
 from __future__ import annotations
 
 import json
-
-import pytest
 import os
 import subprocess
 import sys
 
-import trees
+import pytest
+
 from himfmt.layouts import LAYOUTS
+
+import trees
 
 
 def test_bare_himfmt_lists_commands(run_cli):
@@ -104,7 +106,9 @@ def test_console_script_subprocess(tmp_path):
     trees.bg_tree(tmp_path / "bg")
     proc = subprocess.run(
         [sys.executable, "-m", "himfmt", "detect", str(tmp_path), "output=json"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["datasets"][0]["layout"] == "bg_images"

@@ -1,4 +1,5 @@
 """The integer compositing kernel against an independent float computation."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,8 @@ def test_canvas_occlusion_keeps_visible_mattes():
     for k, (fg, a, x, y) in enumerate(layers):
         full_a, full_f = np.zeros((40, 60)), np.zeros((40, 60, 3))
         ys, xs = slice(max(y, 0), min(y + 30, 40)), slice(max(x, 0), min(x + 30, 60))
-        full_a[ys, xs] = a[ys.start - y:ys.stop - y, xs.start - x:xs.stop - x] / 255
-        full_f[ys, xs] = fg[ys.start - y:ys.stop - y, xs.start - x:xs.stop - x]
+        full_a[ys, xs] = a[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x] / 255
+        full_f[ys, xs] = fg[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x]
         img = full_a[..., None] * full_f + (1 - full_a[..., None]) * img
         for j in range(k):
             vis[j] *= 1 - full_a

@@ -1,4 +1,5 @@
 """Conversion: every route on real trees, byte fidelity, safety, kill-and-resume."""
+
 from __future__ import annotations
 
 import os
@@ -10,15 +11,15 @@ import time
 import numpy as np
 import pytest
 
-import trees
-from helpers import digest
 from himfmt.conversion.job import Job, convert
 from himfmt.conversion.route import refusal
+from himfmt.errors import HimfmtError
 from himfmt.layouts import LAYOUTS
 from himfmt.layouts.detect import open_datasets
-from himfmt.errors import HimfmtError
 from himfmt.validation import validate
 
+import trees
+from helpers import digest
 
 PAIRS = [(s, d) for s in LAYOUTS for d in LAYOUTS if refusal(s, d) is None]
 
@@ -135,8 +136,9 @@ def test_disk_full_leaves_no_partial_file(tmp_path):
         "resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500)); "
         "from himfmt.cli.main import main; main(sys.argv[1:])"
     )
-    proc = subprocess.run([sys.executable, "-c", code, "convert", f"src={src}", f"dst={dst}", "to=dvm_source", "workers=1"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "convert", f"src={src}", f"dst={dst}", "to=dvm_source", "workers=1"], capture_output=True, text=True
+    )
     assert proc.returncode == 2, proc.stderr
     assert "cannot write" in proc.stderr and "Traceback" not in proc.stderr
     assert not [p for p in dst.rglob("*") if p.name.endswith(".tmp")]

@@ -1,4 +1,5 @@
 """`himfmt demo`: every layout written, detected correctly, rerunnable, never clobbering."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from himfmt.layouts.detect import detect
 from himfmt.io.tree import Tree
+from himfmt.layouts.detect import detect
 
 EXPECTED = {
     ("maggie_image_train", "data", ("I-HIM50K",)),
@@ -50,8 +51,11 @@ def test_demo_builds_detects_and_reruns_to_the_same_bytes(run_cli, tmp_path, dem
     assert code == 0 and len(json.loads(stdout)["datasets"]) == 5
 
     def data_files(root):  # .himfmt/ records name their absolute source path; the previews are the demo's own
-        return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and not {".himfmt", ".previews"} & set(p.parts)
-                      and p.name != ".himfmt-demo")
+        return sorted(
+            p.relative_to(root)
+            for p in root.rglob("*")
+            if p.is_file() and not {".himfmt", ".previews"} & set(p.parts) and p.name != ".himfmt-demo"
+        )
 
     def same_as_the_config(root):
         files = data_files(root)

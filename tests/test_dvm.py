@@ -1,4 +1,5 @@
 """DVM layouts: mp4 streams with PyAV, limited-range alpha, pair lists, composed sequences."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,17 +9,18 @@ import cv2
 import numpy as np
 import pytest
 
-import trees
-from trees import composed_samples
-from himfmt.layouts.detect import detect
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
 from himfmt.io.video import StreamInfo
 from himfmt.layouts import WriteOptions
-from himfmt.layouts.dvm_pairs import Pair, format_pairs, parse_pairs
 from himfmt.layouts.base import trimap
-from himfmt.model import FileRef
+from himfmt.layouts.detect import detect
+from himfmt.layouts.dvm_pairs import Pair, format_pairs, parse_pairs
 from himfmt.layouts.writer import write_dataset, write_samples
+from himfmt.model import FileRef
+
+import trees
+from trees import composed_samples
 
 
 def write_limited_range_alpha(path: Path, frames: list[np.ndarray], lossless: bool) -> None:
@@ -107,7 +109,9 @@ def test_pair_parsing_odd_names_and_round_trip():
     assert parse_pairs(format_pairs(pairs), "x") == [p._replace(line=i + 1) for i, p in enumerate(pairs)]
 
 
-@pytest.mark.parametrize("line", ["image+../../etc/passwd+0000.mp4", "image+/abs.png+0000.mp4", "video+0000+../0001.mp4", "image+C:x.png+0.mp4"])
+@pytest.mark.parametrize(
+    "line", ["image+../../etc/passwd+0000.mp4", "image+/abs.png+0000.mp4", "video+0000+../0001.mp4", "image+C:x.png+0.mp4"]
+)
 def test_pair_names_escaping_the_root_are_refused(line):
     with pytest.raises(HimfmtError, match="line 1: name .* not a plain file name"):
         parse_pairs(line, "list.txt")
@@ -175,7 +179,6 @@ def test_composed_write_and_read(tmp_path):
     assert np.abs(f.instances[0].matte.read_gray().astype(int) - truth).mean() < 2  # JPEG: close, not exact
     expected = trimap(truth, 3, 5)
     assert np.abs(f.trimap.read_gray().astype(int) - expected).max() <= 12  # JPEG-coded trimap levels
-
 
 
 def test_composed_png_alpha_copy_is_exact(tmp_path):
@@ -268,9 +271,11 @@ def test_open_decoders_are_closed_before_the_interpreter_tears_pyav_down(tmp_pat
     import sys
 
     clip = trees.write_mp4(tmp_path / "c.mp4", [trees.rgb(i, 64, 48) for i in range(4)], False)
-    script = ("import atexit; from himfmt.io import video; from himfmt.io.tree import Tree; from himfmt.model import FileRef\n"
-              f"FileRef(Tree({str(tmp_path)!r}), 'c.mp4', 1).read_rgb(); assert len(video._open) == 1\n"
-              "atexit._run_exitfuncs(); print(len(video._open))\n")
+    script = (
+        "import atexit; from himfmt.io import video; from himfmt.io.tree import Tree; from himfmt.model import FileRef\n"
+        f"FileRef(Tree({str(tmp_path)!r}), 'c.mp4', 1).read_rgb(); assert len(video._open) == 1\n"
+        "atexit._run_exitfuncs(); print(len(video._open))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert clip.is_file() and proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0" and proc.stderr == ""

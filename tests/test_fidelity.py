@@ -1,19 +1,21 @@
 """Fidelity: the published statistics and encodings, no leakage, checks and conversions that take the right picture."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-import trees
 from himfmt.conversion.job import Job, convert
-from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
 from himfmt.layouts import WriteOptions
+from himfmt.layouts.detect import open_datasets
+from himfmt.layouts.writer import write_samples
 from himfmt.model import ArrayRef, Frame, Instance, Sample
 from himfmt.synthesis.composite import Resample, scaled
 from himfmt.validation import validate
-from himfmt.layouts.writer import write_samples
+
+import trees
 
 
 def codes(root, deep=True):
@@ -21,6 +23,7 @@ def codes(root, deep=True):
 
 
 # 3. Encoding and resampling as published ------------------------------------------------------------
+
 
 def jpeg_quality_of(path) -> int:
     """The quality setting whose luminance table (libjpeg's scaling of the standard one) the file carries."""
@@ -37,15 +40,17 @@ def jpeg_quality_of(path) -> int:
     return -1
 
 
-@pytest.mark.parametrize("recipe, args, quality", [
-    ("image_him", ["hhm={hhm}", "bg={bg}"], 75),
-    ("image_him", ["hhm={hhm}", "bg={bg}", "recipe.jpeg_quality=90"], 90),
-])
+@pytest.mark.parametrize(
+    "recipe, args, quality",
+    [
+        ("image_him", ["hhm={hhm}", "bg={bg}"], 75),
+        ("image_him", ["hhm={hhm}", "bg={bg}", "recipe.jpeg_quality=90"], 90),
+    ],
+)
 def test_jpeg_quality_is_the_recipes(run_cli, inputs, tmp_path, recipe, args, quality):
     hhm, bg = inputs
     out = tmp_path / "out"
-    code, _, err = run_cli("synth", f"recipe={recipe}", *[a.format(hhm=hhm, bg=bg) for a in args], f"out={out}", "n=1",
-                           "workers=1")
+    code, _, err = run_cli("synth", f"recipe={recipe}", *[a.format(hhm=hhm, bg=bg) for a in args], f"out={out}", "n=1", "workers=1")
     assert code == 0, err
     image = next(out.rglob("images/*.jpg"))
     assert jpeg_quality_of(image) == quality
@@ -76,13 +81,15 @@ def test_people_are_resized_with_pillows_filters():
 
 # 4. No leakage between train and test ---------------------------------------------------------------
 
+
 def test_test_splits_draw_their_own_samples(run_cli, tmp_path):
     clips = trees.video_matte_tree(tmp_path / "clips", clips=("0000", "0001", "0002"), n_frames=4)
     bg = trees.bg_tree(tmp_path / "bg", 3)
     out = tmp_path / "data"
     for split in ("V-HIM2K5", "comp_easy"):
-        code, _, err = run_cli("synth", "recipe=video_him", f"clips={clips}", f"bg={bg}", f"out={out}", "n=2",
-                               f"split={split}", "workers=1")
+        code, _, err = run_cli(
+            "synth", "recipe=video_him", f"clips={clips}", f"bg={bg}", f"out={out}", "n=2", f"split={split}", "workers=1"
+        )
         assert code == 0, err
     a = (out / "V-HIM2K5" / "fgr" / "00000" / "00000.jpg").read_bytes()
     b = (out / "comp_easy" / "fgr" / "00000" / "00000.jpg").read_bytes()
@@ -104,7 +111,7 @@ def test_fill_warns_when_a_test_split_uses_training_sources(run_cli, tmp_path):
     hhm, bg = trees.hhm_tree(tmp_path / "HHM"), trees.bg_tree(tmp_path / "BG")
     cfg = tmp_path / "mine.yaml"
     cfg.write_text(f"""name: mine
-root: {tmp_path / 'data'}
+root: {tmp_path / "data"}
 splits:
   train: {{layout: maggie_image_train, role: train, samples: 1, from: {{recipe: image_him, inputs: {{hhm: {hhm}, bg: {bg}}}}}}}
   test: {{layout: maggie_image_train, role: test, samples: 1, from: {{recipe: image_him, inputs: {{hhm: {hhm}, bg: {bg}}}}}}}
@@ -116,8 +123,7 @@ splits:
 def test_vhim60_schedule_honours_n(run_cli, tmp_path):
     clips = trees.video_matte_tree(tmp_path / "clips", clips=("0000", "0001", "0002"), n_frames=4)
     bg = trees.bg_tree(tmp_path / "bg", 3)
-    code, _, err = run_cli("synth", "schedule=vhim60_test", f"clips={clips}", f"bg={bg}", f"out={tmp_path / 'V-HIM60'}",
-                           "n=1", "workers=1")
+    code, _, err = run_cli("synth", "schedule=vhim60_test", f"clips={clips}", f"bg={bg}", f"out={tmp_path / 'V-HIM60'}", "n=1", "workers=1")
     assert code == 0, err
     for level in ("comp_easy", "comp_medium", "comp_hard"):
         made = [p.name for p in (tmp_path / "V-HIM60" / level / "fgr").iterdir()] if (tmp_path / "V-HIM60" / level).is_dir() else []
@@ -126,6 +132,7 @@ def test_vhim60_schedule_honours_n(run_cli, tmp_path):
 
 
 # 5. Deep validation decodes what the loaders read ---------------------------------------------------
+
 
 def truncate(path) -> None:
     data = path.read_bytes()
@@ -154,7 +161,7 @@ def test_deep_decodes_maggie_layers(tmp_path, layer):
 
 def smooth(seed: int) -> np.ndarray:
     """A smooth colour picture (JPEG keeps it within a few levels), different for each seed."""
-    yy, xx = np.mgrid[0:trees.H, 0:trees.W]
+    yy, xx = np.mgrid[0 : trees.H, 0 : trees.W]
     c = np.random.default_rng(seed).uniform(0.2, 0.8, 3)
     return np.dstack([(255 * c[k] * (0.6 + 0.4 * np.sin((xx + 3 * k) / 9 + yy / 13))).astype(np.uint8) for k in range(3)])
 
@@ -169,11 +176,14 @@ def composed_with_fg(fg_of) -> list[Sample]:
     return [Sample("seq", "all", frames, is_clip=True)]
 
 
-@pytest.mark.parametrize("name, fg_of, says", [
-    ("premultiplied", lambda fg, a, v: (fg.astype(np.uint16) * a[..., None] // 255).astype(np.uint8), None),
-    ("straight", lambda fg, a, v: fg, "a straight foreground"),
-    ("composite", lambda fg, a, v: v, "f/ equals v/"),
-])
+@pytest.mark.parametrize(
+    "name, fg_of, says",
+    [
+        ("premultiplied", lambda fg, a, v: (fg.astype(np.uint16) * a[..., None] // 255).astype(np.uint8), None),
+        ("straight", lambda fg, a, v: fg, "a straight foreground"),
+        ("composite", lambda fg, a, v: v, "f/ equals v/"),
+    ],
+)
 def test_premultiplication_check(tmp_path, name, fg_of, says):
     write_samples("dvm_composed", composed_with_fg(fg_of), tmp_path, WriteOptions(png_alpha=True))
     found = [f for f in validate(str(tmp_path), deep_pass=True, workers=1).findings if f.code == "dvm.fg_not_premultiplied"]
@@ -184,6 +194,7 @@ def test_premultiplication_check(tmp_path, name, fg_of, says):
 
 
 # 6. Conversions take the right picture ----------------------------------------------------------------
+
 
 def test_bg_images_come_from_the_clean_background_layer(tmp_path):
     src = trees.train_tree(tmp_path / "src", "I-HIM50K", stems=("a", "b"), layers=True)
@@ -213,8 +224,7 @@ def test_dvm_composed_to_source_keeps_f_and_b(tmp_path):
     write_samples("dvm_composed", trees.composed_samples(), tmp_path / "src", WriteOptions(png_alpha=True))
     summary = convert(Job(str(tmp_path / "src"), str(tmp_path / "out"), "dvm_source", workers=1))
     assert not any("no place" in step for step in summary.route.lossy)
-    assert sorted(p.name for p in (tmp_path / "out" / "bg" / "train").iterdir()) == \
-        sorted(f"{s.id}.mp4" for s in trees.composed_samples())
+    assert sorted(p.name for p in (tmp_path / "out" / "bg" / "train").iterdir()) == sorted(f"{s.id}.mp4" for s in trees.composed_samples())
 
 
 def test_composed_clips_become_dvm_sources_with_a_pair_list_the_recipe_composes_again(tmp_path, run_cli):
@@ -224,8 +234,7 @@ def test_composed_clips_become_dvm_sources_with_a_pair_list_the_recipe_composes_
     assert not summary.failed and not any("pair list" in line for line in summary.changes)
     ids = sorted(s.id for s in trees.composed_samples())
     assert (tmp_path / "out" / "train_pairs.txt").read_text() == "".join(f"video+{i}+{i}.mp4\n" for i in ids)
-    code, _, err = run_cli("synth", "recipe=dvm", f"source={tmp_path / 'out'}", "phase=train", f"out={tmp_path / 'again'}",
-                           "workers=1")
+    code, _, err = run_cli("synth", "recipe=dvm", f"source={tmp_path / 'out'}", "phase=train", f"out={tmp_path / 'again'}", "workers=1")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "again" / "v").iterdir()) == [f"video_{i}_{i}" for i in ids]
 
@@ -241,6 +250,5 @@ def test_train_to_val_says_the_layers_are_dropped(tmp_path):
     src = trees.train_tree(tmp_path / "src", "I-HIM50K", layers=True)
     summary = convert(Job(str(src), str(tmp_path / "val"), "maggie_image_val", workers=1))
     assert any(step.startswith("fg and bg layers dropped (fg/ and bg/)") for step in summary.route.lossy)
-    plain = convert(Job(str(trees.train_tree(tmp_path / "plain", "I-HIM50K")), str(tmp_path / "val2"), "maggie_image_val",
-                        workers=1))
+    plain = convert(Job(str(trees.train_tree(tmp_path / "plain", "I-HIM50K")), str(tmp_path / "val2"), "maggie_image_val", workers=1))
     assert not any("layers dropped" in step for step in plain.route.lossy)

@@ -1,18 +1,22 @@
 """`himfmt fill`: declared splits made when missing, repaired when broken, kept when complete."""
+
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from himfmt.validation import validate
 
 import trees
-from himfmt.validation import validate
 
 
 def files(root: Path) -> dict[str, tuple[int, bytes]]:
     """Every data file (records aside) with its modification time and bytes."""
-    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.read_bytes())
-            for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".himfmt" not in p.parts
+    }
 
 
 def copy(root: Path, tmp_path: Path) -> Path:
@@ -23,8 +27,14 @@ def copy(root: Path, tmp_path: Path) -> Path:
 
 def test_fill_builds_every_split_then_has_nothing_to_do(run_cli, demo_root):
     assert validate(str(demo_root), deep_pass=True, workers=1).findings == []
-    for split in ("sources/HHM/train", "data/I-HIM50K", "data/HIM2K_M-HIM2K/masks_matched_r50_fpn_3x/natural",
-                  "data/V-HIM60/comp_hard/xmem", "data/DVM_composed/t", "converted/I-HIM50K_as_val/images/I-HIM50K"):
+    for split in (
+        "sources/HHM/train",
+        "data/I-HIM50K",
+        "data/HIM2K_M-HIM2K/masks_matched_r50_fpn_3x/natural",
+        "data/V-HIM60/comp_hard/xmem",
+        "data/DVM_composed/t",
+        "converted/I-HIM50K_as_val/images/I-HIM50K",
+    ):
         assert (demo_root / split).is_dir(), split
     before = files(demo_root)
     code, out, _ = run_cli("fill", "dataset=demo", f"out={demo_root}", "workers=1")
@@ -72,13 +82,13 @@ def test_missing_source_folder_stops_before_writing(run_cli, tmp_path):
     hhm = trees.hhm_tree(tmp_path / "hhm")
     cfg = tmp_path / "mine.yaml"
     cfg.write_text(f"""name: mine
-root: {tmp_path / 'root'}
+root: {tmp_path / "root"}
 splits:
   train:
     layout: maggie_image_train
     path: data
     samples: 4
-    from: {{recipe: image_him, inputs: {{hhm: {hhm}, bg: {tmp_path / 'no_such_bg'}}}}}
+    from: {{recipe: image_him, inputs: {{hhm: {hhm}, bg: {tmp_path / "no_such_bg"}}}}}
   val:
     layout: maggie_image_val
     path: val
@@ -94,11 +104,13 @@ def test_user_config_with_existing_tree_and_masks(run_cli, tmp_path):
     val = trees.val_tree(tmp_path / "root" / "val", masks=())
     before = files(val)
     cfg = tmp_path / "mine.yaml"
-    cfg.write_text("""name: mine
+    cfg.write_text(
+        """name: mine
 root: ROOT
 splits:
   natural: {layout: maggie_image_val, path: val, from: {existing: true}, masks: {masks_a: detector}, trimap: [3, 5]}
-""".replace("ROOT", str(tmp_path / "root")))
+""".replace("ROOT", str(tmp_path / "root"))
+    )
     code, out, err = run_cli("fill", f"dataset={cfg}", "workers=1")
     assert code == 0 and "add masks" in out, err
     after = files(val)
@@ -116,12 +128,21 @@ def test_maggie_him_config_from_own_sources(run_cli, demo_root, tmp_path):
     src = demo_root / "sources"
     root = tmp_path / "maggie"
     code, out, err = run_cli(
-        "fill", "dataset=maggie_him", f"out={root}", "workers=1",
-        f"dataset.sources.hhm={src / 'HHM'}", f"dataset.sources.bg={src / 'BG-20K' / 'train'}",
-        f"dataset.sources.him2k={demo_root / 'data' / 'HIM2K_M-HIM2K'}", f"dataset.sources.clips={src / 'VideoMatte'}",
-        f"dataset.sources.bg_videos={src / 'BG-20K' / 'train'}", "dataset.splits.I-HIM50K.samples=2",
+        "fill",
+        "dataset=maggie_him",
+        f"out={root}",
+        "workers=1",
+        f"dataset.sources.hhm={src / 'HHM'}",
+        f"dataset.sources.bg={src / 'BG-20K' / 'train'}",
+        f"dataset.sources.him2k={demo_root / 'data' / 'HIM2K_M-HIM2K'}",
+        f"dataset.sources.clips={src / 'VideoMatte'}",
+        f"dataset.sources.bg_videos={src / 'BG-20K' / 'train'}",
+        "dataset.splits.I-HIM50K.samples=2",
         "dataset.splits.V-HIM2K5.samples=2",
-        "dataset.splits.comp_easy.samples=1", "dataset.splits.comp_medium.samples=1", "dataset.splits.comp_hard.samples=1")
+        "dataset.splits.comp_easy.samples=1",
+        "dataset.splits.comp_medium.samples=1",
+        "dataset.splits.comp_hard.samples=1",
+    )
     assert code == 0, err
     assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == ["HIM2K_M-HIM2K", "I-HIM50K", "V-HIM2K5", "V-HIM60"]
     val = root / "HIM2K_M-HIM2K"
@@ -136,8 +157,14 @@ def test_dvm_config_and_its_required_sources(run_cli, demo_root, tmp_path):
     code, _, err = run_cli("fill", "dataset=dvm", f"out={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}")
     assert code == 2 and "needs 1 source(s) you have not given: dataset.sources.train_pairs=DIR (read by train)" in err
     assert not (tmp_path / "dvm").exists()
-    code, _, err = run_cli("fill", "dataset=dvm", f"out={tmp_path / 'dvm'}", f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}",
-                           "~dataset.splits.train", "workers=1")
+    code, _, err = run_cli(
+        "fill",
+        "dataset=dvm",
+        f"out={tmp_path / 'dvm'}",
+        f"dataset.sources.dvm={demo_root / 'sources' / 'DVM'}",
+        "~dataset.splits.train",
+        "workers=1",
+    )
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "dvm" / "test").iterdir() if not p.name.startswith(".")) == ["a", "a_png", "b", "f", "t", "v"]
 

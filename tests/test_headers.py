@@ -1,4 +1,5 @@
 """The header parser against Pillow: every kind of JPEG and PNG a dataset may hold, sizes drawn at random."""
+
 from __future__ import annotations
 
 import io
@@ -43,7 +44,7 @@ def test_the_header_parser_reads_what_pillow_reads(kind):
             want = (im.width, im.height, im.mode, im.format)
         got = images.read_info(io.BytesIO(data), kind)
         assert (got.width, got.height, got.mode, got.format) == want, (kind, w, h)
-        fast = images.info_from_head(data[:images.HEAD_BYTES])
+        fast = images.info_from_head(data[: images.HEAD_BYTES])
         assert fast is None or fast == got  # the one-read path agrees, or leaves it to the full reader
 
 

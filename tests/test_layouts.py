@@ -1,4 +1,5 @@
 """Detection and reading of every issue-2 layout, including real-world variants."""
+
 from __future__ import annotations
 
 import os
@@ -7,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import trees
-from himfmt.layouts.detect import detect, open_datasets
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
+from himfmt.layouts.detect import detect, open_datasets
+
+import trees
 
 
 def only(root: Path):

@@ -1,4 +1,5 @@
 """A good library citizen: importing and calling himfmt changes nothing in the caller's process."""
+
 from __future__ import annotations
 
 import subprocess
@@ -26,8 +27,7 @@ print("unchanged")
 
 
 def test_importing_and_calling_himfmt_leaves_the_callers_process_alone(demo_root, tmp_path):
-    done = subprocess.run([sys.executable, "-c", CALLER, str(demo_root), str(tmp_path)], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", CALLER, str(demo_root), str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout == "unchanged\n"  # the API printed nothing: it returns its results
     assert done.stderr == ""

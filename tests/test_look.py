@@ -1,11 +1,12 @@
 """Looking at the data: preview sheets, statistics, HTML thumbnails, the Python API."""
+
 from __future__ import annotations
 
 import json
 import re
-import sys
-import subprocess
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -14,8 +15,9 @@ import pytest
 from PIL import Image
 
 import himfmt
-import trees
 from himfmt.inspection.preview import GAP, LABEL_H, PALETTE, PANEL_W, preview
+
+import trees
 
 
 def test_preview_grid_and_overlay_where_the_matte_is(run_cli, tmp_path):
@@ -27,7 +29,7 @@ def test_preview_grid_and_overlay_where_the_matte_is(run_cli, tmp_path):
     assert sheet.shape == (GAP + LABEL_H + ph + GAP, GAP + 2 * (PANEL_W + GAP), 3)  # composite | overlay
     _, panels = preview(himfmt.open(root))
     (x0, y0, w, h), (x1, y1, _, _) = panels[0].box, panels[1].box
-    composite, over = sheet[y0:y0 + h, x0:x0 + w], sheet[y1:y1 + h, x1:x1 + w]
+    composite, over = sheet[y0 : y0 + h, x0 : x0 + w], sheet[y1 : y1 + h, x1 : x1 + w]
     for k in range(2):
         m = cv2.resize(trees.instance_matte(k, 2, 0), (w, h), interpolation=cv2.INTER_AREA)
         inside = m == 255

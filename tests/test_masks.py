@@ -1,14 +1,16 @@
 """Guidance masks degraded from mattes, and trimaps, through `himfmt masks` and directly."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-import trees
-from himfmt.layouts.detect import open_datasets
 from himfmt.derived.masks import MaskParams, degrade, draw, mask_rng, series
+from himfmt.layouts.detect import open_datasets
 from himfmt.validation import validate
+
+import trees
 
 
 def soft_person(h: int = 80, w: int = 60) -> np.ndarray:

@@ -5,6 +5,7 @@ installs their metadata the way pip would (a ``.dist-info`` folder with
 ``entry_points.txt`` on the path) and runs the ``himfmt`` command in a fresh
 process, as a user of such a package would.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,13 +28,12 @@ def himfmt_with_plugins(tmp_path):
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: himfmt-example-plugins\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(
-        "[himfmt.layouts]\nflat_masks = flat_masks:LAYOUT\n\n[himfmt.recipes]\ntoy = toy_recipe:RECIPE\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS), os.environ.get("PYTHONPATH", "")]),
-           "COLUMNS": "200"}
+        "[himfmt.layouts]\nflat_masks = flat_masks:LAYOUT\n\n[himfmt.recipes]\ntoy = toy_recipe:RECIPE\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS), os.environ.get("PYTHONPATH", "")]), "COLUMNS": "200"}
 
     def run(*args: str) -> tuple[int, str, str]:
-        p = subprocess.run([sys.executable, "-m", "himfmt", *args], capture_output=True, text=True, env=env,
-                           cwd=tmp_path, timeout=300)
+        p = subprocess.run([sys.executable, "-m", "himfmt", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
         return p.returncode, p.stdout, p.stderr
 
     return run
@@ -89,14 +89,17 @@ def test_a_broken_plugin_is_one_line_and_the_built_ins_still_work(himfmt_with_pl
     (info / "entry_points.txt").write_text("[himfmt.layouts]\nbroken = no_such_module:LAYOUT\n")
     code, out, err = himfmt_with_plugins("layouts")
     assert code == 0 and "maggie_image_train" in out
-    assert err.strip().splitlines() == ["himfmt: himfmt.layouts plugin no_such_module:LAYOUT not loaded: "
-                                        "ModuleNotFoundError: No module named 'no_such_module'"]
+    assert err.strip().splitlines() == [
+        "himfmt: himfmt.layouts plugin no_such_module:LAYOUT not loaded: ModuleNotFoundError: No module named 'no_such_module'"
+    ]
 
 
 def test_plugins_that_misbehave_are_each_one_line_and_disabled(himfmt_with_plugins, tmp_path):
     info = next((tmp_path / "site").iterdir())
-    (info / "entry_points.txt").write_text("[himfmt.layouts]\n" + "".join(
-        f"{n} = misbehaving:{n}\n" for n in ("Exits", "Interrupts", "NameRaises", "NameNone", "DetectRaises")))
+    (info / "entry_points.txt").write_text(
+        "[himfmt.layouts]\n"
+        + "".join(f"{n} = misbehaving:{n}\n" for n in ("Exits", "Interrupts", "NameRaises", "NameNone", "DetectRaises"))
+    )
     code, out, err = himfmt_with_plugins("layouts")
     assert code == 0 and "maggie_image_train" in out and "Traceback" not in err
     for n in ("Exits", "Interrupts", "NameRaises", "NameNone"):
@@ -120,8 +123,9 @@ def test_the_example_plugins_import_only_the_supported_module():
 
 def test_a_plugin_check_and_a_plugin_layouts_codes_join_the_catalog(himfmt_with_plugins, tmp_path):
     info = next((tmp_path / "site").iterdir())
-    (info / "entry_points.txt").write_text("[himfmt.layouts]\nflat_masks = flat_masks:LAYOUT\n\n"
-                                           "[himfmt.checks]\nwide = wide_images:FINDINGS\n")
+    (info / "entry_points.txt").write_text(
+        "[himfmt.layouts]\nflat_masks = flat_masks:LAYOUT\n\n[himfmt.checks]\nwide = wide_images:FINDINGS\n"
+    )
     root = trees.train_tree(tmp_path / "t", "I-HIM50K", stems=("a", "b"))
     trees.save(root / "I-HIM50K" / "images" / "a.jpg", trees.rgb(1, 200, 40))
     trees.save(root / "I-HIM50K" / "alphas" / "a" / "00.png", trees.matte(1, 200, 40))

@@ -6,6 +6,7 @@ look-alike folders, gaps, hostile pair lists and control characters. The
 last test runs every one through the command line in a subprocess and
 greps for ``Traceback``.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import trees
 from himfmt.validation import validate
+
+import trees
 
 
 def found(root, deep=False) -> list[tuple[str, str]]:
@@ -32,6 +34,7 @@ def found(root, deep=False) -> list[tuple[str, str]]:
 
 
 # Hangs and unbounded reads ---------------------------------------------------------------------------
+
 
 def fifo_tree(root: Path) -> Path:
     trees.train_tree(root, "s", stems=("a", "b"))
@@ -120,7 +123,7 @@ def mark_encrypted(archive: Path, name: str) -> None:
     for sig, flag_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
         pos = 0
         while (pos := data.find(sig, pos)) != -1:
-            if data[pos + name_at:pos + name_at + len(raw)] == raw:
+            if data[pos + name_at : pos + name_at + len(raw)] == raw:
                 data[pos + flag_at] |= 0x1
             pos += 4
     archive.write_bytes(bytes(data))
@@ -152,6 +155,7 @@ def test_unpack_stops_before_writing_on_a_clash(run_cli, tmp_path):
 
 
 # Tracebacks --------------------------------------------------------------------------------------------
+
 
 def test_names_near_the_length_limit_convert_and_unpack(run_cli, tmp_path):
     stem = "n" * 250  # 254 bytes with .jpg: a temporary name must not add to it
@@ -187,10 +191,14 @@ def test_read_only_destinations_are_one_line(run_cli, tmp_path, small_fs, inputs
     root = trees.train_tree(tmp_path / "t", "s")
     hhm, bg = inputs
     archive = zip_of(tmp_path / "a.zip", archive_tree(tmp_path))
-    for args in (["validate", str(root), f"report={ro / 'r.json'}"], ["preview", str(root), f"out={ro / 'p.png'}"],
-                 ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={ro / 's'}", "n=1", "workers=1"],
-                 ["unpack", f"archive={archive}", f"out={ro / 'u'}"], ["demo", f"out={ro / 'd'}"],
-                 ["convert", str(root), f"dst={ro / 'c'}", "to=maggie_image_val", "workers=1"]):
+    for args in (
+        ["validate", str(root), f"report={ro / 'r.json'}"],
+        ["preview", str(root), f"out={ro / 'p.png'}"],
+        ["synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={ro / 's'}", "n=1", "workers=1"],
+        ["unpack", f"archive={archive}", f"out={ro / 'u'}"],
+        ["demo", f"out={ro / 'd'}"],
+        ["convert", str(root), f"dst={ro / 'c'}", "to=maggie_image_val", "workers=1"],
+    ):
         code, _, err = run_cli(*args)
         assert code == 2 and len(err.strip().splitlines()) == 1 and "read-only" in err.lower(), (args, err)
 
@@ -214,6 +222,7 @@ def test_unwritable_report_and_html_are_one_line(run_cli, tmp_path):
 
 
 # Validation sees what the loaders see -----------------------------------------------------------------
+
 
 def exif_rotated(arr: np.ndarray) -> bytes:
     exif = Image.Exif()
@@ -240,8 +249,13 @@ def test_pictures_read_as_rgb_as_pillows_convert_reads_them(tmp_path, kind):
 
     rgb = np.zeros((32, 48, 3), np.uint8)
     rgb[:, :16, 0], rgb[:, 16:32, 1], rgb[:, 32:, 2] = 255, 200, 150  # red, green, blue bands
-    picture = {"jpeg": rgb, "grey jpeg": rgb[:, :, 1], "png": rgb, "grey png": rgb[:, :, 0],
-               "rgba png": np.dstack([rgb, np.full((32, 48), 128, np.uint8)])}[kind]
+    picture = {
+        "jpeg": rgb,
+        "grey jpeg": rgb[:, :, 1],
+        "png": rgb,
+        "grey png": rgb[:, :, 0],
+        "rgba png": np.dstack([rgb, np.full((32, 48), 128, np.uint8)]),
+    }[kind]
     data = images.encode_jpeg(picture) if "jpeg" in kind else images.encode_png(picture)
     want = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
     got = images.decode_rgb(data, kind)
@@ -306,6 +320,7 @@ def test_control_characters_in_names_are_escaped(run_cli, tmp_path):
 
 # No traceback anywhere ----------------------------------------------------------------------------------
 
+
 def test_no_command_prints_a_traceback(tmp_path):
     """Every input above through the real command line, in subprocesses (with a timeout: no hang)."""
     fifo = fifo_tree(tmp_path / "fifo")
@@ -317,25 +332,37 @@ def test_no_command_prints_a_traceback(tmp_path):
     clash = zip_of(tmp_path / "clash.zip", {"x": b"file", "x/y.png": b"png"})
     (tmp_path / "dir.html").mkdir()
     runs = [
-        ["validate", str(fifo)], ["validate", str(fifo), "deep=true"], ["stats", str(fifo)],
+        ["validate", str(fifo)],
+        ["validate", str(fifo), "deep=true"],
+        ["stats", str(fifo)],
         ["convert", str(fifo), f"dst={tmp_path / 'o1'}", "to=maggie_image_val", "mode=hardlink"],
-        ["validate", str(bomb_zip), "deep=true"], ["validate", str(crc)], ["validate", str(crc), "deep=true"],
-        ["unpack", f"archive={crc}", f"out={tmp_path / 'o2'}"], ["unpack", f"archive={clash}", f"out={tmp_path / 'o3'}"],
-        ["validate", str(fifo), f"html={tmp_path / 'dir.html'}"], ["stats", str(fifo), "n=-5"], ["preview", str(fifo), "n=-1"],
+        ["validate", str(bomb_zip), "deep=true"],
+        ["validate", str(crc)],
+        ["validate", str(crc), "deep=true"],
+        ["unpack", f"archive={crc}", f"out={tmp_path / 'o2'}"],
+        ["unpack", f"archive={clash}", f"out={tmp_path / 'o3'}"],
+        ["validate", str(fifo), f"html={tmp_path / 'dir.html'}"],
+        ["stats", str(fifo), "n=-5"],
+        ["preview", str(fifo), "n=-1"],
         ["synth", "recipe=image_him", "hhm=x", "bg=y", f"out={tmp_path / 'o4'}", "recipe.height_min=2.0", "recipe.height_max=3.0"],
-        ["validate", str(tmp_path / "nowhere")], ["detect", "root="], ["convert", str(fifo), "dst=", "to=hhm"],
+        ["validate", str(tmp_path / "nowhere")],
+        ["detect", "root="],
+        ["convert", str(fifo), "dst=", "to=hhm"],
     ]
     # One process runs them all through the command line's entry point (a process each cost 13 s); the
     # timeout still catches a hang, and each run's output is marked so a traceback is traced to its run.
     script = tmp_path / "runs.py"
-    script.write_text("import json, sys\nfrom himfmt.cli.main import main\n"
-                      "if __name__ == '__main__':  # spawned workers import this file\n"
-                      f"    for args in json.loads({json.dumps(json.dumps(runs))}):\n"
-                      "        print('RUN', args, file=sys.stderr, flush=True)\n"
-                      "        try:\n            main(args)\n        except SystemExit as exc:\n"
-                      "            print('EXIT', exc.code, file=sys.stderr, flush=True)\n")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path,
-                          env={**os.environ, "COLUMNS": "100"})
+    script.write_text(
+        "import json, sys\nfrom himfmt.cli.main import main\n"
+        "if __name__ == '__main__':  # spawned workers import this file\n"
+        f"    for args in json.loads({json.dumps(json.dumps(runs))}):\n"
+        "        print('RUN', args, file=sys.stderr, flush=True)\n"
+        "        try:\n            main(args)\n        except SystemExit as exc:\n"
+        "            print('EXIT', exc.code, file=sys.stderr, flush=True)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path, env={**os.environ, "COLUMNS": "100"}
+    )
     for chunk in proc.stderr.split("RUN ")[1:]:
         assert "Traceback" not in chunk, chunk[-2000:]
         assert chunk.rstrip().splitlines()[-1] in ("EXIT 0", "EXIT 1", "EXIT 2"), chunk[-2000:]
@@ -394,6 +421,7 @@ def test_a_source_file_that_vanishes_during_convert_skips_its_sample(tmp_path):
     def progress(total: int, label: str):
         def advance(n: int) -> None:
             victim.unlink(missing_ok=True)  # gone after the first sample is written, before the last
+
         return advance
 
     summary = convert(Job(str(src), str(tmp_path / "dst"), "maggie_image_val", workers=1), progress=progress)

@@ -4,6 +4,7 @@ Each test reproduces a way data was lost or written outside the output, on
 real files: several splits sharing ids, second runs, moved roots, links,
 killed writers, and options typed the way people type them.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-import trees
 from himfmt import validate
 from himfmt.conversion.route import refusal
-from himfmt.layouts.detect import open_datasets
 from himfmt.layouts import LAYOUTS
+from himfmt.layouts.detect import open_datasets
+
+import trees
 
 
 def listing(root: Path) -> dict[str, tuple[int, int]]:
@@ -40,6 +42,7 @@ def tmp_files(root: Path) -> list[str]:
 
 
 # A. No sample is ever lost -------------------------------------------------------------------------
+
 
 def multi_split_source(root: Path, layout: str) -> Path:
     """Three splits whose samples share ids (as V-HIM60's comp_easy|medium|hard do)."""
@@ -73,8 +76,12 @@ def multi_split_source(root: Path, layout: str) -> Path:
 # Every layout that names its splits (dvm_composed keeps one namespace: no splits of its own).
 SOURCES = [name for name, lay in LAYOUTS.items() if lay.named_splits]
 # To a layout without people only from trees with background layers (the others are refused: test_convert).
-PAIRS = [(s, d) for s in SOURCES for d in LAYOUTS if refusal(s, d) is None
-         and (LAYOUTS[d].holds.instances or not LAYOUTS[s].holds.instances or s == "maggie_image_train")]
+PAIRS = [
+    (s, d)
+    for s in SOURCES
+    for d in LAYOUTS
+    if refusal(s, d) is None and (LAYOUTS[d].holds.instances or not LAYOUTS[s].holds.instances or s == "maggie_image_train")
+]
 
 
 @pytest.mark.parametrize("src_layout, dst_layout", PAIRS)
@@ -96,7 +103,8 @@ def test_vhim60_to_dvm_composed_names_samples_by_split(run_cli, tmp_path):
     code, out, err = run_cli("convert", str(src), f"dst={tmp_path / 'dvm'}", "to=dvm_composed", "workers=1")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "dvm" / "v").iterdir()) == [
-        f"{level}_{v}" for level in ("comp_easy", "comp_hard", "comp_medium") for v in ("00000", "00001")]
+        f"{level}_{v}" for level in ("comp_easy", "comp_hard", "comp_medium") for v in ("00000", "00001")
+    ]
     assert "renamed: 6 samples are written as <split>_<id>" in out
 
 
@@ -116,13 +124,27 @@ def fill_config(tmp_path: Path, name: str, overrides: list[str], out: Path | Non
     from himfmt.composition import compose_config, normalize
     from himfmt.generation.engine import Filler, dataset_config, make_plan
 
-    sources = [f"dataset.sources.{k}={tmp_path / 'none' / k}" for k in
-               ("hhm", "bg", "him2k", "clips", "bg_videos", "dvm", "train_pairs", "test_pairs")]
+    sources = [
+        f"dataset.sources.{k}={tmp_path / 'none' / k}"
+        for k in ("hhm", "bg", "him2k", "clips", "bg_videos", "dvm", "train_pairs", "test_pairs")
+    ]
     out = out or tmp_path / name
     cfg = compose_config("fill", normalize("fill", [f"dataset={name}", f"out={out}", "dry_run=true", "workers=1", *overrides]))
     known = set(cfg.dataset.get("sources") or {})
-    cfg = compose_config("fill", normalize("fill", [f"dataset={name}", f"out={out}", "dry_run=true", "workers=1", *overrides,
-                                             *[s for s in sources if s.split("=")[0].rsplit(".", 1)[1] in known]]))
+    cfg = compose_config(
+        "fill",
+        normalize(
+            "fill",
+            [
+                f"dataset={name}",
+                f"out={out}",
+                "dry_run=true",
+                "workers=1",
+                *overrides,
+                *[s for s in sources if s.split("=")[0].rsplit(".", 1)[1] in known],
+            ],
+        ),
+    )
     ds_cfg = dataset_config(cfg)
     root = Path(str(ds_cfg.root))
     filler = Filler(cfg, ds_cfg, root)
@@ -241,6 +263,7 @@ def test_unpack_refuses_a_foreign_folder_and_resumes_by_crc(run_cli, tmp_path):
 
 # B. Nothing is written outside the output, nothing into a source ------------------------------------
 
+
 def test_a_link_inside_dst_is_never_followed(run_cli, tmp_path):
     src = trees.train_tree(tmp_path / "src", "I-HIM50K")
     elsewhere = tmp_path / "elsewhere"
@@ -260,8 +283,7 @@ def test_a_link_into_the_source_leaves_the_source_alone(run_cli, tmp_path, mode)
     dst = tmp_path / "dst"
     dst.mkdir()
     os.symlink(src / "I-HIM50K", dst / "I-HIM50K")
-    code, _, err = run_cli("convert", str(src), f"dst={dst}", "to=maggie_image_train", f"mode={mode}", "workers=1",
-                           "overwrite=true")
+    code, _, err = run_cli("convert", str(src), f"dst={dst}", "to=maggie_image_train", f"mode={mode}", "workers=1", "overwrite=true")
     assert code == 2 and "is a link inside the output" in err
     assert listing(src) == before and tmp_files(src) == []
 
@@ -288,8 +310,12 @@ def test_hardlink_reruns_leave_no_temporary_names(run_cli, tmp_path):
     assert code == 0, err
     assert tmp_files(dst) == []
     (dst / ".himfmt" / "convert.jsonl").unlink()
-    procs = [subprocess.Popen([sys.executable, "-m", "himfmt", *args, "overwrite=true"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]  # two runs at once, same inodes
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "himfmt", *args, "overwrite=true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]  # two runs at once, same inodes
     assert [p.wait(timeout=120) for p in procs] == [0, 0], [p.stderr.read() for p in procs if p.stderr]
     assert tmp_files(dst) == []
     assert validate(str(dst), workers=1).findings == []
@@ -351,6 +377,7 @@ def test_symlink_mode_output_validates_and_takes_masks(run_cli, tmp_path):
 
 # C. Options mean what they say ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", ["no", "off", "false", "False", "0"])
 def test_overwrite_no_means_no(run_cli, tmp_path, value):
     src = trees.train_tree(tmp_path / "src", "I-HIM50K")
@@ -368,30 +395,33 @@ def test_dry_run_no_writes(run_cli, tmp_path):
     assert code == 0 and "converted:" in out and (tmp_path / "dst" / "images").is_dir()
 
 
-@pytest.mark.parametrize("args, says", [
-    (["validate", "ROOT", "deep=maybe"], "deep=maybe: Value 'maybe' is not a valid bool"),
-    (["convert", "ROOT", "dst=D", "to=hhm", "frame_step=0"], "frame_step must be >= 1, not 0"),
-    (["convert", "ROOT", "dst=D", "to=hhm", "frame_step=-2"], "frame_step must be >= 1, not -2"),
-    (["convert", "ROOT", "dst=D", "to=hhm", "mode=sym"], "mode=sym: Invalid value 'sym', expected one of [copy, hardlink, symlink]"),
-    (["convert", "ROOT", "dst=D", "to=hmm"], "to=hmm is not a layout; did you mean hhm?"),
-    (["detect", "ROOT", "output=foo"], "output=foo: Invalid value 'foo', expected one of [text, json]"),
-    (["validate", "ROOT", "fail_on=never"], "fail_on=never: Invalid value 'never'"),
-    (["synth", "recipe=image_him", "out=D", "seed=abc"], "seed=abc: Value 'abc' of type 'str' could not be converted to Integer"),
-    (["synth", "recipe=image_him", "out=D", "n=abc"], "n=abc: Value 'abc' of type 'str' could not be converted to Integer"),
-    (["synth", "recipe=image_him", "out=D", "seed=-5"], "seed must be >= 0, not -5"),
-    (["synth", "recipe=image_him", "out=D", "first=-3"], "first must be >= 0, not -3"),
-    (["synth", "recipe=image_him", "out=D", "recipe.height_min=2.0", "recipe.height_max=3.0"], "0 < min <= max <= 1"),
-    (["synth", "recipe=imag_him", "out=D"], "recipe=imag_him is not a known recipe; did you mean image_him?"),
-    (["stats", "ROOT", "n=-5"], "n must be >= 1, not -5"),
-    (["preview", "ROOT", "n=-1"], "n must be >= 1, not -1"),
-    (["convert", "ROOT", "dst=D", "to=hhm", "dryrun=true"], "dryrun is not an option of this command; did you mean dry_run=?"),
-    (["convert", "ROOT", "dst=D", "to=hhm", "+dryrun=true"], "dryrun is not an option of this command; did you mean dry_run=?"),
-    (["validate", "root="], "root= is required"),
-    (["convert", "src=", "dst=D", "to=hhm"], "src= is required"),
-    (["convert", "ROOT", "dst=", "to=hhm"], "dst= is required"),
-    (["synth", "recipe=image_him", "out="], "out= is required"),
-    (["unpack", "archive=", "out=D"], "archive= is required"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["validate", "ROOT", "deep=maybe"], "deep=maybe: Value 'maybe' is not a valid bool"),
+        (["convert", "ROOT", "dst=D", "to=hhm", "frame_step=0"], "frame_step must be >= 1, not 0"),
+        (["convert", "ROOT", "dst=D", "to=hhm", "frame_step=-2"], "frame_step must be >= 1, not -2"),
+        (["convert", "ROOT", "dst=D", "to=hhm", "mode=sym"], "mode=sym: Invalid value 'sym', expected one of [copy, hardlink, symlink]"),
+        (["convert", "ROOT", "dst=D", "to=hmm"], "to=hmm is not a layout; did you mean hhm?"),
+        (["detect", "ROOT", "output=foo"], "output=foo: Invalid value 'foo', expected one of [text, json]"),
+        (["validate", "ROOT", "fail_on=never"], "fail_on=never: Invalid value 'never'"),
+        (["synth", "recipe=image_him", "out=D", "seed=abc"], "seed=abc: Value 'abc' of type 'str' could not be converted to Integer"),
+        (["synth", "recipe=image_him", "out=D", "n=abc"], "n=abc: Value 'abc' of type 'str' could not be converted to Integer"),
+        (["synth", "recipe=image_him", "out=D", "seed=-5"], "seed must be >= 0, not -5"),
+        (["synth", "recipe=image_him", "out=D", "first=-3"], "first must be >= 0, not -3"),
+        (["synth", "recipe=image_him", "out=D", "recipe.height_min=2.0", "recipe.height_max=3.0"], "0 < min <= max <= 1"),
+        (["synth", "recipe=imag_him", "out=D"], "recipe=imag_him is not a known recipe; did you mean image_him?"),
+        (["stats", "ROOT", "n=-5"], "n must be >= 1, not -5"),
+        (["preview", "ROOT", "n=-1"], "n must be >= 1, not -1"),
+        (["convert", "ROOT", "dst=D", "to=hhm", "dryrun=true"], "dryrun is not an option of this command; did you mean dry_run=?"),
+        (["convert", "ROOT", "dst=D", "to=hhm", "+dryrun=true"], "dryrun is not an option of this command; did you mean dry_run=?"),
+        (["validate", "root="], "root= is required"),
+        (["convert", "src=", "dst=D", "to=hhm"], "src= is required"),
+        (["convert", "ROOT", "dst=", "to=hhm"], "dst= is required"),
+        (["synth", "recipe=image_him", "out="], "out= is required"),
+        (["unpack", "archive=", "out=D"], "archive= is required"),
+    ],
+)
 def test_typed_options_are_one_line_and_exit_2(run_cli, tmp_path, args, says):
     root = trees.train_tree(tmp_path / "root", "I-HIM50K")
     args = [a.replace("ROOT", str(root)).replace("=D", f"={tmp_path / 'd'}") for a in args]
@@ -412,8 +442,9 @@ def test_paths_are_literal(run_cli, tmp_path, name):
 def test_synth_runs_that_would_meet_stop_before_writing(run_cli, inputs, tmp_path):
     hhm, bg = inputs
     out = tmp_path / "out"
-    code, _, err = run_cli("synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={out}", "workers=1",
-                           "runs=[{n: 3, first: 0}, {n: 3, first: 2}]")
+    code, _, err = run_cli(
+        "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", f"out={out}", "workers=1", "runs=[{n: 3, first: 0}, {n: 3, first: 2}]"
+    )
     assert code == 2 and "two runs write id 00002" in err
     assert not (out / "I-HIM50K").exists()
 
@@ -422,8 +453,17 @@ def test_synth_splits_into_one_namespace_are_named_by_split(run_cli, tmp_path):
     clips = trees.video_matte_tree(tmp_path / "clips", clips=("0000", "0001", "0002"), n_frames=4)
     bg = trees.bg_tree(tmp_path / "bg", 3)
     out = tmp_path / "dvm"
-    code, _, err = run_cli("synth", "recipe=video_him", f"clips={clips}", f"bg={bg}", f"out={out}", "workers=1", "n=1",
-                           "layout=dvm_composed", "runs=[{split: a}, {split: b}]")
+    code, _, err = run_cli(
+        "synth",
+        "recipe=video_him",
+        f"clips={clips}",
+        f"bg={bg}",
+        f"out={out}",
+        "workers=1",
+        "n=1",
+        "layout=dvm_composed",
+        "runs=[{split: a}, {split: b}]",
+    )
     assert code == 0, err
     assert sorted(p.name for p in (out / "v").iterdir()) == ["a_00000", "b_00000"]
 

@@ -1,4 +1,5 @@
 """Sharded runs on Hydra launchers: shards add up to the unsharded run, wherever they run."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,11 @@ def sweep_jobs(out: Path) -> list[Path]:
     return sorted((out / ".himfmt" / "sweeps").glob("*/*-shard*of2"))
 
 
-@pytest.mark.parametrize("launcher", ["basic", "joblib", "submitit_local"])
+JOBLIB = pytest.mark.needs("hydra_plugins.hydra_joblib_launcher")
+SUBMITIT = pytest.mark.needs("hydra_plugins.hydra_submitit_launcher")
+
+
+@pytest.mark.parametrize("launcher", ["basic", pytest.param("joblib", marks=JOBLIB), pytest.param("submitit_local", marks=SUBMITIT)])
 def test_shards_on_a_launcher_equal_one_run(run_cli, inputs, tmp_path, launcher):
     hhm, bg = inputs
     assert run_cli("synth", *synth_args(hhm, bg, tmp_path / "whole"))[0] == 0
@@ -40,19 +45,30 @@ def test_shards_on_a_launcher_equal_one_run(run_cli, inputs, tmp_path, launcher)
 
 
 @pytest.mark.slow  # about 15 s: starting a local Ray cluster is most of it, and only a real one shows Ray's launcher works
+@pytest.mark.needs("hydra_plugins.hydra_ray_launcher")
 def test_shards_on_a_local_ray_cluster(inputs, tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
     hhm, bg = inputs
     cmd = [sys.executable, "-m", "himfmt", "synth"]
     assert subprocess.run([*cmd, *synth_args(hhm, bg, tmp_path / "whole")], capture_output=True).returncode == 0
-    ray = subprocess.run([*cmd, *SHARDS, *synth_args(hhm, bg, tmp_path / "ray"), "hydra/launcher=ray",
-                          "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.init.include_dashboard=false"],
-                         capture_output=True, text=True, cwd=tmp_path)
+    ray = subprocess.run(
+        [
+            *cmd,
+            *SHARDS,
+            *synth_args(hhm, bg, tmp_path / "ray"),
+            "hydra/launcher=ray",
+            "+hydra.launcher.ray.init.num_cpus=2",
+            "+hydra.launcher.ray.init.include_dashboard=false",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert ray.returncode == 0, ray.stderr[-3000:]
     assert digest(tmp_path / "ray") == digest(tmp_path / "whole")
     assert not (tmp_path / "multirun").exists()
 
 
+@JOBLIB
 def test_convert_and_deep_validate_in_shards(run_cli, tmp_path):
     src = trees.train_tree(tmp_path / "src", stems=("a", "b", "c", "d", "e", "f", "g"))
     assert run_cli("convert", str(src), f"dst={tmp_path / 'whole'}", "to=maggie_image_val")[0] == 0
@@ -85,8 +101,12 @@ def test_killed_shard_resubmitted_completes_only_its_missing_samples(inputs, tmp
 
     hhm, bg = inputs
     cmd = [sys.executable, "-m", "himfmt", "synth", *synth_args(hhm, bg, tmp_path / "o", n=300)]
-    assert subprocess.run([sys.executable, "-m", "himfmt", "synth", *synth_args(hhm, bg, tmp_path / "whole", n=300)],
-                          capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "himfmt", "synth", *synth_args(hhm, bg, tmp_path / "whole", n=300)], capture_output=True
+        ).returncode
+        == 0
+    )
     shard0 = [*cmd, "shard.index=0", "shard.count=2"]
     proc = subprocess.Popen(shard0, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     record = tmp_path / "o" / ".himfmt" / "synth-image_him-I-HIM50K-shard0of2.jsonl"
@@ -145,9 +165,19 @@ def test_masks_in_shards_equal_one_run(run_cli, tmp_path):
     assert digest(one) == digest(two)
 
 
+@SUBMITIT
 def test_slurm_launcher_composes(run_cli):
     """No cluster here: the SLURM path is exercised by submitit_local above; its config must compose."""
-    code, out, _ = run_cli("synth", "out=x", "hhm=a", "bg=b", "hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
-                           "hydra.launcher.cpus_per_task=8", "--cfg", "hydra")
+    code, out, _ = run_cli(
+        "synth",
+        "out=x",
+        "hhm=a",
+        "bg=b",
+        "hydra/launcher=submitit_slurm",
+        "hydra.launcher.partition=gpu",
+        "hydra.launcher.cpus_per_task=8",
+        "--cfg",
+        "hydra",
+    )
     assert code == 0 and "SlurmLauncher" in out and "partition: gpu" in out
     assert "submitit_folder: ${hydra.sweep.dir}/.submitit/%j" in out and "${out}/.himfmt/sweeps/" in out

@@ -1,4 +1,5 @@
 """Synthesis: recipe image_him through the runner; determinism, shards, resume, bad inputs."""
+
 from __future__ import annotations
 
 import re
@@ -6,12 +7,13 @@ import re
 import numpy as np
 import pytest
 
-import trees
-from helpers import digest, kill_and_resume
 from himfmt.layouts.detect import open_datasets
 from himfmt.synthesis.image_him import ImageHim, Params
 from himfmt.synthesis.runner import rng_for
 from himfmt.validation import validate
+
+import trees
+from helpers import digest, kill_and_resume
 
 
 def synth(run_cli, hhm, bg, out, *extra):

@@ -1,5 +1,6 @@
 """Generating missing splits a researcher can trust: fill and synth touch only what they made, read their
 inputs out loud, converge after kills, and never mistake a changed source for an old job."""
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import trees
-from helpers import dataset_config, digest
 from himfmt.io.files import JobLock
 from himfmt.io.pool import parallel_map
 from himfmt.validation import validate
 
+import trees
+from helpers import dataset_config, digest
+
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".himfmt" not in p.parts}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".himfmt" not in p.parts}
 
 
 def _forget(root: Path, split: str) -> None:
@@ -94,8 +95,9 @@ def test_fill_repairs_what_it_made_by_size_and_digest(run_cli, demo_copy, demo_r
     data[len(data) // 2] ^= 0xFF  # same size, other bytes
     frame.write_bytes(bytes(data))
     val = root / "data" / "HIM2K_M-HIM2K"
-    shutil.copy(val / "alphas" / "natural" / "00100" / "00.png",
-                val / "masks_matched_r50_fpn_3x" / "natural" / "00100" / "00.png")  # a mask replaced by its matte
+    shutil.copy(
+        val / "alphas" / "natural" / "00100" / "00.png", val / "masks_matched_r50_fpn_3x" / "natural" / "00100" / "00.png"
+    )  # a mask replaced by its matte
     code, out, err = run_cli("fill", "dataset=demo", f"out={root}", "workers=1")
     assert code == 0, out + err
     assert "repair (synthesize): I-HIM50K" in out and "repair (synthesize): V-HIM2K5" in out
@@ -232,13 +234,15 @@ def _stills_folder(root: Path) -> Path:
 
 def test_a_background_folder_one_level_too_high_is_refused(run_cli, sources, tmp_path):
     bg = _stills_folder(tmp_path / "BG-20K")
-    code, out, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={bg}",
-                             f"out={tmp_path / 'out'}", "n=1", "workers=1")
+    code, out, err = run_cli(
+        "synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={bg}", f"out={tmp_path / 'out'}", "n=1", "workers=1"
+    )
     assert code == 2, out + err
     assert "differ like unrelated pictures" in err and f"bg={bg}/t" in err.replace("\n", "")
     assert not (tmp_path / "out").exists()
-    code, out, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}",
-                             f"out={tmp_path / 'ok'}", "n=1", "workers=1")
+    code, out, err = run_cli(
+        "synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}", f"out={tmp_path / 'ok'}", "n=1", "workers=1"
+    )
     assert code == 0, err
     assert "read bg=" in out and "1 frame sequence(s) 'frames' (3 frames)" in out.replace("\n", " ")
 
@@ -248,34 +252,36 @@ def test_frames_of_several_sizes_are_no_clip(run_cli, sources, tmp_path):
     pan = trees.smooth(3, 80, 48)
     trees.save(bg / "clip" / "00000.jpg", pan[:, :64])
     trees.save(bg / "clip" / "00001.jpg", pan[:40, :64])
-    code, _, err = run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={bg}",
-                           f"out={tmp_path / 'out'}", "n=1", "workers=1")
+    code, _, err = run_cli(
+        "synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={bg}", f"out={tmp_path / 'out'}", "n=1", "workers=1"
+    )
     assert code == 2 and "have 2 sizes" in err
 
 
 def test_fill_dry_run_makes_the_runs_input_checks(run_cli, sources, tmp_path):
     bg = _stills_folder(tmp_path / "BG-20K")
-    cfg = dataset_config(tmp_path, f"""  comp_easy:
+    cfg = dataset_config(
+        tmp_path,
+        f"""  comp_easy:
     layout: maggie_video
     path: V-HIM60
     samples: 1
-    from: {{recipe: video_him, inputs: {{clips: {sources['clips']}, bg: {bg}}}, overrides: [recipe.difficulty=easy]}}
-""")
+    from: {{recipe: video_him, inputs: {{clips: {sources["clips"]}, bg: {bg}}}, overrides: [recipe.difficulty=easy]}}
+""",
+    )
     code, _, err = run_cli("fill", f"dataset={cfg}", "dry_run=true")
     assert code == 2 and "differ like unrelated pictures" in err
 
 
 def test_dvm_phase_the_source_lacks_is_refused(run_cli, sources, tmp_path):
     assert sorted(p.name for p in (sources["dvm"] / "fg" / "image").iterdir()) == ["test"]
-    code, _, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=train",
-                           f"out={tmp_path / 'out'}", "workers=1")
+    code, _, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=train", f"out={tmp_path / 'out'}", "workers=1")
     assert code == 2 and "has no train phase, only test" in err
     assert not (tmp_path / "out").exists()
 
 
 def test_dvm_says_which_pair_list_it_took(run_cli, sources, tmp_path):
-    code, out, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=test",
-                             f"out={tmp_path / 'out'}", "workers=1")
+    code, out, err = run_cli("synth", "recipe=dvm", f"source={sources['dvm']}", "phase=test", f"out={tmp_path / 'out'}", "workers=1")
     assert code == 0, err
     assert "read pairs:" in out and "pairs)" in out
 
@@ -312,8 +318,9 @@ def test_a_sweeps_logs_stay_in_the_literal_output(run_cli, inputs, tmp_path, mon
     hhm, bg = inputs
     monkeypatch.setenv("ELSEWHERE", str(tmp_path / "elsewhere"))
     out = tmp_path / "o${oc.env:ELSEWHERE}"
-    code, _, err = run_cli("synth", "-m", "shard.index=0,1", "shard.count=2", "recipe=image_him", f"hhm={hhm}",
-                           f"bg={bg}", "n=2", "workers=1", f"out={out}")
+    code, _, err = run_cli(
+        "synth", "-m", "shard.index=0,1", "shard.count=2", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=2", "workers=1", f"out={out}"
+    )
     assert code == 0, err
     assert len(list((out / ".himfmt" / "sweeps").glob("*/*-shard*/himfmt.log"))) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["HHM", "BG", "cwd", out.name])
@@ -337,13 +344,18 @@ def test_fill_makes_again_what_was_made_from_inputs_that_changed(run_cli, demo_c
 def test_sigterm_stops_the_workers_and_keeps_what_is_complete(inputs, tmp_path):
     hhm, bg = inputs
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}",
-                             "n=3000", "workers=2", f"out={out}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=3000", "workers=2", f"out={out}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     images = out / "I-HIM50K" / "images"
     deadline = time.time() + 60
 
     def count() -> int:
         return len(list(images.iterdir())) if images.is_dir() else 0
+
     while time.time() < deadline and count() < 400:  # well past the pool's start
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)

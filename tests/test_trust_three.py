@@ -1,4 +1,5 @@
 """Trust III: what a second attack found (bind mounts, swapped roots, archives, forged records, bad data)."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 
 import himfmt
-import trees
 from himfmt.validation import validate
+
+import trees
 
 
 def _bind(src: Path, dst: Path) -> None:
@@ -37,8 +39,9 @@ def test_a_destination_that_is_the_source_through_a_bind_mount_is_refused(run_cl
     root_bind, folder_bind = tmp_path / "dst", tmp_path / "other"
     _bind(conv, root_bind)
     try:
-        code, _, err = run_cli("convert", f"src={conv}", f"dst={root_bind}", "to=maggie_image_val", "mode=symlink",
-                               "overwrite=true", "workers=1")
+        code, _, err = run_cli(
+            "convert", f"src={conv}", f"dst={root_bind}", "to=maggie_image_val", "mode=symlink", "overwrite=true", "workers=1"
+        )
         assert code == 2 and "bind mount" in err
     finally:
         _unbind(root_bind)
@@ -46,8 +49,9 @@ def test_a_destination_that_is_the_source_through_a_bind_mount_is_refused(run_cl
     assert run_cli("convert", f"src={conv}", f"dst={folder_bind}", "to=maggie_image_val", "workers=1")[0] == 0
     _bind(conv / "images" / "I-HIM50K", folder_bind / "images" / "I-HIM50K")
     try:
-        code, _, err = run_cli("convert", f"src={conv}", f"dst={folder_bind}", "to=maggie_image_val", "mode=symlink",
-                               "overwrite=true", "workers=1")
+        code, _, err = run_cli(
+            "convert", f"src={conv}", f"dst={folder_bind}", "to=maggie_image_val", "mode=symlink", "overwrite=true", "workers=1"
+        )
         assert code == 2 and "is the source file" in err
     finally:
         _unbind(folder_bind / "images" / "I-HIM50K")
@@ -59,8 +63,12 @@ def test_an_output_swapped_for_a_link_during_the_run_stops_it(inputs, tmp_path):
     hhm, bg = inputs
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}",
-                             "n=3000", "workers=2", f"out={out}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=3000", "workers=2", f"out={out}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     images = out / "I-HIM50K" / "images"
     deadline = time.time() + 60
     while time.time() < deadline and (not images.is_dir() or len(list(images.iterdir())) < 300):
@@ -196,8 +204,8 @@ def _zeroed_entropy(path: Path) -> None:
     """Zero a stretch of a JPEG's entropy-coded data: libjpeg decodes it with a warning, nothing fails."""
     data = bytearray(path.read_bytes())
     sos = data.find(b"\xff\xda")
-    start = sos + 2 + int.from_bytes(data[sos + 2:sos + 4], "big")
-    data[start + 20:len(data) - 40] = bytes(len(data) - 60 - start)
+    start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
+    data[start + 20 : len(data) - 40] = bytes(len(data) - 60 - start)
     path.write_bytes(bytes(data))
 
 
@@ -206,8 +214,7 @@ def test_corrupt_jpeg_data_is_a_finding_and_never_leaks(tmp_path):
     image = root / "I-HIM50K" / "images" / "a.jpg"
     trees.save(image, trees.smooth(3, trees.W, trees.H))
     _zeroed_entropy(image)
-    done = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(root), "deep=true", "workers=1"],
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(root), "deep=true", "workers=1"], capture_output=True, text=True)
     assert done.returncode == 1
     assert "file.corrupt" in done.stdout and "libjpeg" in " ".join(done.stdout.split())
     assert "Corrupt JPEG data" not in done.stderr
@@ -221,8 +228,7 @@ def test_a_fifo_picture_is_named_and_fails_the_conversion(run_cli, tmp_path, mod
     matte = src / "I-HIM50K" / "alphas" / "a" / "01.png"
     matte.unlink()
     os.mkfifo(matte)
-    code, _, err = run_cli("convert", f"src={src}", f"dst={tmp_path / 'dst'}", "to=maggie_image_val", f"mode={mode}",
-                           "workers=1")
+    code, _, err = run_cli("convert", f"src={src}", f"dst={tmp_path / 'dst'}", "to=maggie_image_val", f"mode={mode}", "workers=1")
     assert code == 1 and "01.png: not a regular file" in " ".join(err.split())
 
 
@@ -246,7 +252,7 @@ def test_a_0x0_header_is_said_as_such(tmp_path, kind):
         data[16:24] = bytes(8)  # IHDR width and height
     else:
         sof = next(i for i in range(2, len(data) - 1) if data[i] == 0xFF and data[i + 1] in (0xC0, 0xC2))
-        data[sof + 5:sof + 9] = bytes(4)  # frame header height and width
+        data[sof + 5 : sof + 9] = bytes(4)  # frame header height and width
     path.write_bytes(bytes(data))
     messages = [f.message for f in validate(str(root), workers=1).findings]
     assert any("the header says 0x0 pixels" in m for m in messages), messages
@@ -270,12 +276,23 @@ NO_DATASET = {"detect": 1, "validate": 1, "merge": 1, "stats": 2, "preview": 2, 
 def test_no_dataset_found_has_one_exit_code_rule(run_cli, tmp_path, command):
     empty = tmp_path / "empty"
     empty.mkdir()
-    args = {"convert": [f"src={empty}", f"dst={tmp_path / 'dst'}", "to=maggie_image_val"],
-            "synth": ["recipe=image_him", f"hhm={empty}", f"bg={empty}", "n=1", f"out={tmp_path / 'out'}"],
-            "masks": [f"root={empty}", "source=m"], "preview": [f"root={empty}", f"out={tmp_path / 'p.png'}"],
-            }.get(command, [f"root={empty}"])
-    code, out, err = run_cli(command, *args, "workers=1" if command in ("convert", "synth", "masks", "validate") else "n=1"
-                             if command in ("stats", "preview") else "deep=false" if command == "merge" else "output=text")
+    args = {
+        "convert": [f"src={empty}", f"dst={tmp_path / 'dst'}", "to=maggie_image_val"],
+        "synth": ["recipe=image_him", f"hhm={empty}", f"bg={empty}", "n=1", f"out={tmp_path / 'out'}"],
+        "masks": [f"root={empty}", "source=m"],
+        "preview": [f"root={empty}", f"out={tmp_path / 'p.png'}"],
+    }.get(command, [f"root={empty}"])
+    code, out, err = run_cli(
+        command,
+        *args,
+        "workers=1"
+        if command in ("convert", "synth", "masks", "validate")
+        else "n=1"
+        if command in ("stats", "preview")
+        else "deep=false"
+        if command == "merge"
+        else "output=text",
+    )
     assert code == NO_DATASET[command], out + err
     assert "Traceback" not in err
 
@@ -287,8 +304,13 @@ def test_a_memory_limit_is_one_line_never_a_traceback(demo_root, megabytes):
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
 
-    done = subprocess.run([sys.executable, "-m", "himfmt", "validate", str(demo_root), "deep=true"],
-                          capture_output=True, text=True, preexec_fn=cap, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "himfmt", "validate", str(demo_root), "deep=true"],
+        capture_output=True,
+        text=True,
+        preexec_fn=cap,
+        timeout=120,
+    )
     assert done.returncode == 2 and "out of memory" in done.stderr, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
 
@@ -327,16 +349,16 @@ def _unreadable_alpha(work: Path) -> None:
     for p in (work / "lib").rglob("*"):
         p.chmod(0o777 if p.is_dir() else 0o666)
     (work / "lib").chmod(0o777)
-    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                 "env", f"PYTHONPATH={work / 'lib'}", sys.executable]
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", f"PYTHONPATH={work / 'lib'}", sys.executable]
     probe = subprocess.run([*as_nobody, "-c", "import himfmt.cli.main"], capture_output=True, text=True, cwd=work)
     if probe.returncode != 0:  # e.g. the interpreter itself lives under a folder only root reads
         pytest.skip(f"nobody cannot run this Python with himfmt: {probe.stderr.strip()[-200:]}")
     as_nobody.extend(["-m", "himfmt"])
     found = subprocess.run([*as_nobody, "validate", str(src)], capture_output=True, text=True, cwd=work)
     assert found.returncode == 1 and "file.unreadable" in found.stdout, found.stderr[-2000:]
-    done = subprocess.run([*as_nobody, "convert", f"src={src}", f"dst={work / 'dst'}", "to=maggie_image_val"],
-                          capture_output=True, text=True, cwd=work)
+    done = subprocess.run(
+        [*as_nobody, "convert", f"src={src}", f"dst={work / 'dst'}", "to=maggie_image_val"], capture_output=True, text=True, cwd=work
+    )
     assert done.returncode == 1 and "sample I-HIM50K/a skipped whole" in " ".join(done.stderr.split())
     assert sorted(p.name for p in (work / "dst" / "images" / "I-HIM50K").iterdir()) == ["b.jpg"]
 

@@ -1,5 +1,6 @@
 """What a user sees where researchers run himfmt: an 80-column terminal, a job log, findings that explain
 themselves, every lossy step named with its count."""
+
 from __future__ import annotations
 
 import os
@@ -11,13 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import trees
 from himfmt.cli import console
 from himfmt.cli.commands import COMMANDS
 from himfmt.conversion.job import Job, convert
 from himfmt.layouts import LAYOUTS
-from himfmt.validation.catalog import catalog
 from himfmt.layouts.writer import write_samples
+from himfmt.validation.catalog import catalog
+
+import trees
 
 # The names each command's output must hold whole at 80 columns: layouts, the demo's splits and paths, codes.
 SPLITS = ["I-HIM50K", "V-HIM2K5", "people_walk", "comp_easy", "comp_medium", "comp_hard", "I-HIM50K_as_val"]
@@ -31,15 +33,18 @@ def at_80(monkeypatch):
     monkeypatch.setattr(console.err, "width", 80)
 
 
-@pytest.mark.parametrize("args, names", [
-    (("layouts",), list(LAYOUTS)),
-    (("detect", "{demo}"), [*LAYOUTS, *PATHS, "masks_matched_r50_fpn_3x"]),
-    (("validate", "{demo}"), [*LAYOUTS, *PATHS]),
-    (("fill", "dataset=demo", "out={demo}", "dry_run=true"), ["maggie_image_train", *SPLITS]),
-    (("explain",), list(catalog())),
-    (("stats", "{demo}/data/V-HIM60"), ["comp_easy", "comp_medium", "comp_hard"]),
-    (("convert", "{demo}/data/V-HIM60", "dst={tmp}/out", "to=dvm_composed", "dry_run=true"), ["maggie_video", "dvm_composed"]),
-])
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (("layouts",), list(LAYOUTS)),
+        (("detect", "{demo}"), [*LAYOUTS, *PATHS, "masks_matched_r50_fpn_3x"]),
+        (("validate", "{demo}"), [*LAYOUTS, *PATHS]),
+        (("fill", "dataset=demo", "out={demo}", "dry_run=true"), ["maggie_image_train", *SPLITS]),
+        (("explain",), list(catalog())),
+        (("stats", "{demo}/data/V-HIM60"), ["comp_easy", "comp_medium", "comp_hard"]),
+        (("convert", "{demo}/data/V-HIM60", "dst={tmp}/out", "to=dvm_composed", "dry_run=true"), ["maggie_video", "dvm_composed"]),
+    ],
+)
 def test_tables_fit_80_columns_without_cutting_a_name(run_cli, at_80, demo_root, tmp_path, args, names):
     code, out, err = run_cli(*(a.format(demo=demo_root, tmp=tmp_path) for a in args))
     assert code in (0, 1), err
@@ -74,8 +79,7 @@ def test_output_that_is_not_a_terminal_is_columns_or_wide(tmp_path):
     piped = subprocess.run([sys.executable, "-m", "himfmt", "layouts"], capture_output=True, text=True, env=env)
     widths = [len(ln) for ln in piped.stdout.splitlines() if ln[:1] in "┏┃│└"]
     assert piped.returncode == 0 and 80 < max(widths) <= console.LOG_WIDTH  # a log is not cut to 80 columns
-    narrow = subprocess.run([sys.executable, "-m", "himfmt", "layouts"], capture_output=True, text=True,
-                            env={**env, "COLUMNS": "80"})
+    narrow = subprocess.run([sys.executable, "-m", "himfmt", "layouts"], capture_output=True, text=True, env={**env, "COLUMNS": "80"})
     assert max(len(ln) for ln in narrow.stdout.splitlines() if ln[:1] in "┏┃│└") <= 80
 
 
@@ -135,6 +139,7 @@ def test_dvm_composed_trimaps_and_jpeg_alpha_are_counted_and_a_png_alpha_is_not_
     from himfmt.layouts import WriteOptions
     from himfmt.layouts.writer import write_dataset
     from himfmt.model import Dataset
+
     ds = Dataset("dvm_composed", None, "", {"all": "all"}, samples=samples, kind="video")  # type: ignore[arg-type]
     write_dataset(ds, "dvm_composed", tmp_path / "png", WriteOptions(png_alpha=True))
     assert not any("JPEG alpha" in line for line in changes(tmp_path / "png", "maggie_video"))
@@ -167,8 +172,8 @@ def test_synth_needs_a_count_and_names_the_published_one(run_cli, tmp_path):
 
 
 def test_a_16_bit_matte_is_drawn_red_in_its_finding_picture(tmp_path):
-    from himfmt.layouts.detect import open_datasets
     from himfmt.inspection.preview import problem_picture
+    from himfmt.layouts.detect import open_datasets
 
     root = trees.train_tree(tmp_path / "data", "s", stems=("a",))
     Image.fromarray(trees.matte(0).astype(np.uint16) * 257).save(root / "s/alphas/a/00.png")
@@ -205,8 +210,7 @@ def test_the_docs_document_every_code_and_point_nowhere_outside():
     root = Path(__file__).parents[1]
     findings = (root / "docs/findings.md").read_text()
     assert [c for c in catalog() if f"`{c}`" not in findings] == []
-    for path in [root / "README.md", *(root / "docs").glob("*.md"), *(root / "himfmt").rglob("*.py"),
-                 *(root / "conf").rglob("*.yaml")]:
+    for path in [root / "README.md", *(root / "docs").glob("*.md"), *(root / "himfmt").rglob("*.py"), *(root / "conf").rglob("*.yaml")]:
         text = path.read_text()
         outside = ["../" + "shared", "ALGORITHMS" + ".md", "PERF" + ".md", "DESIGN" + ".md"]  # built: no line names them
         assert [name for name in outside if name in text] == [], path

@@ -1,4 +1,5 @@
 """Validation: clean trees are clean; each injected fault gives exactly its finding."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from himfmt.layouts import LAYOUTS
+from himfmt.layouts.writer import write_samples
+from himfmt.validation import validate
+
 import trees
 from trees import composed_samples
-from himfmt.layouts import LAYOUTS
-from himfmt.validation import validate
-from himfmt.layouts.writer import write_samples
 
 
 def found(root: Path, deep: bool = False, **kw) -> list[tuple[str, str]]:
@@ -46,10 +48,13 @@ def video(tmp_path):
     return trees.video_tree(tmp_path / "vid", "comp", n_frames=8, n_inst=2, masks=("xmem",))
 
 
-@pytest.mark.parametrize("arr,desc", [
-    (np.zeros((trees.H, trees.W, 4), np.uint8), "RGBA"),
-    (np.zeros((trees.H, trees.W), np.uint16), "16-bit"),
-])
+@pytest.mark.parametrize(
+    "arr,desc",
+    [
+        (np.zeros((trees.H, trees.W, 4), np.uint8), "RGBA"),
+        (np.zeros((trees.H, trees.W), np.uint16), "16-bit"),
+    ],
+)
 def test_matte_not_8bit_gray(train, arr, desc):
     trees.save(train / "s/alphas/a/01.png", arr)
     assert found(train) == [("matte.not_8bit_gray", "s/alphas/a/01.png")]
@@ -57,6 +62,7 @@ def test_matte_not_8bit_gray(train, arr, desc):
 
 def test_palette_matte(train):
     from PIL import Image
+
     Image.fromarray(trees.matte(1)).convert("P").save(train / "s/alphas/b/00.png")
     assert found(train) == [("matte.not_8bit_gray", "s/alphas/b/00.png")]
 
@@ -322,11 +328,25 @@ def test_every_check_emits_only_the_codes_it_declares():
         assert c.codes and set(c.codes) <= set(catalog()), c.name
         tree = ast.parse(textwrap.dedent(inspect.getsource(c.fn)))
         literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in catalog()}
-        tables = {v for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(getattr(inspect.getmodule(c.fn), n.id, None), dict)
-                  for v in getattr(inspect.getmodule(c.fn), n.id).values() if v in catalog()}
+        tables = {
+            v
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and isinstance(getattr(inspect.getmodule(c.fn), n.id, None), dict)
+            for v in getattr(inspect.getmodule(c.fn), n.id).values()
+            if v in catalog()
+        }
         assert literals | tables <= set(c.codes), c.name
     emitted = {code for c in CHECKS for code in c.codes}
-    schema_codes = {"manifest.invalid", "image.missing", "image.not_jpg", "sample.no_instances", "instances.too_many",
-                    "video.too_short", "video.frame_not_jpg", "video.frame_without_alpha", "video.frame_sets_differ"}
+    schema_codes = {
+        "manifest.invalid",
+        "image.missing",
+        "image.not_jpg",
+        "sample.no_instances",
+        "instances.too_many",
+        "video.too_short",
+        "video.frame_not_jpg",
+        "video.frame_without_alpha",
+        "video.frame_sets_differ",
+    }
     # Outside the registry: the schema pass, the cross-dataset leakage check, and "no dataset found".
     assert set(catalog()) - emitted == schema_codes | {"split.shared_image", "dataset.none_found"}

@@ -1,4 +1,5 @@
 """An installed (not editable) wheel is whole: every command runs without the source checkout."""
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,8 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
-        check=True, cwd=tmp_path,
+        check=True,
+        cwd=tmp_path,
     )
     wheel = next(dist.glob("himfmt-*.whl"))
     venv = tmp_path / "venv"
@@ -47,8 +49,9 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)], check=True)
     # Dependencies come from this interpreter's site-packages, added as a plain path
     # (its .pth files, including any editable himfmt, are not run).
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     shutil.rmtree(src)  # no checkout to fall back on
 
@@ -57,8 +60,7 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     elsewhere.mkdir()
     where = subprocess.run([str(py), "-c", "import himfmt; print(himfmt.__file__)"], capture_output=True, text=True, cwd=elsewhere)
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
-    proc = subprocess.run([str(venv / "bin" / "himfmt"), "detect", str(data), "output=json"],
-                          capture_output=True, text=True, cwd=elsewhere)
+    proc = subprocess.run([str(venv / "bin" / "himfmt"), "detect", str(data), "output=json"], capture_output=True, text=True, cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["datasets"][0]["layout"] == "maggie_image_train"
 
@@ -67,9 +69,17 @@ def test_wheel_runs_every_command_from_elsewhere(tmp_path):
 
     from himfmt.cli.commands import COMMANDS
 
-    helps = subprocess.run([str(py), "-c", "import sys\nfrom himfmt.cli.main import run_command\n"
-                            "for c in sys.argv[1:]:\n    print('CODE', c, run_command(c, ['--help']))", *COMMANDS],
-                           capture_output=True, text=True, cwd=elsewhere)  # every command's help: its config ships
+    helps = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import sys\nfrom himfmt.cli.main import run_command\nfor c in sys.argv[1:]:\n    print('CODE', c, run_command(c, ['--help']))",
+            *COMMANDS,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+    )  # every command's help: its config ships
     for command in COMMANDS:
         assert f"CODE {command} 0" in helps.stdout and f"himfmt {command}" in helps.stdout, (command, helps.stderr)
     assert himfmt("validate", str(data), "deep=true").returncode == 0

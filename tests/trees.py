@@ -1,16 +1,20 @@
 """Small real dataset trees for tests: actual JPEG and PNG files, written with OpenCV/Pillow."""
+
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from himfmt.demo import kit
+from himfmt.io.files import OutDir
 from himfmt.io.video import VideoWriter
 from himfmt.layouts import get_layout
-from himfmt.model import ArrayRef, Frame, Instance, Sample
 from himfmt.layouts.writer import write_samples
+from himfmt.model import ArrayRef, Frame, Instance, Sample
 
 W, H = 48, 32
 
@@ -50,8 +54,14 @@ def save(path: Path, arr: np.ndarray, **kw: object) -> Path:
 
 
 def train_tree(
-    root: Path, split: str = "I-HIM50K", stems: tuple[str, ...] = ("a", "b"), n_inst: int = 2,
-    alpha_dir: str = "alphas", names: list[str] | None = None, masks: tuple[str, ...] = (), layers: bool = False,
+    root: Path,
+    split: str = "I-HIM50K",
+    stems: tuple[str, ...] = ("a", "b"),
+    n_inst: int = 2,
+    alpha_dir: str = "alphas",
+    names: list[str] | None = None,
+    masks: tuple[str, ...] = (),
+    layers: bool = False,
 ) -> Path:
     """``root/<split>/images/<stem>.jpg`` + ``<alpha_dir>/<stem>/NN.png`` (+ mask dirs, + ``bg/<stem>.jpg`` layers)."""
     names = names or [f"{k:02d}.png" for k in range(n_inst)]
@@ -80,8 +90,13 @@ def val_tree(root: Path, splits: tuple[str, ...] = ("natural", "comp"), masks: t
 
 
 def video_tree(
-    root: Path, split: str = "V-HIM2K5", videos: tuple[str, ...] = ("v0",), n_frames: int = 3,
-    n_inst: int = 2, masks: tuple[str, ...] = (), frame_names: list[str] | None = None,
+    root: Path,
+    split: str = "V-HIM2K5",
+    videos: tuple[str, ...] = ("v0",),
+    n_frames: int = 3,
+    n_inst: int = 2,
+    masks: tuple[str, ...] = (),
+    frame_names: list[str] | None = None,
 ) -> Path:
     frame_names = frame_names or [f"{f:05d}" for f in range(n_frames)]
     for v, video in enumerate(videos):
@@ -128,7 +143,7 @@ def alphas(n: int, w: int = 64, h: int = 48) -> list[np.ndarray]:
 
 def write_mp4(path: Path, frames: list[np.ndarray], gray: bool) -> Path:
     h, w = frames[0].shape[:2]
-    with VideoWriter.at_path(path, w, h, alpha=gray) as vw:
+    with video_writer(path, w, h, alpha=gray) as vw:
         for f in frames:
             vw.write(f)
     return path
@@ -156,7 +171,9 @@ def composed_samples(n_frames: int = 4) -> list[Sample]:
             a = matte(k * 10 + i)
             fg = rgb(k * 10 + i)
             pre = (fg.astype(np.uint16) * a[..., None] // 255).astype(np.uint8)
-            frames.append(Frame(f"{i:05d}", ArrayRef(rgb(50 + i)), [Instance("00", ArrayRef(a))], fg=ArrayRef(pre), bg=ArrayRef(rgb(90 + i))))
+            frames.append(
+                Frame(f"{i:05d}", ArrayRef(rgb(50 + i)), [Instance("00", ArrayRef(a))], fg=ArrayRef(pre), bg=ArrayRef(rgb(90 + i)))
+            )
         out.append(Sample(seq, "all", frames, is_clip=True))
     return out
 
@@ -174,8 +191,11 @@ def generic_samples(layout: str, splits: tuple[str, ...] = ("s1",), ids: tuple[s
                 insts = []
                 for k in range(n_inst):
                     a = instance_matte(k, n_inst, seed + f)
-                    insts.append(Instance(f"{k:02d}", ArrayRef(a), {"masks": ArrayRef(np.where(a > 127, 255, 0).astype(np.uint8))}
-                                          if holds.masks else {}))
+                    insts.append(
+                        Instance(
+                            f"{k:02d}", ArrayRef(a), {"masks": ArrayRef(np.where(a > 127, 255, 0).astype(np.uint8))} if holds.masks else {}
+                        )
+                    )
                 frames.append(Frame(f"{f:05d}" if holds.video else sid, ArrayRef(rgb(seed + f)), insts))
             out.append(Sample(sid, split, frames, is_clip=holds.video))
     return out
@@ -202,3 +222,23 @@ HAND_MADE = {
 def example(layout: str, root: Path) -> Path:
     """A small clean tree of ``layout``: hand-made for a built-in, else shaped by what the layout holds."""
     return HAND_MADE.get(layout, lambda r: generic_tree(layout, r))(root)
+
+
+def video_writer(path: str | os.PathLike[str], width: int, height: int, fps: float = 25.0, alpha: bool = False) -> VideoWriter:
+    """himfmt's video writer for one file at ``path`` (outside any output himfmt manages)."""
+    path = os.path.abspath(path)
+    return VideoWriter(OutDir.at(os.path.dirname(path), register=False), os.path.basename(path), width, height, fps, alpha)
+
+
+def photographed(rng: np.random.Generator, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(photo, matte, true foreground) of a person shot in front of a busy background.
+
+    The photo is ``a*F + (1-a)*B`` rounded, as a camera sees a soft edge, so
+    its soft pixels carry the old background: the known truth for measuring
+    foreground estimation.
+    """
+    fg, matte = kit.person(rng, height, cap=True)
+    bg = kit.busy(rng, fg.shape[1], fg.shape[0])
+    a = matte.astype(np.uint32)[:, :, None]
+    photo = ((a * fg + (255 - a) * bg + 127) // 255).astype(np.uint8)
+    return photo, matte, fg

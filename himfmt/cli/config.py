@@ -1,5 +1,6 @@
 """The CLI's side of the typed options: Hydra's ConfigStore entries and the checks that turn a
 composed config into the command's options object (:mod:`himfmt.options`) before any work starts."""
+
 from __future__ import annotations
 
 import math
@@ -8,7 +9,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from himfmt.errors import HimfmtError
-
 
 # Keys that must not be empty when given.
 REQUIRED_PATHS = ("root", "src", "dst", "out", "archive")
@@ -46,4 +46,3 @@ def checked(command: str, cfg: DictConfig) -> Any:
     for name in untyped:  # handed over as composed, for the command to read
         setattr(options, str(name), cfg[name])
     return options
-

@@ -7,6 +7,7 @@ identifier or a path: their columns get widths that keep every cell's
 longest word whole, and a table that cannot fit so is printed as one record
 per row instead, broken between its fields onto indented lines.
 """
+
 from __future__ import annotations
 
 import os
@@ -93,8 +94,10 @@ def records(table: Table, title: Text | None, width: int) -> Group:
     """One record per row: ``first cell: header value; header value; ...``, broken between fields (never
     inside one: a path stays whole) onto indented lines where it would pass ``width``."""
     headers = [str(c.header) for c in table.columns]
-    columns = [[Text.from_markup(c) if isinstance(c, str) else c if isinstance(c, Text) else Text(str(c)) for c in col.cells]
-               for col in table.columns]
+    columns = [
+        [Text.from_markup(c) if isinstance(c, str) else c if isinstance(c, Text) else Text(str(c)) for c in col.cells]
+        for col in table.columns
+    ]
     lines: list[RenderableType] = [title] if title is not None else []
     for row in zip(*columns):
         fields = [Text.assemble(f"{h} " if h else "", v) for h, v in zip(headers[1:], row[1:]) if str(v)]
@@ -189,9 +192,17 @@ def progress(label: str, elapsed: bool = False) -> Iterator[Callable[..., Advanc
 
         yield line_bar
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn() if elapsed else TimeRemainingColumn(), console=err, transient=True) as bars:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn() if elapsed else TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bars:
+
         def bar(total: int, description: str = label) -> Advance:
             task = bars.add_task(description, total=total)
             return lambda n: bars.advance(task, n)
+
         yield bar

@@ -4,19 +4,20 @@ The data is exactly what ``himfmt fill dataset=demo`` makes; the demo adds a
 marker (so a rerun may replace it and nothing else) and one preview sheet
 per dataset.
 """
+
 from __future__ import annotations
 
 import io
 import shutil
 from pathlib import Path
 
-from himfmt.errors import HimfmtError
-from himfmt.generation.engine import fill
-from himfmt.io.files import RECORD_DIR, atomic_write
-from himfmt.model import Dataset
 from himfmt.cli.voice import VOICE
 from himfmt.composition import compose_config, normalize
+from himfmt.errors import HimfmtError
+from himfmt.generation.engine import fill
 from himfmt.inspection.preview import preview
+from himfmt.io.files import RECORD_DIR, atomic_write
+from himfmt.model import Dataset
 
 MARKER = ".himfmt-demo"
 
@@ -32,8 +33,11 @@ def prepare_out(out: Path, own: set[str], overwrite: bool) -> None:
         raise HimfmtError("exists and is not a directory", str(out))
     if out.is_dir() and any(out.iterdir()):
         if not (out / MARKER).exists() and not overwrite:
-            raise HimfmtError("is not empty and was not made by himfmt demo; choose another out= "
-                              "(or overwrite=true to add the demo beside what is there)", str(out))
+            raise HimfmtError(
+                "is not empty and was not made by himfmt demo; choose another out= "
+                "(or overwrite=true to add the demo beside what is there)",
+                str(out),
+            )
         _only_demo(out, own, overwrite)
         for child in out.iterdir():  # a previous demo (maybe of another seed): made anew, not resumed
             if child.name in own:
@@ -45,9 +49,12 @@ def prepare_out(out: Path, own: set[str], overwrite: bool) -> None:
 def _only_demo(out: Path, own: set[str], overwrite: bool) -> None:
     others = sorted(p.name for p in out.iterdir() if p.name not in own)
     if others and not overwrite:
-        raise HimfmtError(f"holds {len(others)} name(s) the demo did not make "
-                          f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); move them, "
-                          "or pass overwrite=true to keep them beside the demo", str(out))
+        raise HimfmtError(
+            f"holds {len(others)} name(s) the demo did not make "
+            f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); move them, "
+            "or pass overwrite=true to keep them beside the demo",
+            str(out),
+        )
 
 
 PREVIEWS = ".previews"  # hidden: detection skips it, so the sheets are not taken for a background folder

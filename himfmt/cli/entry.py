@@ -6,12 +6,15 @@ process whose memory is capped below what they map (``ulimit -v``,
 ("failed to map segment"). This module imports nothing heavy, so that case
 is one line and exit 2, never a traceback.
 """
+
 from __future__ import annotations
 
 import sys
 
-OUT_OF_MEMORY = ("himfmt: out of memory: this process may not map what himfmt needs to start (numpy, OpenCV, "
-                 "Hydra); raise its memory limit (ulimit -v, prlimit --as) or run it where more is free")
+OUT_OF_MEMORY = (
+    "himfmt: out of memory: this process may not map what himfmt needs to start (numpy, OpenCV, "
+    "Hydra); raise its memory limit (ulimit -v, prlimit --as) or run it where more is free"
+)
 
 
 def main() -> None:

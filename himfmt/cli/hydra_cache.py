@@ -17,6 +17,7 @@ composition:
 
 Installed by the command line's entry (:func:`himfmt.cli.main.main`); idempotent.
 """
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,13 @@ def _parsed_once(read: Callable[[Any, Any], ConfigResult]) -> Callable[[Any, Any
         if key not in parsed:
             parsed[key] = read(self, res)
         hit = parsed[key]
-        return ConfigResult(config=copy.deepcopy(hit.config), path=hit.path, provider=hit.provider,
-                            header=dict(hit.header), is_schema_source=hit.is_schema_source)
+        return ConfigResult(
+            config=copy.deepcopy(hit.config),
+            path=hit.path,
+            provider=hit.provider,
+            header=dict(hit.header),
+            is_schema_source=hit.is_schema_source,
+        )
 
     read_config.himfmt_cached = True  # type: ignore[attr-defined]
     return read_config
@@ -61,4 +67,3 @@ def install() -> None:
     read = ImportlibResourcesConfigSource._read_config
     if not getattr(read, "himfmt_cached", False):
         ImportlibResourcesConfigSource._read_config = _parsed_once(read)  # type: ignore[method-assign,assignment]
-

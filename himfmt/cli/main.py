@@ -4,6 +4,7 @@ Each command is a Hydra app whose primary config is ``conf/<command>.yaml``
 (shipped inside the package as ``himfmt.conf``), so ``--cfg job``, ``-m``
 sweeps, launcher plugins and ``hydra.searchpath`` work as everywhere in Hydra.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,15 +13,15 @@ import signal
 import sys
 from typing import Any, Callable
 
-from himfmt.cli import console
+from himfmt.cli import console, hydra_cache
 from himfmt.cli.commands import COMMANDS, load
 from himfmt.cli.config import checked
-from himfmt.errors import HimfmtError
-from himfmt.cli import hydra_cache
-from himfmt.io.images import one_codec_thread
-from himfmt.io.memory import tune_malloc
 from himfmt.cli.overrides import precheck
 from himfmt.composition import GROUPS, normalize, register
+from himfmt.errors import HimfmtError
+from himfmt.io.images import one_codec_thread
+from himfmt.io.memory import tune_malloc
+
 
 def usage() -> str:
     lines = ["usage: himfmt <command> [key=value ...] [--help] [--cfg job] [-m]", "", "commands:"]
@@ -47,16 +48,20 @@ def guarded(command: str, run: Callable[[], int]) -> int:
     except OmegaConfBaseException as exc:  # a config the user wrote that does not hold together
         console.error(f"bad configuration: {str(exc).splitlines()[0]}")
     except MemoryError:
-        console.error("out of memory: the job needs more memory than this process may use (ulimit -v, prlimit --as, "
-                      "a container's limit); raise it, or use fewer workers=")
+        console.error(
+            "out of memory: the job needs more memory than this process may use (ulimit -v, prlimit --as, "
+            "a container's limit); raise it, or use fewer workers="
+        )
     except OSError as exc:  # the boundary: a file problem no layer turned into a message yet
         where = f"{exc.filename}: " if exc.filename else ""
         console.error(f"{where}{exc.strerror or exc}")
     except Exception as exc:
         if os.environ.get("HIMFMT_DEBUG"):
             raise
-        console.error(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                      "please report it, with HIMFMT_DEBUG=1 for the details")
+        console.error(
+            f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "please report it, with HIMFMT_DEBUG=1 for the details"
+        )
     return 2
 
 
@@ -83,6 +88,7 @@ def run_command(command: str, args: list[str]) -> int:
     @hydra.main(version_base="1.3", config_path="pkg://himfmt.conf", config_name=command)
     def app(cfg: DictConfig) -> int:
         """One job; its exit code is also its return value, which launchers hand back."""
+
         def job() -> int:
             options = checked(command, cfg)  # typed: every range check before any work
             return int(module.run(cfg if getattr(module, "READS_CONFIG_TREE", False) else options))

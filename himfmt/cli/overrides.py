@@ -6,6 +6,7 @@ reads (``+dryrun=true`` then ran a real conversion). Here every argument is
 composed against the command's schema first; an unknown key gets the closest
 valid name, a bad value the reason, and new keys (``+key``) are refused.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -17,7 +18,8 @@ from hydra.errors import ConfigCompositionException, HydraException, OverridePar
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from himfmt.composition import GROUPS, compose_config as _compose, group_options
+from himfmt.composition import GROUPS, group_options
+from himfmt.composition import compose_config as _compose
 
 
 def keys_of(cfg: Any, prefix: str = "") -> list[str]:
@@ -122,7 +124,7 @@ def _say(exc: BaseException) -> str:
         extra = " or a YAML file" if group.group(1) == "dataset" else ""
         return f"{group.group(1)}= is required: one of {', '.join(group_options(group.group(1)))}{extra}"
     if isinstance(exc, ConfigCompositionException) and where.startswith("Error merging override "):
-        return f"{where[len('Error merging override '):]}: {why}"
+        return f"{where[len('Error merging override ') :]}: {why}"
     if "In 'hydra/config'" in where or "Could not load" in where or "Could not find" in where:
         return why if why != where else where
     return why if where == why else f"{where}: {why}"

@@ -1,4 +1,5 @@
 """The Hydra callback of sweeps: each job's log and exit code, then the merge (see :mod:`himfmt.generation.merge`)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -75,5 +76,3 @@ def _multirun() -> bool:
 def _sharded(config: DictConfig) -> bool:
     overrides = [str(o) for o in config.hydra.overrides.task]
     return any(o.startswith("shard.index=") for o in overrides) or int(config.get("shard", {}).get("count", 1)) > 1
-
-

@@ -1,5 +1,6 @@
 """How the terminal shows the core's result objects: a conversion's summary, a synth job, a fill plan, a
 validation report. The core returns these objects and never draws them."""
+
 from __future__ import annotations
 
 import os
@@ -35,13 +36,15 @@ def conversion(summary: Summary, console: Console) -> Iterator[RenderableType]:
     table.add_row("bytes" + (" (known sources)" if summary.dry_run else ""), f"{summary.bytes:,}")
     if summary.failed:
         table.add_row("failed samples", str(len(summary.failed)))
-    notes = [f"  renamed: {summary.renamed} samples are written as <split>_<id>: their splits share one namespace "
-             f"in {r.dst}"] if summary.renamed else []
+    notes = (
+        [f"  renamed: {summary.renamed} samples are written as <split>_<id>: their splits share one namespace in {r.dst}"]
+        if summary.renamed
+        else []
+    )
     notes += [f"  lossy: {step}" for step in summary.changes]
     if summary.matte_error:
         mean, worst = summary.matte_error
-        notes.append(f"  measured matte error after encoding: mean {mean:.2f}, max {worst} grey levels "
-                     f"(on up to {ERROR_SAMPLES} mattes)")
+        notes.append(f"  measured matte error after encoding: mean {mean:.2f}, max {worst} grey levels (on up to {ERROR_SAMPLES} mattes)")
     yield fit(table, console)
     yield from (paragraph(Text(n), console) for n in notes)
 
@@ -55,10 +58,15 @@ def synthesized(done: Synthesized, console: Console) -> Iterator[RenderableType]
     rows: dict[str, list[str]] = {}
     for plan, result in done.runs:
         ids = plan.ids()
-        for key, value in (("split", plan.split), ("ids", f"{ids[0]:05d}-{ids[-1]:05d}" if ids else "none"),
-                           ("written", result.written), ("done before", result.skipped),
-                           ("redrawn attempts", result.retries), ("rejected", len(result.rejected)),
-                           ("failed", len(result.failed))):
+        for key, value in (
+            ("split", plan.split),
+            ("ids", f"{ids[0]:05d}-{ids[-1]:05d}" if ids else "none"),
+            ("written", result.written),
+            ("done before", result.skipped),
+            ("redrawn attempts", result.retries),
+            ("rejected", len(result.rejected)),
+            ("failed", len(result.failed)),
+        ):
             rows.setdefault(key, []).append(str(value))
     for key, values in rows.items():
         table.add_row(key, *values)
@@ -90,10 +98,13 @@ def report(rep: Report, console: Console) -> Iterator[RenderableType]:
     for d in rep.datasets:
         for code, group in d.groups():
             sev = group[0].severity
-            where = "the root" if d.layout == "none" else f"dataset {safe(d.path)} ({d.layout})" if d.path \
-                else f"the root dataset ({d.layout})"
-            yield paragraph(f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where}. "
-                            f"{escape(codes[code]['meaning'])}", console)
+            where = (
+                "the root" if d.layout == "none" else f"dataset {safe(d.path)} ({d.layout})" if d.path else f"the root dataset ({d.layout})"
+            )
+            yield paragraph(
+                f"[{STYLE[sev]}]{sev}[/] [bold]{code}[/]: {plural(len(group), 'finding')} in {where}. {escape(codes[code]['meaning'])}",
+                console,
+            )
             for f in group[:SHOW_PATHS]:
                 yield paragraph(f"    {safe(f.path)}: {safe(f.message)}", console)
             if len(group) > SHOW_PATHS:

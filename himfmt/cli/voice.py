@@ -1,4 +1,5 @@
 """The terminal's :class:`himfmt.feedback.Voice`: results on stdout, messages and progress on stderr."""
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager

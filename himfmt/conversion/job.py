@@ -7,6 +7,7 @@ finished samples (after checking their files), removes temporary files an
 interrupted run left, and writes the rest. The record also lets anyone
 verify the output later.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,19 +21,19 @@ from typing import Any, Iterator
 import numpy as np
 
 from himfmt.conversion.route import Route, route
-from himfmt.layouts.detect import detect
 from himfmt.errors import BadInputError, HimfmtError
-from himfmt.io.files import MODES, RECORD_DIR, JobLock, OutDir, check_output_dir, remove_tmp_files, write_error
-from himfmt.io.records import files_intact, read_jsonl, remove_recorded
-from himfmt.io.pool import parallel_map
 from himfmt.feedback import Progress, no_progress
 from himfmt.io.archive import open_tree
+from himfmt.io.files import MODES, RECORD_DIR, JobLock, OutDir, check_output_dir, remove_tmp_files, write_error
+from himfmt.io.pool import parallel_map
+from himfmt.io.records import files_intact, read_jsonl, remove_recorded
+from himfmt.io.share import shard_slice
 from himfmt.io.tree import Tree
 from himfmt.layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
-from himfmt.model import Dataset, FileRef, Sample, sample_pictures
-from himfmt.io.share import shard_slice
-from himfmt.text import plural
+from himfmt.layouts.detect import detect
 from himfmt.layouts.writer import can_place, can_place_stream, write_item
+from himfmt.model import Dataset, FileRef, Sample, sample_pictures
+from himfmt.text import plural
 
 ERROR_SAMPLES = 20  # mattes re-read to measure the error of lossy encodings
 DATASET = "<dataset>"  # the plan's key for files of the dataset itself (a pair list), not of a sample
@@ -60,8 +61,14 @@ class Job:
         elsewhere is the same job, another dataset at the same path is not.
         Workers and shards do not change the output.
         """
-        return {"to": self.to, "mode": self.mode, "frame_step": self.frame_step, "png_alpha": self.png_alpha,
-                "trimap": list(self.trimap) if self.trimap else None, "plan": plan_digest}
+        return {
+            "to": self.to,
+            "mode": self.mode,
+            "frame_step": self.frame_step,
+            "png_alpha": self.png_alpha,
+            "trimap": list(self.trimap) if self.trimap else None,
+            "plan": plan_digest,
+        }
 
 
 # How each file is (to be) written, as the summary says it.
@@ -193,8 +200,9 @@ def _source_key(key: str) -> str:
 
 def has_layers(ds: Dataset) -> bool:
     """Whether the samples keep fg/bg layers beside their composites."""
-    return any(f.bg is not None or f.fg is not None or any(i.fg is not None for i in f.instances)
-               for sample in ds.samples for f in sample.frames)
+    return any(
+        f.bg is not None or f.fg is not None or any(i.fg is not None for i in f.instances) for sample in ds.samples for f in sample.frames
+    )
 
 
 def write_options(job: Job, ds: Dataset, lay: Layout) -> WriteOptions:
@@ -206,8 +214,7 @@ def write_options(job: Job, ds: Dataset, lay: Layout) -> WriteOptions:
 def plan(job: Job, ds: Dataset) -> Plan:
     """The whole write plan; HimfmtError when there is no route or two outputs would share a path."""
     layers = has_layers(ds)
-    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=layers,
-              premultiplied=ds.fg_premultiplied)
+    r = route(ds.layout, job.to, job.frame_step, has_masks=bool(ds.mask_dirs), has_layers=layers, premultiplied=ds.fg_premultiplied)
     lay = get_layout(job.to)
     opts = write_options(job, ds, lay)
     paths = split_paths(ds, lay)
@@ -233,8 +240,7 @@ def plan(job: Job, ds: Dataset) -> Plan:
     if extra:
         shard += [len(samples)] if job.shard_index == 0 else []
         samples.append((DATASET, extra))
-    return Plan(r, samples, shard, checked_digest(samples), renamed,
-                changes(ds, r, lay, samples, layers, target))
+    return Plan(r, samples, shard, checked_digest(samples), renamed, changes(ds, r, lay, samples, layers, target))
 
 
 def source_pictures(ds: Dataset) -> Iterator[tuple[str, Any]]:
@@ -251,16 +257,18 @@ def _reached(media: Any, into: set[int]) -> None:
         _reached(m, into)
 
 
-def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]], layers: bool,
-            target: Dataset) -> list[str]:
+def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Planned]]], layers: bool, target: Dataset) -> list[str]:
     """What the conversion changes, each once with its count: the route's steps as applied, the source's
     pictures the target has no place for, what is encoded lossily on the way, and what the target's
     dataset-level files (``target``: the samples as written) cannot hold."""
     if ds.layout == lay.name:
         return []
     items = [item for _, planned in samples for item in planned]
-    out = [f"{loss.text} ({plural(r.changed[loss.step], 'sample')})" if loss.step else loss.text
-           for loss in r.losses if not loss.measured and (loss.step is None or r.changed[loss.step])]
+    out = [
+        f"{loss.text} ({plural(r.changed[loss.step], 'sample')})" if loss.step else loss.text
+        for loss in r.losses
+        if not loss.measured and (loss.step is None or r.changed[loss.step])
+    ]
     out += get_layout(ds.layout).read_losses(ds)
     out += _dropped(ds, lay, items) + _encoded(items)
     if lay.holds.layers and not layers:  # the source keeps no fg/bg layers
@@ -281,11 +289,11 @@ def _dropped(ds: Dataset, lay: Layout, items: list[Planned]) -> list[str]:
 def _encoded(items: list[Planned]) -> list[str]:
     """Pictures and videos the plan encodes lossily (JPEG, H.264) rather than placing their bytes."""
     out = []
-    jpeg = Counter("grey" if i.gray else "colour" for i in items if isinstance(i, OutFile) and i.path.endswith(".jpg")
-                   and not can_place(i))
+    jpeg = Counter("grey" if i.gray else "colour" for i in items if isinstance(i, OutFile) and i.path.endswith(".jpg") and not can_place(i))
     if jpeg:
-        out.append(f"{sum(jpeg.values())} pictures encoded as JPEG (lossy): {jpeg['colour']} colour, {jpeg['grey']} grey "
-                   "(mattes, masks, trimaps)")
+        out.append(
+            f"{sum(jpeg.values())} pictures encoded as JPEG (lossy): {jpeg['colour']} colour, {jpeg['grey']} grey (mattes, masks, trimaps)"
+        )
     videos = sum(1 for i in items if isinstance(i, OutStream) and not i.gray and not can_place_stream(i))
     if videos:
         out.append(f"{videos} colour videos encoded as H.264 CRF 18 (lossy); alpha videos are lossless")
@@ -300,8 +308,7 @@ def checked_digest(samples: list[tuple[str, list[Planned]]]) -> str:
         for item in items:
             other = owner.setdefault(item.path, key)
             if other != key:
-                raise HimfmtError(f"two outputs map to one path, {item.path}: from {other} and from {key}; "
-                                  "nothing was written")
+                raise HimfmtError(f"two outputs map to one path, {item.path}: from {other} and from {key}; nothing was written")
             digest.update(f"{item.path}<{item_source(item)}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
@@ -330,8 +337,11 @@ class Record:
             if first != key:
                 if not overwrite:
                     why = "is damaged (its first line is not a job)" if first is None else "is of a different conversion"
-                    raise HimfmtError(f"holds another job's files: {RECORD_DIR}/{rec.name} {why}; "
-                                      "choose another dst= or pass overwrite=true to replace it", str(dst))
+                    raise HimfmtError(
+                        f"holds another job's files: {RECORD_DIR}/{rec.name} {why}; "
+                        "choose another dst= or pass overwrite=true to replace it",
+                        str(dst),
+                    )
                 summary.replaced += remove_recorded(out, entries, plan.paths())
                 rec.unlink()
                 continue
@@ -340,16 +350,24 @@ class Record:
                 self.sources[entry["sample"]] = entry.get("src")
         self.file = out.open_append(self.rel, json.dumps({"job": key, "src": str(Path(job.src).resolve())}) + "\n")
         # What this run was to make, for the merge of a sharded run to name what no shard made.
-        self.file.write(json.dumps({"plan": {"samples": sorted(k for k, _ in plan.samples if k != DATASET),
-                                             "shard": [job.shard_index, job.shard_count]}}) + "\n")
+        self.file.write(
+            json.dumps(
+                {"plan": {"samples": sorted(k for k, _ in plan.samples if k != DATASET), "shard": [job.shard_index, job.shard_count]}}
+            )
+            + "\n"
+        )
         self.file.flush()
 
     def complete(self, dst: Path, key: str, sources: list[list[Any]], planned: list[Planned]) -> bool:
         """The sample was written from these very source files, to the very paths planned, and its files are
         all there under ``dst``."""
         files = self.done.get(key)
-        return (files is not None and self.sources.get(key) == sources and {f[0] for f in files} == {i.path for i in planned}
-                and files_intact(str(dst), files))
+        return (
+            files is not None
+            and self.sources.get(key) == sources
+            and {f[0] for f in files} == {i.path for i in planned}
+            and files_intact(str(dst), files)
+        )
 
     def add(self, key: str, files: list[list[Any]], sources: list[list[Any]]) -> None:
         self.file.write(json.dumps({"sample": key, "files": files, "src": sources}) + "\n")
@@ -432,9 +450,15 @@ def measure_matte_error(summary: Summary, dst: Path, written: list[tuple[Any, st
         summary.matte_error = (float(np.mean([d.mean() for d in diffs])), int(max(d.max() for d in diffs)))
 
 
-def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, dry_run: bool = False,
-            progress: Progress = no_progress,
-            redo: frozenset[str] = frozenset(), afresh: bool = False) -> Summary:
+def convert(
+    job: Job,
+    from_layout: str | None = None,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
+    redo: frozenset[str] = frozenset(),
+    afresh: bool = False,
+) -> Summary:
     """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring.
 
     ``overwrite``: write into a non-empty ``dst`` and replace another conversion's record there.
@@ -449,11 +473,15 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     check_output_dir(dst, overwrite or resuming, [src_root])
     p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
     summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes)
-    summary.failed += [(rel, f"{ds.tree.display(rel)}: not a regular file (a FIFO, socket or device): never read, "
-                        "not converted") for rel in ds.tree.special if not ds.path or rel.startswith(ds.path + "/")]
+    summary.failed += [
+        (rel, f"{ds.tree.display(rel)}: not a regular file (a FIFO, socket or device): never read, not converted")
+        for rel in ds.tree.special
+        if not ds.path or rel.startswith(ds.path + "/")
+    ]
     blocked = unreadable_samples(ds)
-    summary.failed += [(key, f"{ds.tree.display(rel)}: not readable (permissions): sample {key} skipped whole")
-                       for key, rel in sorted(blocked.items())]
+    summary.failed += [
+        (key, f"{ds.tree.display(rel)}: not readable (permissions): sample {key} skipped whole") for key, rel in sorted(blocked.items())
+    ]
     todo = [(key, items) for key, items in p.mine() if key not in blocked and _source_key(key) not in blocked]
     if dry_run:
         return _dry_run(summary, todo)
@@ -475,8 +503,16 @@ def convert(job: Job, from_layout: str | None = None, overwrite: bool = False, d
     return summary
 
 
-def _write_all(job: Job, dst: Path, todo: list[tuple[str, list[Planned]]], record: Record, summary: Summary,
-               progress: Progress, redo: frozenset[str], afresh: bool) -> None:
+def _write_all(
+    job: Job,
+    dst: Path,
+    todo: list[tuple[str, list[Planned]]],
+    record: Record,
+    summary: Summary,
+    progress: Progress,
+    redo: frozenset[str],
+    afresh: bool,
+) -> None:
     """Write every sample the record does not show done from the same source files; measure lossy mattes."""
     lossy_mattes: list[tuple[Any, str]] = []
     stamps: dict[str, list[list[Any]]] = {}
@@ -489,8 +525,9 @@ def _write_all(job: Job, dst: Path, todo: list[tuple[str, list[Planned]]], recor
                 summary.skipped += key != DATASET
                 continue
             if len(lossy_mattes) < ERROR_SAMPLES:
-                lossy_mattes.extend((i.media, i.path) for i in planned
-                                    if isinstance(i, OutFile) and i.gray and not can_place(i) and i.path.endswith(".jpg"))
+                lossy_mattes.extend(
+                    (i.media, i.path) for i in planned if isinstance(i, OutFile) and i.gray and not can_place(i) and i.path.endswith(".jpg")
+                )
             yield key, planned
 
     advance = progress(len(todo), f"convert to {job.to}")
@@ -541,8 +578,6 @@ def _keyed(args: tuple[str, str, list[Planned], str, tuple[int, int] | None]) ->
     return key, _write_sample((dst, planned, mode, root_id))
 
 
-def _run(
-    todo: Iterator[tuple[str, list[Planned]]], dst: str, job: Job, n: int
-) -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:
+def _run(todo: Iterator[tuple[str, list[Planned]]], dst: str, job: Job, n: int) -> Iterator[tuple[str, tuple[list, Counter, str | None]]]:
     """Write samples as they are planned; results come back in order, with their keys."""
     return parallel_map(_keyed, ((key, dst, planned, job.mode, job.root_id) for key, planned in todo), n, job.workers)

@@ -7,6 +7,7 @@ generic steps on the common model (frames to images, one sample per
 instance, union of instance mattes, drop masks) plus the list of what each
 step loses. Each rule below adds at most one step and its loss.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -34,8 +35,11 @@ def refusal(src: str, dst: str) -> Refusal | None:
     if d.instances and not s.instances:
         return Refusal("mattes", f"{src} has no mattes, {dst} needs one per instance")
     if d.composites and not s.composites:
-        return Refusal("composites", f"{dst} needs composite images, {src} holds foregrounds only: compositing "
-                       "them onto backgrounds is synthesis (the compositing backend, himfmt synth), not conversion")
+        return Refusal(
+            "composites",
+            f"{dst} needs composite images, {src} holds foregrounds only: compositing "
+            "them onto backgrounds is synthesis (the compositing backend, himfmt synth), not conversion",
+        )
     if d.video and not d.either and not s.video:
         return Refusal("clips", f"{dst} needs clips (frames over time), {src} holds still images")
     return None
@@ -65,7 +69,7 @@ def one_sample_per_instance(sample: Sample) -> list[Sample]:
         return [sample]
     out = []
     for k in range(n):
-        frames = [Frame(f.name, f.image, f.instances[k:k + 1], f.fg, f.bg, f.trimap) for f in sample.frames]
+        frames = [Frame(f.name, f.image, f.instances[k : k + 1], f.fg, f.bg, f.trimap) for f in sample.frames]
         out.append(Sample(f"{sample.id}_{k:02d}", sample.split, frames, sample.is_clip))
     return out
 
@@ -91,8 +95,10 @@ def backgrounds_only(sample: Sample) -> list[Sample]:
     """The clean background layer of each frame, as the picture (no person in it)."""
     frames = [Frame(f.name, f.bg) for f in sample.frames if f.bg is not None]
     if len(frames) != len(sample.frames):
-        raise HimfmtError(f"sample {sample.split}/{sample.id} has no clean background layer; bg_images needs "
-                          "backgrounds without people, and its composite has people in it")
+        raise HimfmtError(
+            f"sample {sample.split}/{sample.id} has no clean background layer; bg_images needs "
+            "backgrounds without people, and its composite has people in it"
+        )
     return [Sample(sample.id, sample.split, frames, sample.is_clip)]
 
 
@@ -173,8 +179,11 @@ def _frames(r: Route, f: Facts) -> None:
 
 def _foreground(r: Route, f: Facts) -> None:
     if f.premultiplied and f.d.foregrounds:
-        r.add(foreground_from_layer, "foregrounds are f/ divided by alpha (DVM stores them premultiplied): exact where "
-              "alpha is high, noisier where it is low (JPEG); the composite v/ is not used")
+        r.add(
+            foreground_from_layer,
+            "foregrounds are f/ divided by alpha (DVM stores them premultiplied): exact where "
+            "alpha is high, noisier where it is low (JPEG); the composite v/ is not used",
+        )
 
 
 def _people(r: Route, f: Facts) -> None:
@@ -183,36 +192,48 @@ def _people(r: Route, f: Facts) -> None:
     elif f.s.multi and not f.d.multi and f.d.union:
         r.add(union_instances, "instance identity lost: the alpha is the union (sum, clipped to 255) of the instance mattes")
     elif f.s.multi and not f.d.multi:
-        r.add(one_sample_per_instance, f"one {f.dst} sample per instance; its foreground is taken from the composite, an "
-              "approximation of the true foreground in the soft edge band (other people stay in the picture)")
+        r.add(
+            one_sample_per_instance,
+            f"one {f.dst} sample per instance; its foreground is taken from the composite, an "
+            "approximation of the true foreground in the soft edge band (other people stay in the picture)",
+        )
 
 
 def _masks(r: Route, f: Facts) -> None:
     if f.has_masks and not f.d.masks:
         r.add(drop_masks, f"guidance masks dropped: {f.dst} has no place for them", measured=True)
     elif f.d.needs_masks and not f.has_masks:
-        r.add(None, f"the source has no guidance masks: the {f.dst} tree has no mask dirs, which its loader needs "
-              "(it derives alpha > 127 masks only when no mask dir is configured)")
+        r.add(
+            None,
+            f"the source has no guidance masks: the {f.dst} tree has no mask dirs, which its loader needs "
+            "(it derives alpha > 127 masks only when no mask dir is configured)",
+        )
 
 
 def _layers(r: Route, f: Facts) -> None:
     if not (f.has_layers and f.d.instances):
         return
     if f.d.backgrounds:
-        r.add(None, f"each clip's background layer becomes {f.dst}'s bg/<phase>/<id>.mp4 (H.264, lossy); "
-              "image samples' background layers are dropped", measured=True)
+        r.add(
+            None,
+            f"each clip's background layer becomes {f.dst}'s bg/<phase>/<id>.mp4 (H.264, lossy); "
+            "image samples' background layers are dropped",
+            measured=True,
+        )
     elif not f.d.layers and f.premultiplied and f.d.foregrounds:  # f/ became the foreground above
         r.add(drop_layers, f"b/ (each frame's background) dropped: {f.dst} has no place for it", measured=True)
     elif not f.d.layers:
-        r.add(drop_layers, f"fg and bg layers dropped ({'f/ and b/' if f.premultiplied else 'fg/ and bg/'}): "
-              f"{f.dst} has no place for them", measured=True)
+        r.add(
+            drop_layers,
+            f"fg and bg layers dropped ({'f/ and b/' if f.premultiplied else 'fg/ and bg/'}): {f.dst} has no place for them",
+            measured=True,
+        )
 
 
 RULES: tuple[Callable[[Route, Facts], None], ...] = (_frames, _foreground, _people, _masks, _layers)
 
 
-def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False, has_layers: bool = False,
-          premultiplied: bool = False) -> Route:
+def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False, has_layers: bool = False, premultiplied: bool = False) -> Route:
     """The steps from ``src`` to ``dst`` and what they lose; HimfmtError if impossible."""
     why = refusal(src, dst)
     if why:
@@ -220,8 +241,10 @@ def route(src: str, dst: str, frame_step: int = 1, has_masks: bool = False, has_
     lay = get_layout(dst)
     facts = Facts(src, dst, get_layout(src).holds, lay.holds, frame_step, has_masks, has_layers, premultiplied)
     if not facts.d.instances and facts.s.instances and not has_layers:
-        raise HimfmtError(f"cannot convert {src} to {dst}: {dst} holds clean backgrounds, and this {src} tree has no "
-                          "background layer (bg/, DVM's b/); its images have people in them")
+        raise HimfmtError(
+            f"cannot convert {src} to {dst}: {dst} holds clean backgrounds, and this {src} tree has no "
+            "background layer (bg/, DVM's b/); its images have people in them"
+        )
     r = Route(src, dst)
     for rule in RULES:
         rule(r, facts)

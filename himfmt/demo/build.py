@@ -6,6 +6,7 @@ list). Everything else in the demo is made from these by ``himfmt fill`` with
 ``conf/dataset/demo.yaml``: the recipes, conversions and mask sets, as a user
 would make them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,13 +14,13 @@ from typing import Callable
 
 import numpy as np
 
+from himfmt.demo import kit
 from himfmt.errors import HimfmtError
-from himfmt.model import ArrayRef, Dataset, Frame, Instance, Sample
-from himfmt.synthesis.composite import Canvas
 from himfmt.layouts import WriteOptions
 from himfmt.layouts.dvm_pairs import Pair
 from himfmt.layouts.writer import write_dataset, write_samples
-from himfmt.demo import kit
+from himfmt.model import ArrayRef, Dataset, Frame, Instance, Sample
+from himfmt.synthesis.composite import Canvas
 
 WIDTH, HEIGHT = 320, 240
 
@@ -29,6 +30,8 @@ def _rng(*key: int) -> np.random.Generator:
 
 
 DVM_FRAMES = 12
+
+
 # The first image fg's name has spaces and brackets, as DVM's own file names do.
 def dvm_image_fg_name(k: int) -> str:
     return "person (1).png" if k == 0 else f"person_{k + 1}.png"
@@ -52,15 +55,26 @@ def dvm_source(out: Path, seed: int, n: int) -> None:
         samples.append(Sample(stem, "test", [Frame(stem, ArrayRef(fg), [Instance("00", ArrayRef(a))])]))
         pairs.append(Pair("image", name, f"{k:04d}.mp4", k + 1))
     clip = kit.clip_frames(_rng(seed, 8), DVM_FRAMES, WIDTH, HEIGHT)
-    samples.append(Sample("0000", "test", [Frame(f"{i:05d}", ArrayRef(fg), [Instance("00", ArrayRef(a))]) for i, (fg, a) in enumerate(clip)], is_clip=True))
+    samples.append(
+        Sample(
+            "0000", "test", [Frame(f"{i:05d}", ArrayRef(fg), [Instance("00", ArrayRef(a))]) for i, (fg, a) in enumerate(clip)], is_clip=True
+        )
+    )
     pairs.append(Pair("video", "0000", f"{n - 1:04d}.mp4", n))
-    ds = Dataset("dvm_source", None, "", {"test": "test"}, samples=samples, kind="video",  # type: ignore[arg-type]
-                 pair_lists={"test_pairs.txt": pairs})
+    ds = Dataset(
+        "dvm_source",
+        None,  # type: ignore[arg-type]  # a dataset built in memory, on no tree
+        "",
+        {"test": "test"},
+        samples=samples,
+        kind="video",
+        pair_lists={"test_pairs.txt": pairs},
+    )
     for b in range(n):
         rng = _rng(seed, 9, b)
         still = kit.background(rng, WIDTH + 40, HEIGHT + 30)
         # A fixed window panning over a still: frames of one size that move.
-        frames = [Frame(f"{i:05d}", ArrayRef(np.ascontiguousarray(still[i: i + HEIGHT, i: i + WIDTH]))) for i in range(DVM_FRAMES)]
+        frames = [Frame(f"{i:05d}", ArrayRef(np.ascontiguousarray(still[i : i + HEIGHT, i : i + WIDTH]))) for i in range(DVM_FRAMES)]
         ds.backgrounds.append(Sample(f"{b:04d}", "test", frames, is_clip=True))
     write_dataset(ds, "dvm_source", out, WriteOptions(trimap=(3, 5)))
 
@@ -73,7 +87,9 @@ def hhm(out: Path, seed: int, n: int) -> None:
         fg, a = kit.person(rng, int(rng.integers(150, 230)))
         canvas = Canvas(kit.background(rng, fg.shape[1] + 40, fg.shape[0] + 20))
         canvas.paste(fg, a, 20, 20)
-        people.append(Sample(f"person_{i:03d}", "train", [Frame("p", ArrayRef(canvas.image), [Instance("00", ArrayRef(canvas.mattes[0]))])]))
+        people.append(
+            Sample(f"person_{i:03d}", "train", [Frame("p", ArrayRef(canvas.image), [Instance("00", ArrayRef(canvas.mattes[0]))])])
+        )
     write_samples("hhm", people, out)
 
 

@@ -6,6 +6,7 @@ rendered from a signed distance field with a soft edge, plus thin
 anti-aliased hair strands, so their mattes have real soft boundaries and fine
 structure like real human mattes.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,9 +50,7 @@ def person(rng: np.random.Generator, height: int, phase: float = 0.0, cap: bool 
         ang = side * (0.25 + swing * side)
         elbow = (sx + math.sin(ang) * 16 * u, shoulder + math.cos(ang) * 16 * u)
         hand = (elbow[0] + math.sin(ang * 0.5) * 15 * u, elbow[1] + 15 * u)
-        parts[f"arm{side}"] = np.minimum(
-            _capsule(px, py, (sx, shoulder + 2 * u), elbow, 3.6 * u), _capsule(px, py, elbow, hand, 3.0 * u)
-        )
+        parts[f"arm{side}"] = np.minimum(_capsule(px, py, (sx, shoulder + 2 * u), elbow, 3.6 * u), _capsule(px, py, elbow, hand, 3.0 * u))
         lx = cx + side * 5 * u
         lang = side * swing * 0.6
         foot = (lx + math.sin(lang) * 42 * u, hip + math.cos(lang) * 42 * u)
@@ -115,19 +114,17 @@ def background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
         bw, bh = int(rng.integers(width // 10, width // 4)), int(rng.integers(height // 6, height // 2))
         x0 = int(rng.integers(0, max(1, width - bw)))
         color = rng.uniform(40, 220, 3)
-        img[horizon - bh:horizon, x0:x0 + bw] = color
+        img[horizon - bh : horizon, x0 : x0 + bw] = color
         for wy in range(horizon - bh + 4, horizon - 6, 9):
             for wx in range(x0 + 4, x0 + bw - 6, 9):
-                img[wy:wy + 4, wx:wx + 4] = color * 0.5 + 100
+                img[wy : wy + 4, wx : wx + 4] = color * 0.5 + 100
     low = rng.normal(0, 18, (max(2, height // 32), max(2, width // 32), 3)).astype(np.float32)
     img += cv2.resize(low, (width, height), interpolation=cv2.INTER_CUBIC)
     img += rng.normal(0, 4, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def clip_frames(
-    rng: np.random.Generator, n_frames: int, width: int, height: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def clip_frames(rng: np.random.Generator, n_frames: int, width: int, height: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """A walking person on a plain canvas: per frame the fg (RGB) and its matte."""
     ph = int(height * rng.uniform(0.7, 0.95))
     speed = rng.uniform(1.5, 4.0) * rng.choice([-1, 1])
@@ -151,24 +148,15 @@ def clip_frames(
 
 def busy(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """Saturated colour patches crossed by thin stripes: a photo background that shows every colour fringe."""
-    cells = np.stack([rng.uniform(0, 180, (max(2, height // 24), max(2, width // 24))),
-                      np.full((max(2, height // 24), max(2, width // 24)), 255.0),
-                      rng.uniform(160, 255, (max(2, height // 24), max(2, width // 24)))], axis=2).astype(np.uint8)
+    cells = np.stack(
+        [
+            rng.uniform(0, 180, (max(2, height // 24), max(2, width // 24))),
+            np.full((max(2, height // 24), max(2, width // 24)), 255.0),
+            rng.uniform(160, 255, (max(2, height // 24), max(2, width // 24))),
+        ],
+        axis=2,
+    ).astype(np.uint8)
     img = cv2.cvtColor(cv2.resize(cells, (width, height), interpolation=cv2.INTER_NEAREST), cv2.COLOR_HSV2RGB)
     for x in range(int(rng.integers(0, 7)), width, 7):
         img[:, x] = rng.integers(0, 256, 3)
     return img
-
-
-def photographed(rng: np.random.Generator, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(photo, matte, true foreground) of a person shot in front of a :func:`busy` background.
-
-    The photo is ``a*F + (1-a)*B`` rounded, as a camera sees a soft edge, so
-    its soft pixels carry the old background: the known truth for measuring
-    foreground estimation.
-    """
-    fg, matte = person(rng, height, cap=True)
-    bg = busy(rng, fg.shape[1], fg.shape[0])
-    a = matte.astype(np.uint32)[:, :, None]
-    photo = ((a * fg + (255 - a) * bg + 127) // 255).astype(np.uint8)
-    return photo, matte, fg

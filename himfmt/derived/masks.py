@@ -12,6 +12,7 @@ as a propagated mask does, instead of independent noise per frame.
 Masks are binary {0, 255}, the size of their matte, and never mark a pixel
 farther from the matte than the drawn dilation.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -52,8 +53,12 @@ def mask_rng(seed: int, source: str, sample: str, instance: int) -> np.random.Ge
 
 
 def draw(rng: np.random.Generator, p: MaskParams) -> Degradation:
-    return Degradation(float(rng.uniform(*p.threshold)), str(p.ops[int(rng.integers(len(p.ops)))]) if p.ops else "none",
-                       float(rng.uniform(p.kernel[0], p.kernel[1] + 1)), float(rng.uniform(*p.coarse)))
+    return Degradation(
+        float(rng.uniform(*p.threshold)),
+        str(p.ops[int(rng.integers(len(p.ops)))]) if p.ops else "none",
+        float(rng.uniform(p.kernel[0], p.kernel[1] + 1)),
+        float(rng.uniform(*p.coarse)),
+    )
 
 
 def series(rng: np.random.Generator, p: MaskParams, n: int) -> list[Degradation]:
@@ -63,10 +68,15 @@ def series(rng: np.random.Generator, p: MaskParams, n: int) -> list[Degradation]
     d = draw(rng, p)
     out = [d]
     for _ in range(n - 1):
+
         def step(v: float, lo: float, hi: float) -> float:
             return min(max(v + rng.uniform(-p.drift, p.drift) * (hi - lo), lo), hi)
-        d = d._replace(threshold=step(d.threshold, *p.threshold), kernel=step(d.kernel, p.kernel[0], p.kernel[1] + 0.999),
-                       coarse=step(d.coarse, *p.coarse))
+
+        d = d._replace(
+            threshold=step(d.threshold, *p.threshold),
+            kernel=step(d.kernel, p.kernel[0], p.kernel[1] + 0.999),
+            coarse=step(d.coarse, *p.coarse),
+        )
         out.append(d)
     return out
 

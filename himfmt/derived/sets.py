@@ -5,6 +5,7 @@ component of the path replaced by the set's name), so a new set is only new
 files beside the existing ones: nothing existing is rewritten unless asked.
 Used by ``himfmt masks`` and by ``himfmt fill``.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,17 +16,16 @@ from typing import Any, NamedTuple
 
 import cv2
 
-
+from himfmt.derived.masks import Degradation, MaskParams, degrade, mask_rng, series
 from himfmt.errors import BadInputError, HimfmtError
+from himfmt.feedback import Progress, no_progress
 from himfmt.io import images
 from himfmt.io.files import RECORD_DIR, OutDir
 from himfmt.io.pool import parallel_map
-from himfmt.feedback import Progress, no_progress
+from himfmt.io.share import shard_slice
 from himfmt.layouts import Layout, get_layout
-from himfmt.derived.masks import Degradation, MaskParams, degrade, mask_rng, series
 from himfmt.layouts.base import trimap
 from himfmt.model import Dataset, FileRef
-from himfmt.io.share import shard_slice
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 # Folder names a mask set must not take: the ones layouts keep pictures in.
@@ -68,8 +68,10 @@ def check_spec(ds: Dataset, spec: Spec) -> None:
         if not get_layout(ds.layout).holds.masks:
             raise HimfmtError(f"{ds.layout} has no place for guidance masks (only the MaGGIe layouts do)")
         if not SOURCE_NAME.match(spec.source) or spec.source in (ds.alpha_dir, *RESERVED):
-            raise HimfmtError(f"source={spec.source!r} cannot name a mask dir: use letters, digits, '_', '-', '.', "
-                              "and not the alpha dir or a layout folder")
+            raise HimfmtError(
+                f"source={spec.source!r} cannot name a mask dir: use letters, digits, '_', '-', '.', "
+                "and not the alpha dir or a layout folder"
+            )
     elif spec.kind != "trimap":
         raise HimfmtError(f"kind must be mask or trimap, not {spec.kind!r}")
 
@@ -84,8 +86,11 @@ def plan(ds: Dataset, spec: Spec, splits: list[str] | None = None) -> tuple[list
             continue
         items: list[Item] = []
         for k in range(sample.n_instances):
-            degs = series(mask_rng(spec.seed, spec.source, f"{sample.split}/{sample.id}", k), spec.params, len(sample.frames)) \
-                if spec.kind == "mask" else [None] * len(sample.frames)
+            degs = (
+                series(mask_rng(spec.seed, spec.source, f"{sample.split}/{sample.id}", k), spec.params, len(sample.frames))
+                if spec.kind == "mask"
+                else [None] * len(sample.frames)
+            )
             for matte, d in zip((f.instances[k].matte if k < len(f.instances) else None for f in sample.frames), degs):
                 if not isinstance(matte, FileRef):
                     continue
@@ -133,9 +138,16 @@ def _make(args: tuple[list[Item], Spec, bool, frozenset[str]]) -> Result:
     return res
 
 
-def write(ds: Dataset, spec: Spec, splits: list[str] | None = None, overwrite: bool = False, workers: int = 1,
-          progress: Progress = no_progress, shard: tuple[int, int] = (0, 1),
-          redo: frozenset[str] = frozenset()) -> Result:
+def write(
+    ds: Dataset,
+    spec: Spec,
+    splits: list[str] | None = None,
+    overwrite: bool = False,
+    workers: int = 1,
+    progress: Progress = no_progress,
+    shard: tuple[int, int] = (0, 1),
+    redo: frozenset[str] = frozenset(),
+) -> Result:
     """Make the planned masks or trimaps (of this shard's samples), across ``workers`` spawned processes.
 
     Every file written is recorded in ``.himfmt/derived-<set>-shardKofN.jsonl`` of the tree (path, size,

@@ -5,6 +5,7 @@ each; here a :class:`FillPlan` is made from those states (a dry run prints
 it) and :class:`Filler` carries it out: kit trees, conversions and recipes,
 then mask sets and trimaps, each resuming what an earlier run left.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,23 +15,24 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from himfmt.io.pool import worker_count
-from himfmt.io.files import remove_tmp_files
-from himfmt.io.records import record_tree
-from himfmt.derived.masks import MaskParams
-from himfmt.feedback import SILENT, Voice
-from himfmt.text import plural
-from himfmt.derived import sets as derived
+from himfmt.composition import compose_config, normalize
 from himfmt.conversion.job import Job, convert, planned_paths
 from himfmt.demo.build import KIT
+from himfmt.derived import sets as derived
+from himfmt.derived.masks import MaskParams
 from himfmt.derived.sets import spec_from
 from himfmt.errors import HimfmtError
+from himfmt.feedback import SILENT, Voice
 from himfmt.generation.splits import LEAVE, Entry, Expected, State, action, entries, inspect, open_split, preflight, resolve, shared_sources
-from himfmt.composition import compose_config, normalize
-from himfmt.synthesis.recipe import RecipeConfig
+from himfmt.io.files import remove_tmp_files
+from himfmt.io.pool import worker_count
+from himfmt.io.records import record_tree
 from himfmt.synthesis.inputs import read_as
 from himfmt.synthesis.jobs import job_keys, planned_counts, prepare, synthesize
-from himfmt.synthesis.runner import Plan, Result, run as run_plan
+from himfmt.synthesis.recipe import RecipeConfig
+from himfmt.synthesis.runner import Plan, Result
+from himfmt.synthesis.runner import run as run_plan
+from himfmt.text import plural
 
 
 def dataset_config(cfg: DictConfig) -> DictConfig:
@@ -135,13 +137,24 @@ class Filler:
             if ds is None:
                 return None
             split_dir = Path(ds.tree.abspath(ds.splits[by_name[ref].split]))
-            src = split_dir if open_split(Entry(ref, ds.layout, split_dir, by_name[ref].split, None, "existing", {}))[0] else Path(ds.tree.abspath(ds.path))
+            src = (
+                split_dir
+                if open_split(Entry(ref, ds.layout, split_dir, by_name[ref].split, None, "existing", {}))[0]
+                else Path(ds.tree.abspath(ds.path))
+            )
         else:
             src = resolve(self.root, ref)
             if not src.exists():
                 return None
-        return Job(str(src), str(e.path), e.layout, str(e.source.get("mode", "copy")), workers=self.workers,
-                   shard_index=self.shard[0], shard_count=self.shard[1])
+        return Job(
+            str(src),
+            str(e.path),
+            e.layout,
+            str(e.source.get("mode", "copy")),
+            workers=self.workers,
+            shard_index=self.shard[0],
+            shard_count=self.shard[1],
+        )
 
     def expected(self, e: Entry, by_name: dict[str, Entry]) -> Expected:
         """What a complete split holds: a conversion's files (every sample of its source), a recipe's job keys."""
@@ -168,9 +181,17 @@ class Filler:
         return self._synth[e.name]
 
     def _compose_synth(self, e: Entry) -> DictConfig:
-        args = [f"recipe={e.source['recipe']}", f"out={e.path}", f"split={e.split}", f"layout={e.layout}",
-                f"seed={self.seed}", f"workers={self.workers}", "overwrite=true",
-                f"shard.index={self.shard[0]}", f"shard.count={self.shard[1]}"]
+        args = [
+            f"recipe={e.source['recipe']}",
+            f"out={e.path}",
+            f"split={e.split}",
+            f"layout={e.layout}",
+            f"seed={self.seed}",
+            f"workers={self.workers}",
+            "overwrite=true",
+            f"shard.index={self.shard[0]}",
+            f"shard.count={self.shard[1]}",
+        ]
         if e.samples is not None:
             args.append(f"n={e.samples}")
         args += [f"{k}={resolve(self.root, v)}" for k, v in (e.source.get("inputs") or {}).items() if v]
@@ -191,8 +212,10 @@ class Filler:
     def _recipe(self, e: Entry, by_name: dict[str, Entry], redo: frozenset[str]) -> int:
         failed = 0
         for plan, result in synthesize(self.synth_config(e), redo, self._announced, protect=self.cfg.overwrite is not True):
-            self.voice.say(f"  {e.name}: {plan.recipe.name} wrote {result.written}, kept {result.skipped}"
-                              + (f", rejected {len(result.rejected)}" if result.rejected else ""))
+            self.voice.say(
+                f"  {e.name}: {plan.recipe.name} wrote {result.written}, kept {result.skipped}"
+                + (f", rejected {len(result.rejected)}" if result.rejected else "")
+            )
             for i, message in result.failed[:5]:
                 self.voice.error(f"{e.name} id {i}: {message}")
             failed += len(result.failed)
@@ -257,25 +280,28 @@ class FillPlan:
             if not foreign or self.acts[e.name] == "keep":
                 continue
             if not overwrite:
-                voice.warn(f"{e.name}: {plural(len(foreign), 'file')} not made by himfmt; left alone "
-                           f"(e.g. {foreign[0]}; overwrite=true lets fill replace them)")
+                voice.warn(
+                    f"{e.name}: {plural(len(foreign), 'file')} not made by himfmt; left alone "
+                    f"(e.g. {foreign[0]}; overwrite=true lets fill replace them)"
+                )
                 continue
             voice.warn(f"{e.name}: {plural(len(foreign), 'file')} not made by himfmt may be replaced (overwrite=true)")
             for rel in foreign if dry_run else []:
                 voice.say(f"  may replace: {e.path / rel}")
 
+
 def make_plan(cfg: DictConfig, filler: Filler, ds_cfg: DictConfig, root: Path) -> FillPlan:
     items = entries(ds_cfg, root)
     by_name = {e.name: e for e in items}
     with filler.voice.status("inspecting the declared splits"):
-        states = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name))
-                  for e in items}
+        states = {e.name: inspect(e, cfg.deep, filler.workers, filler.mask_spec, filler.expected(e, by_name)) for e in items}
     planned = {e.name: filler.planned(e) for e in items}
     for e in items:
         if e.samples is not None and planned[e.name] is not None and planned[e.name] != e.samples:
             raise HimfmtError(f"split {e.name} declares {e.samples} samples, but its recipe would make {planned[e.name]}")
-    return FillPlan(str(ds_cfg.get("name", "dataset")), root, items, states,
-                    {e.name: action(e, states[e.name], cfg.overwrite) for e in items}, planned)
+    return FillPlan(
+        str(ds_cfg.get("name", "dataset")), root, items, states, {e.name: action(e, states[e.name], cfg.overwrite) for e in items}, planned
+    )
 
 
 def fill(cfg: DictConfig, voice: Voice = SILENT) -> tuple[int, int]:
@@ -292,8 +318,11 @@ def fill(cfg: DictConfig, voice: Voice = SILENT) -> tuple[int, int]:
     plan = _shown_plan(cfg, filler, ds_cfg, root, bool(missing))
     todo, left = plan.todo, len(plan.left)
     if not todo:
-        filler.voice.say(f"nothing to do: all {len(plan.items)} splits are complete" if not left else
-                         f"nothing done: {plural(left, 'split')} left alone, the others are complete")
+        filler.voice.say(
+            f"nothing to do: all {len(plan.items)} splits are complete"
+            if not left
+            else f"nothing done: {plural(left, 'split')} left alone, the others are complete"
+        )
         return 0, left
     if missing:
         raise HimfmtError(sources_message(missing))

@@ -12,24 +12,24 @@ sweep is over, merges the shard records and validates the merged output, in
 the process that launched the sweep (:mod:`himfmt.cli.sweep_callback`). ``himfmt merge root=DIR`` does the same
 by hand (after a SLURM array submitted without waiting, for instance).
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-from himfmt.io.pool import worker_count
 from himfmt.errors import HimfmtError
 from himfmt.feedback import Voice
-from himfmt.io.records import read_jsonl
 from himfmt.io.files import RECORD_DIR, atomic_write
+from himfmt.io.pool import worker_count
+from himfmt.io.records import read_jsonl
+
 
 def suffixed(path: str | Path, index: int, count: int) -> Path:
     """``report.json`` -> ``report.shard2of8.json`` for a shard's own copy of a single output file."""
@@ -90,11 +90,14 @@ def unfinished(job: str, whole: Path, files: list[Path]) -> list[str]:
     missing = sorted(expected - done, key=lambda x: (len(x), x))
     if not missing:
         return []  # every planned id is done (a later whole run may have made what a shard did not)
-    out = [f"shard {k} of {count} has no record: it never ran (run shard.index={k} shard.count={count})"
-           for k in sorted(set(range(count)) - ran)]
+    out = [
+        f"shard {k} of {count} has no record: it never ran (run shard.index={k} shard.count={count})"
+        for k in sorted(set(range(count)) - ran)
+    ]
     what = "ids" if key == "id" else "samples"
-    return out + [f"{len(missing)} of {len(expected)} {what} no shard made: {', '.join(missing[:10])}"
-                  + (", ..." if len(missing) > 10 else "")]
+    return out + [
+        f"{len(missing)} of {len(expected)} {what} no shard made: {', '.join(missing[:10])}" + (", ..." if len(missing) > 10 else "")
+    ]
 
 
 def _planned(plan: dict[str, Any]) -> set[str]:

@@ -18,6 +18,7 @@ repair deletes nothing first), a kit tree is rebuilt, masks are added where
 they are missing. Existing trees are never written to, except for the mask
 sets declared on them.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,14 +29,15 @@ from typing import Any, Callable
 from omegaconf import DictConfig, OmegaConf
 
 from himfmt.derived import sets as derived
-from himfmt.layouts.detect import detect
 from himfmt.errors import HimfmtError
 from himfmt.io.tree import Tree
 from himfmt.layouts import get_layout
+from himfmt.layouts.detect import detect
 from himfmt.model import Dataset
-from himfmt.validation.ownership import Ownership, of_split
 from himfmt.text import plural
-from himfmt.validation import deep as deep_pass, structure
+from himfmt.validation import deep as deep_pass
+from himfmt.validation import structure
+from himfmt.validation.ownership import Ownership, of_split
 
 KINDS = ("kit", "existing", "convert", "recipe")
 
@@ -109,23 +111,36 @@ def entry(name: str, s: DictConfig, root: Path) -> Entry:
     get_layout(str(s.layout))
     path = resolve(root, s.get("path", ""))
     if path.resolve() != root and root not in path.resolve().parents:
-        raise HimfmtError(f"split {name}: path {s.get('path')!r} leaves the dataset root {root}; fill writes only "
-                          "under out= (inputs may lie anywhere: they are only read)", str(path))
+        raise HimfmtError(
+            f"split {name}: path {s.get('path')!r} leaves the dataset root {root}; fill writes only "
+            "under out= (inputs may lie anywhere: they are only read)",
+            str(path),
+        )
     trimap = s.get("trimap")
     role = s.get("role")
     if role not in (None, "train", "test"):
         raise HimfmtError(f"split {name}: role must be train or test, not {role!r}")
-    return Entry(name, str(s.layout), path, str(s.get("split") or name),
-                 None if s.get("samples") is None else int(s.samples), kinds[0], src,
-                 _plain(s.get("masks")), tuple(trimap) if trimap else None, role=role)
+    return Entry(
+        name,
+        str(s.layout),
+        path,
+        str(s.get("split") or name),
+        None if s.get("samples") is None else int(s.samples),
+        kinds[0],
+        src,
+        _plain(s.get("masks")),
+        tuple(trimap) if trimap else None,
+        role=role,
+    )
 
 
 def _reads(e: Entry, others: list[Entry], root: Path) -> list[str]:
     """Names of the splits ``e`` reads: the one it converts, and those its inputs lie in (or around)."""
     needs = [str(e.source["convert"])] if e.kind == "convert" and str(e.source["convert"]) in {o.name for o in others} else []
     for p in e.inputs(root):
-        needs += [o.name for o in others if o is not e and (p == o.path or o.path in p.parents or p in o.path.parents)
-                  and o.name not in needs]
+        needs += [
+            o.name for o in others if o is not e and (p == o.path or o.path in p.parents or p in o.path.parents) and o.name not in needs
+        ]
     return needs
 
 
@@ -161,8 +176,10 @@ def shared_sources(items: list[Entry], root: Path) -> list[str]:
         for train in (e for e in items if e.role == "train" and e.kind == "recipe"):
             shared = sorted(str(p) for p in set(test.inputs(root)) & set(train.inputs(root)))
             if shared:
-                out.append(f"test split {test.name} is made from the sources of training split {train.name} "
-                           f"({', '.join(shared)}): its people are in the training data; give it its own sources")
+                out.append(
+                    f"test split {test.name} is made from the sources of training split {train.name} "
+                    f"({', '.join(shared)}): its people are in the training data; give it its own sources"
+                )
     return out
 
 
@@ -181,8 +198,7 @@ def open_split(e: Entry) -> tuple[Dataset | None, list[Any]]:
     return None, []
 
 
-def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec],
-            expected: Expected | None = None) -> State:
+def inspect(e: Entry, deep: bool, workers: int, mask_spec: Callable[[str, Any], derived.Spec], expected: Expected | None = None) -> State:
     """The split's state; ``expected``: what a complete split holds, where known."""
     ds, samples = open_split(e)
     own = of_split(e.path, e.split)
@@ -239,8 +255,7 @@ def _check_files(st: State, own: Dataset, deep: bool, workers: int) -> None:
     errors = [f for f in rep.findings if f.severity == "error"]
     if errors:
         st.reasons.append(f"{len(errors)} error(s), e.g. {errors[0].code} at {errors[0].path}")
-        st.bad_files = sorted(set(st.bad_files) | {str(own.tree.root / f.path) for f in errors
-                                                  if (own.tree.root / f.path).is_file()})
+        st.bad_files = sorted(set(st.bad_files) | {str(own.tree.root / f.path) for f in errors if (own.tree.root / f.path).is_file()})
 
 
 def _derived_missing(e: Entry, ds: Dataset, mask_spec: Callable[[str, Any], derived.Spec]) -> dict[str, int]:
@@ -281,8 +296,9 @@ def preflight(items: list[Entry], states: dict[str, State], acts: dict[str, str]
     for e in items:
         act = acts[e.name]
         if act.startswith("stop"):
-            raise HimfmtError(f"split {e.name} comes from an existing tree that is {states[e.name].text}; "
-                              "fill never writes it", str(e.path))
+            raise HimfmtError(
+                f"split {e.name} comes from an existing tree that is {states[e.name].text}; fill never writes it", str(e.path)
+            )
         if act not in ("keep", LEAVE):
             _check_inputs(e, items, root)
 
@@ -294,5 +310,4 @@ def _check_inputs(e: Entry, items: list[Entry], root: Path) -> None:
         if not p.exists() and not any(p == d or d in p.parents or p in d.parents for d in made):
             raise HimfmtError(f"split {e.name} reads a folder that does not exist", str(p))
     if e.kind == "convert" and str(e.source["convert"]) not in {o.name for o in items} and not e.inputs(root):
-        raise HimfmtError(f"split {e.name}: convert names {e.source['convert']!r}, which is neither a split of this "
-                          "config nor a folder")
+        raise HimfmtError(f"split {e.name}: convert names {e.source['convert']!r}, which is neither a split of this config nor a folder")

@@ -10,6 +10,7 @@ With ``edges``, each row also shows its edge band: the composite at full
 resolution, magnified, where its mattes are softest, everything else dimmed;
 that is where a pasted photo's old background shows (``recipe.foreground``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,21 @@ GAP = 4
 LABEL_H = 14
 ALPHA = 0.6  # overlay strength at matte 255
 # Distinct colours (Sasha Trubetskoy's list), instance k takes PALETTE[k % 10].
-PALETTE = np.array([(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-                    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212)], np.float32)
+PALETTE = np.array(
+    [
+        (230, 25, 75),
+        (60, 180, 75),
+        (255, 225, 25),
+        (0, 130, 200),
+        (245, 130, 48),
+        (145, 30, 180),
+        (70, 240, 240),
+        (240, 50, 230),
+        (210, 245, 60),
+        (250, 190, 212),
+    ],
+    np.float32,
+)
 
 
 @dataclass
@@ -147,14 +161,15 @@ def edge_band(image: np.ndarray, mattes: list[np.ndarray], width: int, zoom: int
     cy, cx = np.unravel_index(int(np.argmax(density)), density.shape)
     y0 = min(max(0, int(cy) - side // 2), h - side)
     x0 = min(max(0, int(cx) - side // 2), w - side)
-    crop = image[y0:y0 + side, x0:x0 + side].astype(np.float32)
-    band = cv2.dilate(soft[y0:y0 + side, x0:x0 + side], np.ones((3, 3), np.uint8))[:, :, None]
+    crop = image[y0 : y0 + side, x0 : x0 + side].astype(np.float32)
+    band = cv2.dilate(soft[y0 : y0 + side, x0 : x0 + side], np.ones((3, 3), np.uint8))[:, :, None]
     crop *= np.where(band > 0, 1.0, DIM).astype(np.float32)
     return cv2.resize(np.clip(crop + 0.5, 0, 255).astype(np.uint8), (side * zoom, side * zoom), interpolation=cv2.INTER_NEAREST)
 
 
-def sample_row(sample: Sample, width: int = PANEL_W, frames: int = 4,
-               edges: bool = False) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
+def sample_row(
+    sample: Sample, width: int = PANEL_W, frames: int = 4, edges: bool = False
+) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
     """The pictures of one row and (kind, frame name) of each; ``edges``: and the first frame's edge band."""
     if sample.is_clip and len(sample.frames) > 1:  # a clip: its frames, with their masks' outlines where it has masks
         picks = sorted({round(i * (len(sample.frames) - 1) / max(1, frames - 1)) for i in range(frames)})
@@ -168,11 +183,16 @@ def sample_row(sample: Sample, width: int = PANEL_W, frames: int = 4,
     return list(panels.values()), [(kind, sample.frames[0].name) for kind in panels]
 
 
-def draw_samples(datasets: list[Dataset], n: int = 16, seed: int = 0, split: str | None = None,
-                 sample: str | None = None) -> list[tuple[Dataset, Sample]]:
+def draw_samples(
+    datasets: list[Dataset], n: int = 16, seed: int = 0, split: str | None = None, sample: str | None = None
+) -> list[tuple[Dataset, Sample]]:
     """Up to ``n`` samples drawn without replacement, from the sorted samples of every dataset."""
-    pool = [(ds, s) for ds in datasets for s in ds.samples
-            if (split is None or s.split == split) and (sample is None or s.id == sample) and s.frames]
+    pool = [
+        (ds, s)
+        for ds in datasets
+        for s in ds.samples
+        if (split is None or s.split == split) and (sample is None or s.id == sample) and s.frames
+    ]
     pool.sort(key=lambda p: (p[0].path, p[1].split, p[1].id))
     if len(pool) <= n:
         return pool
@@ -201,8 +221,15 @@ def contact_sheet(rows: list[tuple[str, list[np.ndarray], list[tuple[str, str]]]
     return sheet, panels
 
 
-def preview(datasets: list[Dataset], n: int = 16, seed: int = 0, split: str | None = None,
-            sample: str | None = None, width: int = PANEL_W, edges: bool = False) -> tuple[Image.Image, list[Panel]]:
+def preview(
+    datasets: list[Dataset],
+    n: int = 16,
+    seed: int = 0,
+    split: str | None = None,
+    sample: str | None = None,
+    width: int = PANEL_W,
+    edges: bool = False,
+) -> tuple[Image.Image, list[Panel]]:
     """The contact sheet of ``n`` drawn samples (or of ``sample``); ``edges``: with each one's edge band."""
     rows = []
     for ds, s in draw_samples(datasets, n, seed, split, sample):
@@ -253,8 +280,9 @@ def png_data_uri(picture: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def finding_pictures(datasets: list[Dataset], findings_by_group: dict[tuple[str, str], list[tuple[str, str | None]]],
-                     per_group: int = 3) -> dict[tuple[str, str], list[tuple[str, str]]]:
+def finding_pictures(
+    datasets: list[Dataset], findings_by_group: dict[tuple[str, str], list[tuple[str, str | None]]], per_group: int = 3
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """Thumbnails of the first findings of each (dataset path, code) group that name a sample."""
     by_path = {ds.path: {s.id: s for s in ds.samples} for ds in datasets}
     out: dict[tuple[str, str], list[tuple[str, str]]] = {}

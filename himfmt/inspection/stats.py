@@ -7,6 +7,7 @@ share a size). Figures that need pixels (matte coverage, soft-edge width,
 occlusion between instances) decode ``n`` frames drawn with ``seed`` and say
 so.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -92,8 +93,12 @@ def pixel_figures(samples: list[Sample], n: int, seed: int) -> dict[str, Any]:
         decoded += 1
         for key, value in matte_figures(mattes).items():
             figures.setdefault(key, []).append(value)
-    return {"frames_decoded": decoded, "of_frames": len(frames), "seed": seed,
-            **{k: round(float(np.mean(v)), 4) for k, v in figures.items()}}
+    return {
+        "frames_decoded": decoded,
+        "of_frames": len(frames),
+        "seed": seed,
+        **{k: round(float(np.mean(v)), 4) for k, v in figures.items()},
+    }
 
 
 def split_stats(ds: Dataset, split: str, n: int, seed: int) -> dict[str, Any]:
@@ -103,5 +108,4 @@ def split_stats(ds: Dataset, split: str, n: int, seed: int) -> dict[str, Any]:
 
 def stats(datasets: list[Dataset], n: int = 64, seed: int = 0) -> list[dict[str, Any]]:
     """Per dataset, per split: counts from the listing and headers, matte figures from ``n`` decoded frames."""
-    return [{"path": ds.path, "layout": ds.layout, "splits": [split_stats(ds, sp, n, seed) for sp in ds.splits]}
-            for ds in datasets]
+    return [{"path": ds.path, "layout": ds.layout, "splits": [split_stats(ds, sp, n, seed) for sp in ds.splits]} for ds in datasets]

@@ -11,6 +11,7 @@ that would escape the root (``..``, absolute paths, drive letters) and
 symlink members are never listed; they are recorded in ``unsafe`` and
 validation reports them (``archive.unsafe_member``).
 """
+
 from __future__ import annotations
 
 import io
@@ -43,19 +44,24 @@ def split_parts(path: Path) -> list[Path]:
     last = path.with_suffix(".zip")
     if not last.is_file():
         raise HimfmtError("the .zip part of this split archive is missing", str(last))
-    numbered = sorted((p for p in path.parent.glob(path.stem + ".[zZ][0-9]*") if _PART.search(p.name)),
-                      key=lambda p: int(_PART.search(p.name).group(1)))  # type: ignore[union-attr]
+    parts = {p: found for p in path.parent.glob(path.stem + ".[zZ][0-9]*") if (found := _PART.search(p.name))}
+    numbered = sorted(parts, key=lambda p: int(parts[p].group(1)))
     for i, p in enumerate(numbered, start=1):
         if int(_PART.search(p.name).group(1)) != i:  # type: ignore[union-attr]
             raise HimfmtError(f"part .z{i:02d} of the split archive is missing", str(path.parent / f"{path.stem}.z{i:02d}"))
     expected = _disk_count(last)
     if expected is not None and expected > MAX_PARTS and not numbered:
-        raise HimfmtError(f"the archive is damaged: its end record is not readable (it would make this part "
-                          f"{expected:,} of a split set, and no .z01 lies beside it)", str(last))
+        raise HimfmtError(
+            f"the archive is damaged: its end record is not readable (it would make this part "
+            f"{expected:,} of a split set, and no .z01 lies beside it)",
+            str(last),
+        )
     if expected is not None and expected != len(numbered) + 1:
         k = len(numbered) + 1
-        raise HimfmtError(f"part .z{k:02d} of the split archive is missing (the .zip says it is part {expected} of "
-                          f"{expected})", str(path.parent / f"{path.stem}.z{k:02d}"))
+        raise HimfmtError(
+            f"part .z{k:02d} of the split archive is missing (the .zip says it is part {expected} of {expected})",
+            str(path.parent / f"{path.stem}.z{k:02d}"),
+        )
     _same_sizes(numbered)
     return [*numbered, last]
 
@@ -68,8 +74,11 @@ def _same_sizes(numbered: list[Path]) -> None:
     sizes = [p.stat().st_size for p in numbered]
     for p, size in zip(numbered, sizes):
         if size < max(sizes):
-            raise HimfmtError(f"this part is {size:,} bytes, the set's other parts {max(sizes):,} each (every part but "
-                              "the .zip has one size): it was cut short; download it again", str(p))
+            raise HimfmtError(
+                f"this part is {size:,} bytes, the set's other parts {max(sizes):,} each (every part but "
+                "the .zip has one size): it was cut short; download it again",
+                str(p),
+            )
 
 
 def _disk_count(last: Path) -> int | None:
@@ -85,7 +94,7 @@ def _disk_count(last: Path) -> int | None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + 8 > len(tail):
         return None
-    disk = int.from_bytes(tail[at + 4:at + 6], "little")
+    disk = int.from_bytes(tail[at + 4 : at + 6], "little")
     return None if disk == 0xFFFF else disk + 1
 
 
@@ -120,8 +129,10 @@ def member_problem(info: zipfile.ZipInfo, max_ratio: float = MAX_RATIO, max_memb
     if info.file_size > max_member:
         return f"declares {info.file_size:,} bytes, over the {max_member:,}-byte member limit"
     if info.compress_size and info.file_size / info.compress_size > max_ratio:
-        return (f"would inflate {info.file_size / info.compress_size:,.0f}x "
-                f"({info.compress_size:,} -> {info.file_size:,} bytes), over the {max_ratio:,.0f}x limit (a zip bomb)")
+        return (
+            f"would inflate {info.file_size / info.compress_size:,.0f}x "
+            f"({info.compress_size:,} -> {info.file_size:,} bytes), over the {max_ratio:,.0f}x limit (a zip bomb)"
+        )
     if info.compress_size == 0 and info.file_size > 0:
         return f"declares {info.file_size:,} bytes from nothing"
     return None
@@ -150,7 +161,7 @@ class SafeMember(io.RawIOBase):
 
     def readinto(self, b) -> int:  # type: ignore[no-untyped-def,override]
         data = self.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -205,13 +216,13 @@ class JoinedParts(io.RawIOBase):
             if f is None:
                 f = self._files[i] = open(self.parts[i], "rb")
             f.seek(self._pos - self.starts[i])
-            got = f.readinto(view[n:n + min(len(view) - n, self.starts[i] + self.sizes[i] - self._pos)])
+            got = f.readinto(view[n : n + min(len(view) - n, self.starts[i] + self.sizes[i] - self._pos)])
             if not got:
                 raise OSError(f"{self.parts[i]} is shorter than when the archive was opened")
             for at, data in self.patches.items():
                 lo, hi = max(at, self._pos), min(at + len(data), self._pos + got)
                 if lo < hi:
-                    view[n + lo - self._pos:n + hi - self._pos] = data[lo - at:hi - at]
+                    view[n + lo - self._pos : n + hi - self._pos] = data[lo - at : hi - at]
             n += got
             self._pos += got
         return n
@@ -228,7 +239,7 @@ class JoinedParts(io.RawIOBase):
         tail = self.read(tail_len)
         eocd = tail.rfind(b"PK\x05\x06")
         loc = eocd - 20
-        if eocd >= 20 and tail[loc:loc + 4] == b"PK\x06\x07":
+        if eocd >= 20 and tail[loc : loc + 4] == b"PK\x06\x07":
             at = self.size - tail_len + loc
             self.patches[at + 4] = struct.pack("<I", 0)  # disk holding the ZIP64 end record
             self.patches[at + 16] = struct.pack("<I", 1)  # total number of disks
@@ -239,8 +250,12 @@ class ZipTree(Tree):
 
     is_archive = True
 
-    def __init__(self, archive: str | os.PathLike[str], max_ratio: float = MAX_RATIO,  # noqa: D107 (no Tree.__init__)
-                 max_member: int = MAX_MEMBER) -> None:
+    def __init__(
+        self,
+        archive: str | os.PathLike[str],
+        max_ratio: float = MAX_RATIO,  # noqa: D107 (no Tree.__init__)
+        max_member: int = MAX_MEMBER,
+    ) -> None:
         self.max_ratio, self.max_member = max_ratio, max_member
         path = Path(archive).resolve()
         if not path.is_file():
@@ -293,10 +308,16 @@ class ZipTree(Tree):
         Duplicates are found on the normalised name: ``./a``, ``a``, ``a//b``, ``a\\b`` and ``a/./b`` are
         each one path on disk, and an unpack would keep whichever came last."""
         name = info.filename
-        return unsafe_name(name) or ("is a symlink" if is_symlink(info) else None) or \
-            (f"names {normalised(name)!r} again (spelled differently: which copy is meant?)"
-             if not info.is_dir() and normalised(name) in seen else None) or \
-            (None if info.is_dir() else member_problem(info, self.max_ratio, self.max_member))
+        return (
+            unsafe_name(name)
+            or ("is a symlink" if is_symlink(info) else None)
+            or (
+                f"names {normalised(name)!r} again (spelled differently: which copy is meant?)"
+                if not info.is_dir() and normalised(name) in seen
+                else None
+            )
+            or (None if info.is_dir() else member_problem(info, self.max_ratio, self.max_member))
+        )
 
     def _add(self, dirs: dict[str, dict[str, bool]], info: zipfile.ZipInfo) -> None:
         """A safe member into the folder index: its parents as folders, itself as a folder or a file."""
@@ -305,7 +326,7 @@ class ZipTree(Tree):
             return
         for depth in range(len(parts) - 1):
             dirs.setdefault("/".join(parts[:depth]), {})[parts[depth]] = True
-            dirs.setdefault("/".join(parts[:depth + 1]), {})
+            dirs.setdefault("/".join(parts[: depth + 1]), {})
         rel = "/".join(parts)
         if info.is_dir():
             dirs.setdefault("/".join(parts[:-1]), {})[parts[-1]] = True
@@ -329,9 +350,12 @@ class ZipTree(Tree):
                 self._add(dirs, info)
         for rel in [r for r in self._members if r in dirs]:  # a file 'x' and members 'x/...': neither can be both
             self.unsafe.append((self._members.pop(rel).filename, "is a file and a folder at once in this archive"))
-        self._cache = {d: sorted(Entry(n, is_dir) for n, is_dir in children.items() if n and
-                                 not (not is_dir and f"{d}/{n}".lstrip("/") not in self._members))
-                       for d, children in dirs.items()}
+        self._cache = {
+            d: sorted(
+                Entry(n, is_dir) for n, is_dir in children.items() if n and not (not is_dir and f"{d}/{n}".lstrip("/") not in self._members)
+            )
+            for d, children in dirs.items()
+        }
 
     def __reduce__(self) -> tuple:
         return (ZipTree, (self._root_str, self.max_ratio, self.max_member))

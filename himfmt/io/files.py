@@ -23,6 +23,7 @@ Everything himfmt writes below an output root goes through :class:`OutDir`:
   file and its record line still leaves word that himfmt made those files,
   so a rerun replaces them as its own and never takes them for the user's.
 """
+
 from __future__ import annotations
 
 import errno
@@ -180,8 +181,11 @@ class OutDir:
 
     @staticmethod
     def replaced(root: str) -> HimfmtError:
-        return HimfmtError("the output folder was replaced during the run (a link or another folder stands at its "
-                           "name now); stopped: nothing more is written there", root)
+        return HimfmtError(
+            "the output folder was replaced during the run (a link or another folder stands at its "
+            "name now); stopped: nothing more is written there",
+            root,
+        )
 
     def identity(self) -> tuple[int, int]:
         st = os.fstat(self.fd)
@@ -260,8 +264,10 @@ class OutDir:
             except OSError:
                 is_link = False
             if is_link:
-                return HimfmtError("is a link inside the output; himfmt never writes through a link "
-                                   "(remove it, or choose another output)", self.display(rel))
+                return HimfmtError(
+                    "is a link inside the output; himfmt never writes through a link (remove it, or choose another output)",
+                    self.display(rel),
+                )
             return HimfmtError("is a file where a folder must go", self.display(rel))
         return write_error(exc, self.display(rel))
 
@@ -321,8 +327,12 @@ class OutDir:
             if self.token is None:
                 self.tmp_name()
             try:
-                self._names = os.open(f"{self.token}.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                      0o644, dir_fd=self.dir_fd(WRITTEN))
+                self._names = os.open(
+                    f"{self.token}.txt",
+                    os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    0o644,
+                    dir_fd=self.dir_fd(WRITTEN),
+                )
             except OSError as exc:
                 raise write_error(exc, self.display(WRITTEN)) from None
         os.write(self._names, (rel + "\n").encode("utf-8", "surrogateescape"))
@@ -370,8 +380,12 @@ class OutDir:
         """A record file to append lines to (``header`` starts a new one); never through a link."""
         parent, _, name = rel.rpartition("/")
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644,
-                         dir_fd=self.dir_fd(parent))
+            fd = os.open(
+                name,
+                os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                0o644,
+                dir_fd=self.dir_fd(parent),
+            )
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
                 raise HimfmtError("a record must be a regular file (remove what stands at its name)", self.display(rel))
@@ -415,8 +429,10 @@ class OutDir:
         except OSError:
             return
         if (d.st_dev, d.st_ino) == (s.st_dev, s.st_ino):
-            raise HimfmtError(f"is the source file {src} itself (the destination reaches the source through a bind "
-                              "mount or a link); nothing is replaced", self.display(rel))
+            raise HimfmtError(
+                f"is the source file {src} itself (the destination reaches the source through a bind mount or a link); nothing is replaced",
+                self.display(rel),
+            )
 
     def _link(self, src: str, dfd: int, name: str, rel: str) -> bool:
         """Hard-link ``src``; False when links are impossible here (then the caller copies)."""
@@ -558,8 +574,9 @@ def check_output_dir(out: str | os.PathLike[str], overwrite: bool, sources: tupl
     for src in sources:
         s = Path(src).resolve()
         if path == s or s in path.parents or path in s.parents or _same_place(path, s) or _same_place(s, path):
-            raise HimfmtError(f"output overlaps the source tree {s} (the same folder, one inside the other, "
-                              "or reached through a bind mount)", str(path))
+            raise HimfmtError(
+                f"output overlaps the source tree {s} (the same folder, one inside the other, or reached through a bind mount)", str(path)
+            )
     if path.exists() and not path.is_dir():
         raise HimfmtError("output exists and is not a directory", str(path))
     # himfmt's own folder (records, sweep logs) does not make an output "not empty".
@@ -646,8 +663,9 @@ class JobLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 who = os.read(fd, 200).decode(errors="replace").strip() or "another job"
-                raise HimfmtError(f"another himfmt job is writing here now: {who}; wait for it to end, "
-                                  "or choose another output", self.root) from None
+                raise HimfmtError(
+                    f"another himfmt job is writing here now: {who}; wait for it to end, or choose another output", self.root
+                ) from None
             os.unlink(name, dir_fd=jfd)  # left by a job that is gone
         finally:
             os.close(fd)

@@ -5,6 +5,7 @@ encoded with OpenCV, which is 2-4x faster for PNG mattes (measured here). Every
 decode is preceded by a header check, so a decompression bomb is refused
 before any pixel buffer is allocated.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,12 +31,12 @@ class WrongModeError(BadInputError):
 class TooLargeError(BadInputError):
     """An image header claims more pixels than any real dataset image has."""
 
+
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 # Largest image himfmt will decode (8K x 8K x 4). Real matting data is at most
 # about 6K x 4K; anything claiming more is treated as a decompression bomb.
 MAX_PIXELS = 8192 * 8192 * 4
 MAX_READ = 1 << 30  # no file himfmt reads whole (a picture, a pair list) is larger
-
 
 
 class ImageInfo(NamedTuple):
@@ -57,9 +58,23 @@ def is_image_name(name: str) -> bool:
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # PNG colour type and bit depth -> Pillow's mode name.
-_PNG_MODES = {(0, 8): "L", (0, 16): "I;16", (0, 1): "1", (0, 2): "L;2", (0, 4): "L;4",
-              (2, 8): "RGB", (2, 16): "RGB;16", (3, 8): "P", (3, 4): "P", (3, 2): "P", (3, 1): "P",
-              (4, 8): "LA", (4, 16): "LA;16", (6, 8): "RGBA", (6, 16): "RGBA;16"}
+_PNG_MODES = {
+    (0, 8): "L",
+    (0, 16): "I;16",
+    (0, 1): "1",
+    (0, 2): "L;2",
+    (0, 4): "L;4",
+    (2, 8): "RGB",
+    (2, 16): "RGB;16",
+    (3, 8): "P",
+    (3, 4): "P",
+    (3, 2): "P",
+    (3, 1): "P",
+    (4, 8): "LA",
+    (4, 16): "LA;16",
+    (6, 8): "RGBA",
+    (6, 16): "RGBA;16",
+}
 
 
 def _png_info(head: bytes) -> ImageInfo | None:
@@ -84,9 +99,9 @@ def _exif_orientation(app1: bytes) -> int:
         return 1
     order: Literal["little", "big"] = "little" if tiff[:2] == b"II" else "big"
     ifd = int.from_bytes(tiff[4:8], order)
-    count = int.from_bytes(tiff[ifd:ifd + 2], order)
+    count = int.from_bytes(tiff[ifd : ifd + 2], order)
     for k in range(count):
-        entry = tiff[ifd + 2 + 12 * k: ifd + 14 + 12 * k]
+        entry = tiff[ifd + 2 + 12 * k : ifd + 14 + 12 * k]
         if len(entry) == 12 and int.from_bytes(entry[:2], order) == 0x0112:
             return int.from_bytes(entry[8:10], order) or 1
     return 1
@@ -201,16 +216,18 @@ def check_png_chunks(data: bytes, where: str) -> None:
 
     limit, total, pos = PngImagePlugin.MAX_TEXT_CHUNK, 0, 8
     while pos + 8 <= len(data):
-        length, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind in (b"tEXt", b"zTXt", b"iTXt", b"iCCP"):
             size = len(body)
             if kind in (b"zTXt", b"iCCP") and b"\0" in body:
-                size = _inflated_size(body[body.index(b"\0") + 2:], limit + 1)
+                size = _inflated_size(body[body.index(b"\0") + 2 :], limit + 1)
             total += size
             if size > limit or total > PngImagePlugin.MAX_TEXT_MEMORY:
-                raise BadInputError(f"its {kind.decode()} chunk inflates past Pillow's {limit:,}-byte limit; "
-                                    "Pillow (MaGGIe's loaders) refuses to open it", where)
+                raise BadInputError(
+                    f"its {kind.decode()} chunk inflates past Pillow's {limit:,}-byte limit; Pillow (MaGGIe's loaders) refuses to open it",
+                    where,
+                )
         if kind == b"IEND":
             return
         pos += 12 + length

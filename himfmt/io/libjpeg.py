@@ -10,6 +10,7 @@ makes them a ``file.corrupt`` finding), anything else written meanwhile is
 passed on to the real standard error. One decode at a time per process
 holds the redirection (a lock): himfmt decodes in processes, not threads.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,7 @@ from typing import Iterator
 
 _LOCK = threading.Lock()
 _SINK: dict[int, int] = {}  # pid -> the memory file's descriptor
-LIBJPEG = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid JPEG file structure", "Bogus ",
-           "Warning: unknown JFIF revision")
+LIBJPEG = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid JPEG file structure", "Bogus ", "Warning: unknown JFIF revision")
 
 
 def _sink() -> int:

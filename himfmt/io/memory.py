@@ -4,6 +4,7 @@ glibc hands buffers above 128 KiB back to the kernel on free; the next 1080p
 decode then pays a page fault per 4 KiB page (measured: +38% decode time per
 file). Raising the mmap and trim thresholds keeps them for reuse.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -12,6 +12,7 @@ is stopped as soon as the parent stops early: it unwinds the file it was
 writing (no temporary file is left) and exits, so nothing is written after
 the job is over.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -50,6 +51,7 @@ def die_with_parent(parent: int) -> None:
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
             raise OSError(ctypes.get_errno(), "prctl")
     except (OSError, AttributeError):
+
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(0.5)
@@ -101,8 +103,9 @@ def spawn_pool(workers: int, setup: Callable[..., Any] | None = None, setup_args
     """
     if multiprocessing.get_start_method(allow_none=True) not in (None, *STANDARD):
         multiprocessing.set_start_method("spawn", force=True)
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
-                               initargs=(os.getpid(), setup, setup_args))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start, initargs=(os.getpid(), setup, setup_args)
+    )
 
 
 def stop_now(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
@@ -119,8 +122,14 @@ def stop_now(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
     pool.shutdown(wait=False)  # (cancelling the futures too races the pool's manager thread: InvalidStateError)
 
 
-def parallel_map(fn: Callable[[T], R], items: Iterable[T], n: int, workers: int,
-                 setup: Callable[..., Any] | None = None, setup_args: tuple[Any, ...] = ()) -> Iterator[R]:
+def parallel_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    n: int,
+    workers: int,
+    setup: Callable[..., Any] | None = None,
+    setup_args: tuple[Any, ...] = (),
+) -> Iterator[R]:
     """``fn`` over ``items`` (``n`` of them), results in order; see the module docstring.
 
     ``setup(*setup_args)`` prepares the state ``fn`` reads: it runs once here

@@ -6,6 +6,7 @@ recorded is done again rather than trusted. Every record in an output's
 sha256], ...]``), so together they say which files of a tree himfmt made:
 what :func:`recorded_files` returns, and all that ``fill`` may ever replace.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         if not stat.S_ISREG(st.st_mode):
             raise HimfmtError("a record must be a regular file (remove what stands at its name)", str(path))
         if st.st_size > MAX_RECORD:
-            raise HimfmtError(f"record is damaged: {st.st_size:,} bytes, more than any job writes "
-                              "(remove it to start that job afresh)", str(path))
+            raise HimfmtError(
+                f"record is damaged: {st.st_size:,} bytes, more than any job writes (remove it to start that job afresh)", str(path)
+            )
         out = []
         for line in f:
             try:

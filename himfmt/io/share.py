@@ -1,4 +1,5 @@
 """Which share of a sorted list of work one shard does: the helper every sharded step uses."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ Every reader goes through :class:`Tree`, so directory listings are done once,
 symlinks that leave the root are caught in one place, and later stores (zip
 archives) can stand in for a directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from himfmt.errors import HimfmtError
-from himfmt.io.files import open_regular
 from himfmt.io import images
+from himfmt.io.files import open_regular
 from himfmt.io.images import MAX_READ, TooLargeError
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ listed; a file no unpack made stops it, and so does a link anywhere in
 extracted (listed as skipped). A non-empty folder without that record is
 refused unless ``overwrite=true``.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-from himfmt.feedback import Progress, no_progress
 from himfmt.errors import HimfmtError, WriteError
+from himfmt.feedback import Progress, no_progress
 from himfmt.io.archive import MAX_MEMBER, MAX_RATIO, ZipTree
 from himfmt.io.files import RECORD_DIR, OutDir, check_rel
 
@@ -125,8 +125,10 @@ def on_disk(out: Path) -> list[str]:
             dirs[:] = [d for d in dirs if d != RECORD_DIR]
         for name in dirs + names:
             if os.path.islink(os.path.join(folder, name)):
-                raise HimfmtError("is a link inside the output; unpack never follows a link (remove it, or choose "
-                                  "another out=)", os.path.join(folder, name))
+                raise HimfmtError(
+                    "is a link inside the output; unpack never follows a link (remove it, or choose another out=)",
+                    os.path.join(folder, name),
+                )
         files += [name if rel == "." else f"{rel}/{name}" for name in names]
     return sorted(files)
 
@@ -139,37 +141,40 @@ def _make_room(target: OutDir, out: Path, members: set[str], overwrite: bool, re
     made_before, beside = set(rec.get("files") or []), set(rec.get("beside") or [])
     theirs = [f for f in on_disk(out) if f not in made_before and f not in members]
     if [f for f in theirs if f not in beside] and not overwrite:
-        raise HimfmtError(f"holds {len(theirs)} file(s) no unpack made (e.g. {theirs[0]}); move them, or pass "
-                          "overwrite=true to keep them beside the archive's files", str(out))
+        raise HimfmtError(
+            f"holds {len(theirs)} file(s) no unpack made (e.g. {theirs[0]}); move them, or pass "
+            "overwrite=true to keep them beside the archive's files",
+            str(out),
+        )
     for rel in sorted(made_before - members):
         if target.remove(rel):
             result.removed.append(rel)
     return sorted(theirs)
 
 
-def unpack(tree: ZipTree, out: Path, limits: Limits,
-           progress: Progress = no_progress, overwrite: bool = False) -> Unpacked:
+def unpack(tree: ZipTree, out: Path, limits: Limits, progress: Progress = no_progress, overwrite: bool = False) -> Unpacked:
     """Check every member, then extract what is not there yet (see the module docstring)."""
     problems = check(tree, limits)
     if problems:
         more = [f"... and {len(problems) - 20} more"] if len(problems) > 20 else []
-        raise HimfmtError(f"refusing to unpack ({len(problems)} unsafe member(s)); nothing was written:", str(tree.archive),
-                          problems[:20] + more)
+        raise HimfmtError(
+            f"refusing to unpack ({len(problems)} unsafe member(s)); nothing was written:", str(tree.archive), problems[:20] + more
+        )
     members = tree.members()
     target = OutDir.begin(out)
     result = Unpacked()
     try:
         beside = _make_room(target, out, {rel for rel, _ in members}, overwrite, result)
-        target.write_bytes(RECORD, json.dumps({"archive": Path(tree.archive).name, "beside": beside,
-                                               "files": sorted(rel for rel, _ in members)}).encode())
+        target.write_bytes(
+            RECORD, json.dumps({"archive": Path(tree.archive).name, "beside": beside, "files": sorted(rel for rel, _ in members)}).encode()
+        )
         _extract_all(tree, target, members, result, progress)
     finally:
         target.end()
     return result
 
 
-def _extract_all(tree: ZipTree, target: OutDir, members: list[tuple[str, zipfile.ZipInfo]], result: Unpacked,
-                 progress: Progress) -> None:
+def _extract_all(tree: ZipTree, target: OutDir, members: list[tuple[str, zipfile.ZipInfo]], result: Unpacked, progress: Progress) -> None:
     advance = progress(sum(info.file_size for _, info in members), "unpack")
     for rel, info in members:
         check_rel(rel)  # the names were checked; this refuses anything else escaping

@@ -12,11 +12,11 @@ every FFmpeg-based reader, OpenCV included, decodes it back bit-exact.
 Colour streams use libx264 CRF 18 (yuv420p; yuv444p where a side is odd, so
 no row or column is dropped).
 """
+
 from __future__ import annotations
 
 import atexit
 import functools
-import os
 import struct
 from collections import OrderedDict
 from types import ModuleType
@@ -53,6 +53,7 @@ class FrameRef(Protocol):
     @property
     def where(self) -> str: ...
 
+
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm"})
 FULL_RANGE = 2  # AVCOL_RANGE_JPEG
 BT601 = 6  # AVCOL_SPC_SMPTE170M: the matrix OpenCV's RGB->YUV conversions use
@@ -88,7 +89,9 @@ class StreamInfo:
 
     def __init__(self, path: str) -> None:
         if ARCHIVE_SEP in path:
-            raise BadInputError("is a video inside an archive: videos are not read in place; unpack the archive first (himfmt unpack)", path)
+            raise BadInputError(
+                "is a video inside an archive: videos are not read in place; unpack the archive first (himfmt unpack)", path
+            )
         fast = mp4_header(path) if path.lower().endswith((".mp4", ".mov")) else None
         if fast is not None:
             self.width, self.height, self.frames = fast
@@ -271,8 +274,7 @@ def planar_frame(planes: list[np.ndarray], fmt: str, width: int, height: int) ->
 class VideoWriter:
     """Encode frames one by one into ``dst``; the file appears only when complete."""
 
-    def __init__(self, out: OutDir, rel: str, width: int, height: int, fps: float = 25.0, alpha: bool = False,
-                 crf: int = 18) -> None:
+    def __init__(self, out: OutDir, rel: str, width: int, height: int, fps: float = 25.0, alpha: bool = False, crf: int = 18) -> None:
         self.dst, self.alpha = out.display(rel), alpha
         self.size = (width, height)
         self.pending = out.open_pending(rel)  # the container format is given explicitly below
@@ -301,12 +303,6 @@ class VideoWriter:
         self.count = 0
         self._chroma: np.ndarray | None = None
 
-    @classmethod
-    def at_path(cls, path: str | os.PathLike[str], width: int, height: int, fps: float = 25.0, alpha: bool = False) -> "VideoWriter":
-        """A writer for one user-named file (outside any output himfmt manages)."""
-        path = os.path.abspath(path)
-        return cls(OutDir.at(os.path.dirname(path), register=False), os.path.basename(path), width, height, fps, alpha)
-
     def write(self, arr: np.ndarray) -> None:
         h, w = arr.shape[:2]
         if (w, h) != self.size:
@@ -321,7 +317,7 @@ class VideoWriter:
             # The planes follow each other: Y (h x w), then U and V (h/2 x w/2 each), not in whole rows of w
             # (a height that is not a multiple of 4 puts a plane's start inside a row).
             q = (h // 2) * (w // 2)
-            planes = [i420[:h * w].reshape(h, w), *(i420[h * w + k * q:h * w + (k + 1) * q].reshape(h // 2, w // 2) for k in (0, 1))]
+            planes = [i420[: h * w].reshape(h, w), *(i420[h * w + k * q : h * w + (k + 1) * q].reshape(h // 2, w // 2) for k in (0, 1))]
             frame = planar_frame(planes, "yuv420p", w, h)
             frame.colorspace = BT601
         else:

@@ -6,14 +6,15 @@ the ``himfmt.layouts`` entry-point group of its metadata::
     [project.entry-points."himfmt.layouts"]
     flat_masks = "my_package.flat_masks:LAYOUT"
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from himfmt.errors import HimfmtError
 from himfmt.entry_points import PLUGIN_FAULTS, disable, discover
-from himfmt.layouts.base import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
+from himfmt.errors import HimfmtError
 from himfmt.layouts import bg_images, dvm_composed, dvm_source, hhm, maggie_image_train, maggie_image_val, maggie_video, video_matte
+from himfmt.layouts.base import Holds, Layout, Match, OutFile, OutStream, OutText, Planned, WriteOptions
 
 BUILT_IN = (maggie_image_train, maggie_image_val, maggie_video, dvm_source, dvm_composed, hhm, bg_images, video_matte)
 

@@ -8,6 +8,7 @@ writing one (:meth:`Layout.plan`), and what its trees can hold
 (:class:`Holds`), from which conversion derives its routes. Layouts outside
 himfmt register through the ``himfmt.layouts`` entry-point group.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ from typing import Any, Callable, ClassVar, NamedTuple, Union
 import cv2
 import numpy as np
 
-from himfmt.io.images import is_image_name
 from himfmt.errors import HimfmtError
+from himfmt.io.images import is_image_name
 from himfmt.io.tree import Tree, join
 from himfmt.model import Dataset, FileRef, Media, Sample
 
@@ -246,9 +247,7 @@ def split_name(tree: Tree, rel: str) -> str:
     return name[:-4] if tree.is_archive and name.lower().endswith(".zip") else name
 
 
-def detect_split_container(
-    layout: str, tree: Tree, rel: str, probe: Callable[[Tree, str], Probe | None]
-) -> Match | None:
+def detect_split_container(layout: str, tree: Tree, rel: str, probe: Callable[[Tree, str], Probe | None]) -> Match | None:
     """Match ``rel`` as one split (it meets ``probe`` itself) or as a root of splits.
 
     MaGGIe's loaders take ``root_dir`` plus ``split``; users point himfmt at

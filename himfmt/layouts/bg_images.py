@@ -3,14 +3,14 @@
 Matches any folder of images without sub-folders, so it runs last and loses
 to every other layout at the same place.
 """
+
 from __future__ import annotations
 
 from himfmt.errors import HimfmtError
 from himfmt.io.images import read_info
 from himfmt.io.tree import Tree, join
+from himfmt.layouts.base import FALLBACK, Holds, Layout, Match, OutFile, Planned, Probe, WriteOptions, image_stems, is_hidden
 from himfmt.model import Dataset, FileRef, Frame, Sample
-from himfmt.layouts.base import FALLBACK, Holds, Planned, WriteOptions, Layout, Match, OutFile, Probe, image_stems, is_hidden
-
 
 MATTE_MODES = ("L", "1", "I;16", "LA")
 

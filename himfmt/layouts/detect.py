@@ -6,6 +6,7 @@ the rest of the tree is searched down to ``max_depth``. When nothing matches,
 the closest partial matches say what they were missing. Two complete matches
 of equal priority claiming the same directory are reported as ambiguous.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,12 +5,13 @@ DVM's loader does), ``f`` the foreground *premultiplied* by alpha, ``b`` the
 background crop, ``t`` trimaps. himfmt can also keep a lossless PNG copy of
 the alpha in ``a_png/``; when present it is the matte the model reads.
 """
+
 from __future__ import annotations
 
 from himfmt.io.tree import Tree, join
-from himfmt.model import Dataset, FileRef, Frame, Instance, Note, Sample
 from himfmt.layouts.base import Holds, Layout, Match, OutFile, Planned, WriteOptions, image_stems
 from himfmt.layouts.dvm_source import trimap_ref
+from himfmt.model import Dataset, FileRef, Frame, Instance, Note, Sample
 
 STREAMS = ("v", "a", "f", "b", "t")
 PNG_ALPHA = "a_png"
@@ -30,9 +31,11 @@ class DvmComposed(Layout):
         top = tree.dirs(rel)
         if "v" not in top and "a" not in top:
             return None
+
         def has_seq(stream: str) -> bool:
             seqs = tree.dirs(join(rel, stream))
             return bool(seqs) and bool(image_stems(tree, join(rel, stream, seqs[0])))
+
         missing = [f"no {s}/<seq>/*.jpg frames" for s in ("v", "a") if not has_seq(s)]
         if len(missing) == 2:
             return None
@@ -48,12 +51,17 @@ class DvmComposed(Layout):
             names = sorted(set(streams.get("v", {})) | set(streams.get("a", {})))
             for s in ("v", "a", "f", "b"):
                 if s in streams and set(streams[s]) != set(names):
-                    ds.notes.append(Note(
-                        "dvm.stream_mismatch", join(root, s, seq),
-                        f"{s}/{seq} has {len(streams[s])} frames where v/a have {len(names)}, or different names",
-                    ))
+                    ds.notes.append(
+                        Note(
+                            "dvm.stream_mismatch",
+                            join(root, s, seq),
+                            f"{s}/{seq} has {len(streams[s])} frames where v/a have {len(names)}, or different names",
+                        )
+                    )
 
-            def ref(stream: str, frame: str, channel: int | None = None) -> FileRef | None:
+            def ref(
+                stream: str, frame: str, channel: int | None = None, streams: dict[str, dict[str, str]] = streams, seq: str = seq
+            ) -> FileRef | None:
                 got = streams.get(stream, {}).get(frame)
                 return FileRef(tree, join(root, stream, seq, got), channel=channel) if got else None
 
@@ -61,9 +69,17 @@ class DvmComposed(Layout):
             for f in names:
                 png, jpeg = ref(PNG_ALPHA, f), ref("a", f, 0)
                 matte = png or jpeg
-                frames.append(Frame(f, ref("v", f), [Instance("00", matte)] if matte else [],
-                                    fg=ref("f", f), bg=ref("b", f), trimap=ref("t", f, 0),
-                                    extra=[jpeg] if png is not None and jpeg is not None else []))
+                frames.append(
+                    Frame(
+                        f,
+                        ref("v", f),
+                        [Instance("00", matte)] if matte else [],
+                        fg=ref("f", f),
+                        bg=ref("b", f),
+                        trimap=ref("t", f, 0),
+                        extra=[jpeg] if png is not None and jpeg is not None else [],
+                    )
+                )
             ds.samples.append(Sample(seq, ONE_SPLIT, frames, is_clip=True))
         return ds
 
@@ -90,14 +106,14 @@ class DvmComposed(Layout):
         return out
 
     def read_losses(self, ds: Dataset) -> list[str]:
-        jpeg = sum(1 for s in ds.samples for f in s.frames for i in f.instances
-                   if isinstance(i.matte, FileRef) and i.matte.channel is not None)
-        return [f"{jpeg} mattes come from DVM's JPEG alpha a/ (noisy near 0 and 255): there is no lossless a_png/ copy"] \
-            if jpeg else []
+        jpeg = sum(
+            1 for s in ds.samples for f in s.frames for i in f.instances if isinstance(i.matte, FileRef) and i.matte.channel is not None
+        )
+        return [f"{jpeg} mattes come from DVM's JPEG alpha a/ (noisy near 0 and 255): there is no lossless a_png/ copy"] if jpeg else []
 
     def trimap_place(self, ds: Dataset, matte: FileRef) -> tuple[str, bool] | None:
         """a/<seq>/<f>.jpg or a_png/<seq>/<f>.png -> t/<seq>/<f>.jpg, as DVM writes trimaps."""
-        rel = matte.path[len(ds.path) + 1:] if ds.path else matte.path
+        rel = matte.path[len(ds.path) + 1 :] if ds.path else matte.path
         _, seq, name = rel.split("/")[-3:]
         return join(ds.path, "t", seq, name.rsplit(".", 1)[0] + ".jpg"), True
 

@@ -5,6 +5,7 @@ the fg name is everything between the first and the last ``+``. A name
 that would leave its folder (``..``, ``/``, an absolute or drive path) is
 refused: DVM's generator would join it onto the source root as is.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -28,13 +29,7 @@ class Pair(NamedTuple):
 
 
 def _check_name(name: str, where: str, line: int) -> None:
-    bad = (
-        not name
-        or name in (".", "..")
-        or "/" in name
-        or "\\" in name
-        or (len(name) > 1 and name[1] == ":")
-    )
+    bad = not name or name in (".", "..") or "/" in name or "\\" in name or (len(name) > 1 and name[1] == ":")
     if bad:
         raise HimfmtError(f"line {line}: name {name!r} is not a plain file name (it would leave its folder)", where)
 

@@ -8,19 +8,20 @@ background videos are ``Dataset.backgrounds``. Reading notes, rather than
 skips, what DVM's generator would silently skip: a pair naming a missing
 file, f/a videos with different frame counts.
 """
+
 from __future__ import annotations
 
 from functools import partial
 
 from himfmt.errors import BadInputError
-from himfmt.text import plural
 from himfmt.io.images import is_image_name
 from himfmt.io.tree import Tree, join
 from himfmt.io.video import StreamInfo, is_video_name
-from himfmt.model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, Note, Sample
-from himfmt.layouts.instance_folders import TrimapsBesideMattes
 from himfmt.layouts.base import Holds, Match, OutFile, OutStream, OutText, Planned, WriteOptions, stem, trimap
 from himfmt.layouts.dvm_pairs import Pair, format_pairs, looks_like_pairs, parse_pairs
+from himfmt.layouts.instance_folders import TrimapsBesideMattes
+from himfmt.model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, Note, Sample
+from himfmt.text import plural
 
 PHASES = ("train", "test")
 
@@ -41,8 +42,7 @@ class DvmSource(TrimapsBesideMattes):
     """DVM sources: fg/image/<phase>/{fg,alpha}/, fg/video/<phase>/<NNNN>/{f,a}.mp4, bg/<phase>/*.mp4, pair lists"""
 
     name = "dvm_source"
-    holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, either=True,
-                  foregrounds=True, backgrounds=True)
+    holds = Holds(composites=False, instances=True, multi=False, video=True, masks=False, either=True, foregrounds=True, backgrounds=True)
     default_alpha_dir = None
     write_losses = ("video fgs: f.mp4 is H.264 CRF 18 (lossy), a.mp4 lossless; image fgs are PNG (lossless)",)
 
@@ -51,12 +51,8 @@ class DvmSource(TrimapsBesideMattes):
         if "fg" not in top and "bg" not in top:
             return None
         fg = join(rel, "fg")
-        has_fg = any(
-            _phases(tree, join(fg, kind)) for kind in ("image", "video") if kind in tree.dirs(fg)
-        )
-        has_bg = any(
-            any(is_video_name(n) for n in tree.files(join(rel, "bg", p))) for p in _phases(tree, join(rel, "bg"))
-        )
+        has_fg = any(_phases(tree, join(fg, kind)) for kind in ("image", "video") if kind in tree.dirs(fg))
+        has_bg = any(any(is_video_name(n) for n in tree.files(join(rel, "bg", p))) for p in _phases(tree, join(rel, "bg")))
         if not has_fg and not has_bg:
             return None
         # Foregrounds make the tree; background videos are optional (a conversion
@@ -136,12 +132,7 @@ class DvmSource(TrimapsBesideMattes):
             pairs[name] = parse_pairs(text, tree.display(rel), bad)
             ds.notes += [Note("dvm.pair_bad_line", rel, why) for why in bad]
             phases = [p for p in PHASES if p in name] or list(PHASES)
-            for pair in pairs[name]:
-                fg_rel = ("fg/image/{}/fg/" + pair.fg) if pair.kind == "image" else ("fg/video/{}/" + pair.fg)
-                for what, pattern, check in (("fg", fg_rel, tree.is_file if pair.kind == "image" else tree.is_dir), ("bg", "bg/{}/" + pair.bg, tree.is_file)):
-                    tried = [join(root, pattern.format(p)) for p in phases]
-                    if not any(check(t) for t in tried):
-                        ds.notes.append(Note("dvm.pair_missing_file", rel, f"line {pair.line}: {what} {tried[0]} does not exist"))
+            ds.notes += [Note("dvm.pair_missing_file", rel, why) for pair in pairs[name] for why in _missing(tree, root, pair, phases)]
         ds.pair_lists = pairs
 
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
@@ -175,8 +166,10 @@ class DvmSource(TrimapsBesideMattes):
         alone = sum(s.is_clip and not all(f.bg is not None for f in s.frames) for s in dataset.samples)
         if not alone or dataset.pair_lists:
             return []
-        return [f"no pair list names {plural(alone, 'clip')}: they bring no background video of their own, and "
-                "DVM's generator composes fg+bg pairs (add bg/<phase>/*.mp4 and a <phase>_pairs.txt naming them)"]
+        return [
+            f"no pair list names {plural(alone, 'clip')}: they bring no background video of their own, and "
+            "DVM's generator composes fg+bg pairs (add bg/<phase>/*.mp4 and a <phase>_pairs.txt naming them)"
+        ]
 
     def plan_background(self, bg: Sample, phase: str) -> OutStream:
         return OutStream(join("bg", phase, bg.id + ".mp4"), [f.image for f in bg.frames if f.image is not None], False)
@@ -196,6 +189,17 @@ def trimap_ref(matte: Media | None, opts: WriteOptions) -> DerivedRef | None:
         return None
     kernel, iterations = opts.trimap
     return DerivedRef(partial(trimap, kernel=kernel, iterations=iterations), (matte,), (True,))
+
+
+def _missing(tree: Tree, root: str, pair: Pair, phases: list[str]) -> list[str]:
+    """What DVM's generator would skip ``pair`` for: its fg or bg in none of the list's phases."""
+    fg = ("fg/image/{}/fg/" + pair.fg, tree.is_file) if pair.kind == "image" else ("fg/video/{}/" + pair.fg, tree.is_dir)
+    out = []
+    for what, (pattern, exists) in (("fg", fg), ("bg", ("bg/{}/" + pair.bg, tree.is_file))):
+        tried = [join(root, pattern.format(p)) for p in phases]
+        if not any(exists(t) for t in tried):
+            out.append(f"line {pair.line}: {what} {tried[0]} does not exist")
+    return out
 
 
 def own_background_pairs(dataset: Dataset, split_paths: dict[str, str]) -> dict[str, list[Pair]]:

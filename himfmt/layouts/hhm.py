@@ -4,12 +4,13 @@ An ``invalid_him.txt`` beside them lists file names to skip; the reader keeps
 every sample and records the list in ``Dataset.skip`` so recipes can honour it
 and validation can report names that match nothing.
 """
+
 from __future__ import annotations
 
 from himfmt.io.tree import Tree, join
-from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
-from himfmt.layouts.instance_folders import TrimapsBesideMattes
 from himfmt.layouts.base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
+from himfmt.layouts.instance_folders import TrimapsBesideMattes
+from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
 
 ALPHA_NAMES = ("alphas", "alpha", "mattes")
 SKIP_LIST = "invalid_him.txt"
@@ -24,8 +25,9 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     mattes = image_stems(tree, join(rel, alpha))
     if not mattes:
         return None  # alphas/ holds folders, not files: an instance layout
-    return Probe.of([(True, "images/ and alphas/"), (bool(set(imgs) & set(mattes)), "images/ and alphas/ share no file stems")],
-                    {"alpha_dir": alpha})
+    return Probe.of(
+        [(True, "images/ and alphas/"), (bool(set(imgs) & set(mattes)), "images/ and alphas/ share no file stems")], {"alpha_dir": alpha}
+    )
 
 
 def read_skip_list(tree: Tree, rel: str) -> list[str]:

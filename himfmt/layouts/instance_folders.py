@@ -7,13 +7,14 @@ loaders' string replacement), and so are ``trimap/`` and the ``fg/`` layers.
 :class:`InstanceFolders` gives a layout that keeps this convention the
 places of masks and trimaps.
 """
+
 from __future__ import annotations
 
 from typing import Callable
 
 from himfmt.io.tree import Tree, join
+from himfmt.layouts.base import Layout, OutFile, is_hidden, stem
 from himfmt.model import Dataset, FileRef, Frame, Instance, Note
-from himfmt.layouts.base import Layout, OutFile, stem, is_hidden
 
 # Names MaGGIe and its users give the matte folder; the first one present wins.
 ALPHA_DIR_NAMES = ("alphas", "pha", "alpha", "mattes", "matte")
@@ -130,8 +131,9 @@ def read_instances(
         for inst, n in zip(instances, pngs):
             if n in have:
                 inst.masks[source] = FileRef(tree, join(mrel, n))
-        dataset.notes += [Note("mask.unpaired", join(mrel, n), "mask without a matte of the same name")
-                          for n in sorted(have.difference(pngs))]
+        dataset.notes += [
+            Note("mask.unpaired", join(mrel, n), "mask without a matte of the same name") for n in sorted(have.difference(pngs))
+        ]
     for inst in instances:  # the trimap dir is read like a mask dir, then moved to its own field
         inst.trimap = inst.masks.pop(TRIMAP_DIR, None)
     return instances

@@ -4,16 +4,23 @@
 mask dirs of the same shape, and the ``fg/<stem>/<k>.jpg`` and ``bg/<stem>.jpg``
 layers MaGGIe's synthesizer writes. Its ``0.png``-style names are read as they are.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from himfmt.io.tree import Tree, join
-from himfmt.model import Dataset, FileRef, Frame, Sample
 from himfmt.layouts.base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems
 from himfmt.layouts.instance_folders import (
-    LAYER_DIRS, InstanceFolders, instance_dirs, pick_alpha_dir, plan_instances, read_instances, with_trimaps,
+    LAYER_DIRS,
+    InstanceFolders,
+    instance_dirs,
+    pick_alpha_dir,
+    plan_instances,
+    read_instances,
+    with_trimaps,
 )
+from himfmt.model import Dataset, FileRef, Frame, Sample
 
 
 def probe_split(tree: Tree, rel: str) -> Probe | None:
@@ -23,10 +30,13 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
     alpha, masks = pick_alpha_dir(cands)
     if not has_images and alpha is None:
         return None
-    return Probe.of([
-        (bool(stems), f"{join(rel, 'images') or 'images'}/ has no image files" if has_images else "no images/ folder"),
-        (alpha is not None, "images/ found but no alphas/<stem>/ dirs"),
-    ], {"alpha_dir": alpha, "mask_dirs": masks})
+    return Probe.of(
+        [
+            (bool(stems), f"{join(rel, 'images') or 'images'}/ has no image files" if has_images else "no images/ folder"),
+            (alpha is not None, "images/ found but no alphas/<stem>/ dirs"),
+        ],
+        {"alpha_dir": alpha, "mask_dirs": masks},
+    )
 
 
 class MaggieImageTrain(InstanceFolders):
@@ -54,9 +64,7 @@ class MaggieImageTrain(InstanceFolders):
             bgs = image_stems(tree, join(srel, "bg")) if "bg" in tree.dirs(srel) else {}
             for s in sorted(set(images).union(alpha_stems)):
                 img = images.get(s)
-                insts = read_instances(
-                    tree, join(srel, alpha, s), {m: join(srel, m, s) for m in read_dirs}, ds
-                )
+                insts = read_instances(tree, join(srel, alpha, s), {m: join(srel, m, s) for m in read_dirs}, ds)
                 if has_fg:
                     fgs = {n.rsplit(".", 1)[0]: n for n in tree.names(join(srel, "fg", s))}
                     for inst in insts:

@@ -3,12 +3,25 @@
 ``images/<split>/<stem>.jpg``, ``<alpha_dir>/<split>/<stem>/NN.png`` and any
 number of mask dirs ``<mask_dir>/<split>/<stem>/NN.png`` (one per detector).
 """
+
 from __future__ import annotations
 
 from himfmt.io.tree import Tree, join
-from himfmt.model import Dataset, FileRef, Frame, Sample
-from himfmt.layouts.base import Holds, Match, OutFile, Planned, WriteOptions, image_stems, is_hidden
+from himfmt.layouts.base import BROKEN_TREE, Holds, Match, OutFile, Planned, WriteOptions, image_stems, is_hidden
 from himfmt.layouts.instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
+from himfmt.model import Dataset, FileRef, Frame, Sample
+
+
+def _instance_folders(tree: Tree, rel: str, top: list[str], splits: dict[str, set[str]]) -> list[str]:
+    """Folders beside images/ that hold, for some split, one folder per image stem (mattes or masks)."""
+    return [
+        d
+        for d in top
+        if d != "images"
+        and d not in LAYER_DIRS
+        and not is_hidden(d)
+        and any(any(x in stems for x in tree.dirs(join(rel, d, s))) for s, stems in splits.items())
+    ]
 
 
 class MaggieImageVal(InstanceFolders):
@@ -26,17 +39,9 @@ class MaggieImageVal(InstanceFolders):
         splits = {s: st for s, st in splits.items() if st}
         if not splits:
             return None  # images/ holds no split folders of images: not this layout
-        cands = []
-        for d in top:
-            if d == "images" or d in LAYER_DIRS or is_hidden(d):
-                continue
-            for s, stems in splits.items():
-                if any(x in stems for x in tree.dirs(join(rel, d, s))):
-                    cands.append(d)
-                    break
-        alpha, masks = pick_alpha_dir(cands)
+        alpha, masks = pick_alpha_dir(_instance_folders(tree, rel, top, splits))
         if alpha is None:
-            return Match(self.name, rel, {}, 0.5, ["images/<split>/ found but no alphas/<split>/<stem>/ dirs"], [rel])
+            return Match(self.name, rel, {}, BROKEN_TREE, ["images/<split>/ found but no alphas/<split>/<stem>/ dirs"], [rel])
         split_map = {s: join(rel, "images", s) for s in sorted(splits)}
         return Match(self.name, rel, split_map, 1.0, claims=[rel], details={"alpha_dir": alpha, "mask_dirs": masks})
 

@@ -3,15 +3,16 @@
 ``<split>/fgr/<video>/<frame>.jpg`` + ``<split>/<alpha_dir>/<video>/<frame>/NN.png``,
 plus optional mask dirs of the same shape (``xmem`` in V-HIM60).
 """
+
 from __future__ import annotations
 
 from functools import partial
 from typing import Any
 
 from himfmt.io.tree import Tree, join
-from himfmt.model import Dataset, FileRef, Frame, Sample
-from himfmt.layouts.base import Holds, plan_frames, Match, Planned, Probe, WriteOptions, image_stems, is_hidden
+from himfmt.layouts.base import Holds, Match, Planned, Probe, WriteOptions, image_stems, is_hidden, plan_frames
 from himfmt.layouts.instance_folders import LAYER_DIRS, InstanceFolders, pick_alpha_dir, plan_instances, read_instances, with_trimaps
+from himfmt.model import Dataset, FileRef, Frame, Sample
 
 
 def probe_split(tree: Tree, rel: str) -> Probe | None:
@@ -28,9 +29,10 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
         if shared and tree.dirs(join(rel, d, shared[0])):
             cands.append(d)
     alpha, masks = pick_alpha_dir(cands)
-    return Probe.of([(bool(videos), "fgr/ has no video folders"),
-                     (alpha is not None, "fgr/<video>/ found but no pha/<video>/<frame>/ dirs")],
-                    {"alpha_dir": alpha, "mask_dirs": masks})
+    return Probe.of(
+        [(bool(videos), "fgr/ has no video folders"), (alpha is not None, "fgr/<video>/ found but no pha/<video>/<frame>/ dirs")],
+        {"alpha_dir": alpha, "mask_dirs": masks},
+    )
 
 
 def _frame_folder(split_path: str, video: str, frame: str, folder: str) -> str:

@@ -4,13 +4,14 @@
 there is no ``pha/``, the fgr frames are RGBA and their alpha channel is the
 matte. A matte stored as a 3-channel JPEG is read from its first channel.
 """
+
 from __future__ import annotations
 
-from himfmt.io.tree import Tree, join
-from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
-from himfmt.layouts.instance_folders import TrimapsBesideMattes
-from himfmt.layouts.base import Holds, plan_frames, Planned, WriteOptions, Match, OutFile, Probe, image_stems
 from himfmt.errors import BadInputError
+from himfmt.io.tree import Tree, join
+from himfmt.layouts.base import Holds, Match, OutFile, Planned, Probe, WriteOptions, image_stems, plan_frames
+from himfmt.layouts.instance_folders import TrimapsBesideMattes
+from himfmt.model import Dataset, FileRef, Frame, Instance, Sample
 
 
 def _first_frame(tree: Tree, rel: str) -> str | None:
@@ -38,8 +39,9 @@ def probe_split(tree: Tree, rel: str) -> Probe | None:
             rgba = FileRef(tree, first).info().mode in ("RGBA", "LA")
         except BadInputError:
             rgba = False
-    return Probe.of([(True, "fgr/<clip>/"), (rgba, "fgr/<clip>/ found but no pha/<clip>/ mattes and the frames are not RGBA")],
-                    {"rgba": rgba})
+    return Probe.of(
+        [(True, "fgr/<clip>/"), (rgba, "fgr/<clip>/ found but no pha/<clip>/ mattes and the frames are not RGBA")], {"rgba": rgba}
+    )
 
 
 class VideoMatte(TrimapsBesideMattes):

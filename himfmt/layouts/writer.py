@@ -5,6 +5,7 @@ decides how: bytes that need not change are copied or linked, everything else
 is encoded once, video streams are encoded frame by frame, and every file
 lands atomically.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,7 @@ from himfmt.model import Dataset, FileRef, Sample
 
 
 def _suffix(path: str) -> str:
-    return path[path.rfind("."):].lower()
+    return path[path.rfind(".") :].lower()
 
 
 def can_place(f: OutFile) -> bool:
@@ -81,8 +82,7 @@ def bounded(m: FileRef) -> None:
     limit = images.max_file_bytes(m.info())
     size = m.tree.file_size(m.path)
     if size > limit:
-        raise images.TooLargeError(f"is {size:,} bytes, more than the {limit:,} its header's picture can need; "
-                                   "not copied", m.where)
+        raise images.TooLargeError(f"is {size:,} bytes, more than the {limit:,} its header's picture can need; not copied", m.where)
 
 
 def write_item(out: OutDir, item: Planned, mode: str = "copy", quality: int = 95) -> str:
@@ -123,8 +123,12 @@ def write_samples(
 
 
 def write_dataset(
-    dataset: Dataset, layout: str, out: str | Path, opts: WriteOptions | None = None,
-    split_paths: dict[str, str] | None = None, mode: str = "copy",
+    dataset: Dataset,
+    layout: str,
+    out: str | Path,
+    opts: WriteOptions | None = None,
+    split_paths: dict[str, str] | None = None,
+    mode: str = "copy",
 ) -> int:
     """Write a whole dataset: its samples, then what belongs to the dataset itself."""
     n = write_samples(layout, dataset.samples, out, opts, split_paths, mode)

@@ -7,6 +7,7 @@ a clip's frame count is read from its header only when the clip is drawn, so
 a folder of 4,000 videos costs nothing until it is used. A clip that runs out
 stays frozen on its last frame.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ import cv2
 import numpy as np
 
 from himfmt.errors import HimfmtError
-from himfmt.io.images import is_image_name
 from himfmt.io.archive import open_tree
+from himfmt.io.images import is_image_name
 from himfmt.io.tree import join
 from himfmt.io.video import StreamInfo, is_video_name
 from himfmt.layouts.base import image_stems
@@ -76,17 +77,22 @@ def check_sequence(bg: Background, given: str) -> None:
     fix = f"if {bg.name}/ holds still pictures, pass bg={given.rstrip('/')}/{bg.name}"
     sizes = sorted({f.size() for f in bg.frames})
     if len(sizes) > 1:
-        raise HimfmtError(f"bg: the folder {bg.name}/ is read as one frame sequence, but its {len(bg.frames)} frames "
-                          f"have {len(sizes)} sizes ({sizes[0][0]}x{sizes[0][1]}, {sizes[1][0]}x{sizes[1][1]}, ...): "
-                          f"a clip's frames share one size; {fix}", given)
+        raise HimfmtError(
+            f"bg: the folder {bg.name}/ is read as one frame sequence, but its {len(bg.frames)} frames "
+            f"have {len(sizes)} sizes ({sizes[0][0]}x{sizes[0][1]}, {sizes[1][0]}x{sizes[1][1]}, ...): "
+            f"a clip's frames share one size; {fix}",
+            given,
+        )
     thumbs = [_thumb(f) for f in bg.frames[:PROBE]]
     for k in range(1, len(thumbs)):
         diff = float(np.abs(thumbs[k] - thumbs[k - 1]).mean())
         if diff > CUT:
-            raise HimfmtError(f"bg: the folder {bg.name}/ is read as one frame sequence, but its frames "
-                              f"{bg.frames[k - 1].name} and {bg.frames[k].name} differ like unrelated pictures (mean "
-                              f"difference {diff:.0f} grey levels; a clip's consecutive frames differ by a few): {fix}",
-                              given)
+            raise HimfmtError(
+                f"bg: the folder {bg.name}/ is read as one frame sequence, but its frames "
+                f"{bg.frames[k - 1].name} and {bg.frames[k].name} differ like unrelated pictures (mean "
+                f"difference {diff:.0f} grey levels; a clip's consecutive frames differ by a few): {fix}",
+                given,
+            )
 
 
 def read_as(backgrounds: list[Background]) -> str:
@@ -95,8 +101,7 @@ def read_as(backgrounds: list[Background]) -> str:
     seqs = [b for b in backgrounds if not b.still and b.video is None]
     videos = len(backgrounds) - stills - len(seqs)
     named = ", ".join(f"'{b.name}' ({len(b.frames)} frames)" for b in seqs[:3]) + (", ..." if len(seqs) > 3 else "")
-    return (f"{stills} still(s), {len(seqs)} frame sequence(s)" + (f" {named}" if seqs else "")
-            + f", {videos} video(s)")
+    return f"{stills} still(s), {len(seqs)} frame sequence(s)" + (f" {named}" if seqs else "") + f", {videos} video(s)"
 
 
 def load_backgrounds(path: str) -> list[Background]:

@@ -7,6 +7,7 @@ when the writer first asks for one of its pictures and kept until another
 frame is asked for; writers go through a clip frame by frame, so each frame
 is composited once and only one frame is ever held.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,15 +76,20 @@ class LayerClip:
         frames = []
         for k in range(self.n_frames):
             insts = [
-                Instance(f"{j:02d}", Rendered(self, k, f"matte{j}", size),
-                         fg=Rendered(self, k, f"fg{j}", size) if self.premultiplied else None)
+                Instance(
+                    f"{j:02d}", Rendered(self, k, f"matte{j}", size), fg=Rendered(self, k, f"fg{j}", size) if self.premultiplied else None
+                )
                 for j in range(self.n_people)
             ]
-            frames.append(Frame(
-                f"{k:05d}", Rendered(self, k, "image", size), insts,
-                fg=insts[0].fg if self.premultiplied and self.n_people == 1 else None,
-                bg=Rendered(self, k, "bg", size) if with_bg else None,
-            ))
+            frames.append(
+                Frame(
+                    f"{k:05d}",
+                    Rendered(self, k, "image", size),
+                    insts,
+                    fg=insts[0].fg if self.premultiplied and self.n_people == 1 else None,
+                    bg=Rendered(self, k, "bg", size) if with_bg else None,
+                )
+            )
         return Sample(sid, "", frames, is_clip=True)
 
 
@@ -99,7 +105,7 @@ def premultiply(layer: Layer, matte: np.ndarray) -> np.ndarray:
 
 
 class Rendered(NamedTuple):
-    """Picture ``key`` of frame ``k`` of a clip being made (a :data:`~himfmt.model.Media`)."""
+    """Picture ``key`` of frame ``k`` of a clip being made (a :class:`~himfmt.model.Media`)."""
 
     clip: LayerClip
     k: int

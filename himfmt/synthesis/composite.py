@@ -7,6 +7,7 @@ mattes are multiplied by ``(255 - a_new) / 255``, rounded, so the written
 mattes are what is actually visible and their sum stays within 255 (plus at
 most one grey level of rounding per instance).
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -158,12 +159,13 @@ class Canvas:
             over = self._overlaps((ry, rx))
             if not over:  # untouched background: a*F + (255-a)*B is the exact value x 255
                 ac = gray3(a) if colour else a
-                self._acc[ry, rx] = cv2.add(cv2.multiply(fg[ly, lx], ac, dtype=cv2.CV_16U),
-                                            cv2.multiply(self._bg[ry, rx], 255 - ac, dtype=cv2.CV_16U))
+                self._acc[ry, rx] = cv2.add(
+                    cv2.multiply(fg[ly, lx], ac, dtype=cv2.CV_16U), cv2.multiply(self._bg[ry, rx], 255 - ac, dtype=cv2.CV_16U)
+                )
             else:
                 acc = self._bg[ry, rx].astype(np.uint32) * 255
                 for oy, ox in over:
-                    acc[oy.start - ry.start:oy.stop - ry.start, ox.start - rx.start:ox.stop - rx.start] = self._acc[oy, ox]
+                    acc[oy.start - ry.start : oy.stop - ry.start, ox.start - rx.start : ox.stop - rx.start] = self._acc[oy, ox]
                 inv = (255 - a3).astype(np.uint32)
                 self._acc[ry, rx] = a3 * fg[ly, lx].astype(np.uint32) + div255(inv * acc)
                 inv2 = inv[:, :, 0] if colour else inv

@@ -11,6 +11,7 @@ person's box, no dropped row or column on odd sizes, a seed that works under
 any start method, and f/a videos of different lengths reported, not skipped
 in silence.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,11 +25,11 @@ import numpy as np
 from himfmt.errors import BadInputError, HimfmtError
 from himfmt.layouts.base import stem
 from himfmt.layouts.dvm_pairs import Pair, parse_pairs
+from himfmt.layouts.dvm_source import PHASES
 from himfmt.model import Dataset, FileRef, Sample, need
 from himfmt.synthesis.clip import Layer, LayerClip
 from himfmt.synthesis.foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from himfmt.synthesis.inputs import one_dataset, said
-from himfmt.layouts.dvm_source import PHASES
 from himfmt.synthesis.motion import WalkParams, alpha_box, posed, random_walk
 from himfmt.synthesis.recipe import RecipeConfig, RecipeEntry
 
@@ -98,8 +99,11 @@ def _unreadable(source: Dataset, fg: Sample) -> str | None:
     if fg.frames:
         return None
     folder = f"/fg/video/{fg.split}/{fg.id}/"
-    said = [f"{source.tree.display(n.path)}: {n.message}" for n in source.notes
-            if n.code in ("file.corrupt", "dvm.stream_missing") and f"/{n.path}".endswith(tuple(folder + s for s in ("f.mp4", "a.mp4")))]
+    said = [
+        f"{source.tree.display(n.path)}: {n.message}"
+        for n in source.notes
+        if n.code in ("file.corrupt", "dvm.stream_missing") and f"/{n.path}".endswith(tuple(folder + s for s in ("f.mp4", "a.mp4")))
+    ]
     return "; ".join(said) or f"{source.tree.display(folder.strip('/'))}: f.mp4 and a.mp4 hold no frames"
 
 
@@ -121,13 +125,13 @@ def window(frame: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, i
     """
     x, y, w, h = box
     if (frame.shape[1], frame.shape[0]) == size:
-        return np.ascontiguousarray(frame[y:y + h, x:x + w])
+        return np.ascontiguousarray(frame[y : y + h, x : x + w])
     sx, sy = size[0] / frame.shape[1], size[1] / frame.shape[0]
     x0, y0 = max(0, math.floor(x / sx) - 2), max(0, math.floor(y / sy) - 2)
     x1, y1 = min(frame.shape[1], math.ceil((x + w) / sx) + 3), min(frame.shape[0], math.ceil((y + h) / sy) + 3)
     part = cv2.resize(frame[y0:y1, x0:x1], None, fx=sx, fy=sy, interpolation=cv2.INTER_CUBIC)
     dx, dy = round(x - x0 * sx), round(y - y0 * sy)
-    out = part[dy:dy + h, dx:dx + w]
+    out = part[dy : dy + h, dx : dx + w]
     short_y, short_x = h - out.shape[0], w - out.shape[1]  # at most a pixel of rounding at the frame's far edge
     return cv2.copyMakeBorder(out, 0, short_y, 0, short_x, cv2.BORDER_REPLICATE) if short_x or short_y else np.ascontiguousarray(out)
 
@@ -210,9 +214,11 @@ def pair_list(cfg: Any, source: Dataset) -> tuple[str, list[Pair]]:
     lists, phase = source.pair_lists, str(cfg.phase)
     named = [n for n in sorted(lists) if phase in n] or [n for n in sorted(lists) if not any(p in n for p in PHASES)]
     if len(named) != 1:
-        raise HimfmtError(f"give pairs=FILE: the source holds {len(lists)} pair list(s) "
-                          f"({', '.join(sorted(lists)) or 'none'}), {len(named) or 'none'} for phase {phase}",
-                          source.tree.display(source.path))
+        raise HimfmtError(
+            f"give pairs=FILE: the source holds {len(lists)} pair list(s) "
+            f"({', '.join(sorted(lists)) or 'none'}), {len(named) or 'none'} for phase {phase}",
+            source.tree.display(source.path),
+        )
     return named[0], lists[named[0]]
 
 
@@ -221,15 +227,21 @@ def build(cfg: Any, params: Config) -> Dvm:
     source = one_dataset(cfg.source, "dvm_source", "source")
     phase = str(cfg.phase)
     if phase not in source.splits:
-        raise HimfmtError(f"phase={phase}: this DVM source has no {phase} phase, only "
-                          f"{', '.join(sorted(source.splits)) or 'none'}; pass phase= one of those",
-                          source.tree.display(source.path))
+        raise HimfmtError(
+            f"phase={phase}: this DVM source has no {phase} phase, only "
+            f"{', '.join(sorted(source.splits)) or 'none'}; pass phase= one of those",
+            source.tree.display(source.path),
+        )
     name, pairs = pair_list(cfg, source)
     fgs = sum(s.split == phase for s in source.samples)
     bgs = sum(b.split == phase for b in source.backgrounds)
-    return said(Dvm(jobs_from(source, pairs, phase), params, estimator_for(cfg, params)),
-                [f"source={cfg.source}: phases {', '.join(sorted(source.splits))}; phase {phase}: {fgs} fg(s), "
-                 f"{bgs} bg video(s)", f"pairs: {name} ({len(pairs)} pairs)"])
+    return said(
+        Dvm(jobs_from(source, pairs, phase), params, estimator_for(cfg, params)),
+        [
+            f"source={cfg.source}: phases {', '.join(sorted(source.splits))}; phase {phase}: {fgs} fg(s), {bgs} bg video(s)",
+            f"pairs: {name} ({len(pairs)} pairs)",
+        ],
+    )
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

@@ -19,6 +19,7 @@ Estimates are made on the person's crop at its source resolution, before
 any resizing, and rounded to 8 bits, so a cached estimate and a fresh one
 are the same bytes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -104,8 +105,7 @@ def _wide_means(image: np.ndarray, alpha: np.ndarray, ia: np.ndarray) -> tuple[n
     return up[0], up[1]
 
 
-def _corrected(image: np.ndarray, alpha: np.ndarray, idx: np.ndarray, fm: np.ndarray,
-               bm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _corrected(image: np.ndarray, alpha: np.ndarray, idx: np.ndarray, fm: np.ndarray, bm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``F = Fm + a*(I - a*Fm - (1-a)*Bm)`` at the flat pixel indexes ``idx`` (0..1), and ``a`` there."""
     a = alpha.reshape(-1, 1)[idx].astype(np.float32) * (1 / 255)
     i = image.reshape(-1, 3)[idx].astype(np.float32) * (1 / 255)
@@ -131,8 +131,10 @@ def _pymatting() -> Callable[..., Any]:
 
     if ML_MODULE in sys.modules:
         return sys.modules[ML_MODULE].estimate_foreground_ml  # type: ignore[no-any-return]
-    missing = HimfmtError("recipe.foreground=best needs pymatting, which is not installed: pip install 'himfmt[matting]' "
-                          "(in a clone: pip install -e '.[matting]'), or use recipe.foreground=fast")
+    missing = HimfmtError(
+        "recipe.foreground=best needs pymatting, which is not installed: pip install 'himfmt[matting]' "
+        "(in a clone: pip install -e '.[matting]'), or use recipe.foreground=fast"
+    )
     spec = importlib.util.find_spec("pymatting")
     if spec is None or not spec.submodule_search_locations:
         raise missing
@@ -179,8 +181,11 @@ class ForegroundEstimator:
         self.mode = Foreground(mode)
         if self.mode == Foreground.best:
             _pymatting()  # fail before any work when the extra is missing
-        self.cache = ForegroundCache(out, f"multilevel-pymatting-{_version('pymatting')}") \
-            if self.mode == Foreground.best and out is not None else None
+        self.cache = (
+            ForegroundCache(out, f"multilevel-pymatting-{_version('pymatting')}")
+            if self.mode == Foreground.best and out is not None
+            else None
+        )
 
     def __call__(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         if self.mode == Foreground.photo:

@@ -11,6 +11,7 @@ name, then a rename), so shards and workers sharing an output can race on
 one entry and still only ever read a whole one; a damaged entry is made
 again. The cache is never inside a source.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,8 +73,7 @@ class ForegroundCache:
                 return cached
         return None
 
-    def get_or_make(self, image: np.ndarray, alpha: np.ndarray,
-                    make: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    def get_or_make(self, image: np.ndarray, alpha: np.ndarray, make: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
         """The cached foreground of this crop, else ``make(image, alpha)``, kept for next time."""
         key = crop_key(image, alpha, self.estimator)
         out = OutDir.at(self.out)

@@ -13,6 +13,7 @@ stricter rule). Compositing is exact integer arithmetic inside each person's box
 Inputs are sorted by name and all randomness comes from the sample's own
 generator, so nothing depends on listing order, workers or start method.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,8 +58,10 @@ class Placement:
         if not 1 <= self.people_min <= self.people_max:
             raise HimfmtError(f"recipe.people_min/people_max must satisfy 1 <= min <= max, not {self.people_min}/{self.people_max}")
         if not 0 < self.height_min <= self.height_max <= 1:
-            raise HimfmtError("recipe.height_min/height_max are fractions of the background height: "
-                              f"0 < min <= max <= 1, not {self.height_min:g}/{self.height_max:g}")
+            raise HimfmtError(
+                "recipe.height_min/height_max are fractions of the background height: "
+                f"0 < min <= max <= 1, not {self.height_min:g}/{self.height_max:g}"
+            )
         if self.tries < 1 or not 0 <= self.min_visible <= 1:
             raise HimfmtError(f"recipe.tries must be >= 1 and recipe.min_visible in 0..1, not {self.tries}/{self.min_visible:g}")
 
@@ -115,8 +118,9 @@ class Composed(NamedTuple):
 class ImageHim:
     name = NAME
 
-    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Media], params: Params,
-                 colours: ForegroundEstimator | None = None) -> None:
+    def __init__(
+        self, people: list[tuple[Media, Media]], backgrounds: list[Media], params: Params, colours: ForegroundEstimator | None = None
+    ) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         if not backgrounds:
@@ -182,8 +186,7 @@ class ImageHim:
 def build(cfg: Any, params: Config) -> ImageHim:
     """People from ``hhm=``, still backgrounds from ``bg=``."""
     who, bgs = people(cfg), still_backgrounds(cfg)
-    return said(ImageHim(who, bgs, params, estimator_for(cfg, params)),
-                [say_people(cfg, who), f"bg={cfg.bg}: {len(bgs)} still(s)"])
+    return said(ImageHim(who, bgs, params, estimator_for(cfg, params)), [say_people(cfg, who), f"bg={cfg.bg}: {len(bgs)} still(s)"])
 
 
 RECIPE = RecipeEntry(NAME, Config, build)

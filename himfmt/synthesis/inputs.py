@@ -3,15 +3,17 @@
 Every list is sorted by split and id, so what a sample draws depends on the
 inputs' names, not on the order a filesystem lists them in.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
+from himfmt.layouts.detect import open_datasets
 from himfmt.model import Dataset, FileRef, Media, Sample
-from himfmt.synthesis.backgrounds import Background, load_backgrounds, read_as as bg_read_as
+from himfmt.synthesis.backgrounds import Background, load_backgrounds
+from himfmt.synthesis.backgrounds import read_as as bg_read_as
 
 
 def said(recipe: Any, lines: list[str]) -> Any:

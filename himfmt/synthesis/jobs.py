@@ -5,6 +5,7 @@ fill`` and the Python API run the same jobs: the recipe built by its
 registered entry, ``n=`` and schedules turned into plans, namespace and id
 overlap checks before any write, then each plan run by the runner.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -13,15 +14,16 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from himfmt.io.pool import worker_count
 from himfmt.conversion.route import route
 from himfmt.errors import HimfmtError
 from himfmt.io.files import RECORD_DIR, check_output_dir
+from himfmt.io.pool import worker_count
 from himfmt.io.records import fingerprint
 from himfmt.layouts import WriteOptions, get_layout
 from himfmt.synthesis.recipe import Recipe
 from himfmt.synthesis.registry import get_recipe
-from himfmt.synthesis.runner import Plan, Result, run as run_plan
+from himfmt.synthesis.runner import Plan, Result
+from himfmt.synthesis.runner import run as run_plan
 
 
 def _params(cfg: DictConfig) -> Any:
@@ -52,11 +54,29 @@ def _plan(cfg: DictConfig, out: Path) -> Plan:
     except HimfmtError as exc:
         raise HimfmtError(f"recipe {name} makes {native} samples; {exc}") from None
     trimap = cfg.recipe.get("trimap")
-    opts = WriteOptions(alpha_dir=lay.default_alpha_dir or "alphas", png_alpha=cfg.recipe.get("png_alpha", False) is True,
-                        trimap=tuple(trimap) if trimap else None)
-    return Plan(recipe, out, layout, _split(cfg), _count(cfg, recipe), int(cfg.first), int(cfg.seed), _attempts(cfg),
-                int(cfg.shard.index), int(cfg.shard.count), worker_count(cfg.workers), opts, steps,
-                jpeg_quality=int(cfg.recipe.jpeg_quality), key=job_key(cfg), overwrite=cfg.overwrite is True)
+    opts = WriteOptions(
+        alpha_dir=lay.default_alpha_dir or "alphas",
+        png_alpha=cfg.recipe.get("png_alpha", False) is True,
+        trimap=tuple(trimap) if trimap else None,
+    )
+    return Plan(
+        recipe,
+        out,
+        layout,
+        _split(cfg),
+        _count(cfg, recipe),
+        int(cfg.first),
+        int(cfg.seed),
+        _attempts(cfg),
+        int(cfg.shard.index),
+        int(cfg.shard.count),
+        worker_count(cfg.workers),
+        opts,
+        steps,
+        jpeg_quality=int(cfg.recipe.jpeg_quality),
+        key=job_key(cfg),
+        overwrite=cfg.overwrite is True,
+    )
 
 
 def _attempts(cfg: DictConfig) -> int:
@@ -71,9 +91,15 @@ def input_paths(cfg: DictConfig) -> list[str]:
 def job_key(cfg: DictConfig) -> dict[str, Any]:
     """What makes two synth runs the same job: everything that changes a sample's bytes, not n, first,
     workers or shards (a larger n later extends the same job)."""
-    return {"recipe": OmegaConf.to_container(cfg.recipe, resolve=True, enum_to_str=True), "seed": int(cfg.seed),
-            "layout": str(cfg.layout or cfg.recipe.layout), "split": _split(cfg), "attempts": _attempts(cfg),
-            "phase": str(cfg.phase), "inputs": fingerprint(input_paths(cfg))}
+    return {
+        "recipe": OmegaConf.to_container(cfg.recipe, resolve=True, enum_to_str=True),
+        "seed": int(cfg.seed),
+        "layout": str(cfg.layout or cfg.recipe.layout),
+        "split": _split(cfg),
+        "attempts": _attempts(cfg),
+        "phase": str(cfg.phase),
+        "inputs": fingerprint(input_paths(cfg)),
+    }
 
 
 def job_keys(cfg: DictConfig) -> list[dict[str, Any]]:
@@ -136,13 +162,16 @@ def check_namespaces(plans: list[Plan]) -> None:
         for i in range(plan.first, plan.first + plan.n):
             other = owner.setdefault((plan.layout, space, i), plan)
             if other is not plan:
-                raise HimfmtError(f"two runs write id {i:05d} of {plan.layout} {space or 'samples'}: "
-                                  f"{other.recipe.name} (ids {other.first}-{other.first + other.n - 1}) and "
-                                  f"{plan.recipe.name} (ids {plan.first}-{plan.first + plan.n - 1}); nothing was written")
+                raise HimfmtError(
+                    f"two runs write id {i:05d} of {plan.layout} {space or 'samples'}: "
+                    f"{other.recipe.name} (ids {other.first}-{other.first + other.n - 1}) and "
+                    f"{plan.recipe.name} (ids {plan.first}-{plan.first + plan.n - 1}); nothing was written"
+                )
 
 
-def synthesize(cfg: DictConfig, redo: frozenset[str] = frozenset(),
-               run_one: Callable[[Plan], Result] = run_plan, protect: bool | None = None) -> list[tuple[Plan, Result]]:
+def synthesize(
+    cfg: DictConfig, redo: frozenset[str] = frozenset(), run_one: Callable[[Plan], Result] = run_plan, protect: bool | None = None
+) -> list[tuple[Plan, Result]]:
     """Every run of ``cfg`` (one, or a schedule's), inputs all checked before any work.
 
     ``redo``: output files (relative to ``out``) to make again although their ids are recorded as done.
@@ -156,8 +185,9 @@ def prepare(cfg: DictConfig, redo: frozenset[str] = frozenset(), protect: bool |
     """The plans of every run, each recipe built from its inputs (every input check a run makes), the output
     checked; nothing is written (what a dry run shows)."""
     if cfg.n is None and not cfg.runs and (published := _params(cfg).count()) is not None:
-        raise HimfmtError(f"n= is required: how many samples to make (recipe {cfg.recipe.name}'s published run "
-                          f"made {published:,}: n={published})")
+        raise HimfmtError(
+            f"n= is required: how many samples to make (recipe {cfg.recipe.name}'s published run made {published:,}: n={published})"
+        )
     out = Path(str(cfg.out)).resolve()
     guard = cfg.overwrite is not True if protect is None else protect
     plans = [replace(_plan(one, out), redo=redo, protect=guard) for one in _runs(cfg)]
@@ -187,6 +217,8 @@ class Synthesized:
         for plan, result in self.runs:
             if plan.ids() and not result.written and not result.skipped:
                 why = f"; e.g. {result.why_rejected}" if result.why_rejected else " (are the inputs large enough for the recipe's rules?)"
-                out.append(f"{plan.recipe.name} made nothing for split {plan.split}: {len(result.rejected)} id(s) rejected "
-                           f"after {plan.attempts} draws each" + why)
+                out.append(
+                    f"{plan.recipe.name} made nothing for split {plan.split}: {len(result.rejected)} id(s) rejected "
+                    f"after {plan.attempts} draws each" + why
+                )
         return out

@@ -3,6 +3,7 @@
 The walk is drawn up front as a list of poses, so frame ``k`` can be made
 from ``poses[k]`` alone: nothing carries state between frames while writing.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,8 +48,9 @@ def _bounce(v: float, speed: float, lo: float, hi: float) -> tuple[float, float]
     return min(max(v, lo), hi), speed
 
 
-def random_walk(rng: np.random.Generator, n: int, width: int, height: int, p: WalkParams,
-                start: tuple[float, float] | None = None) -> list[Pose]:
+def random_walk(
+    rng: np.random.Generator, n: int, width: int, height: int, p: WalkParams, start: tuple[float, float] | None = None
+) -> list[Pose]:
     """``n`` poses from ``start`` (default the centre), angle 0, zoom ``zoom_start``."""
     x, y = start if start is not None else ((width - 1) / 2, (height - 1) / 2)
     x0, x1 = p.box * (width - 1), (1 - p.box) * (width - 1)

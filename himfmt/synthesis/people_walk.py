@@ -10,6 +10,7 @@ would leave any person already placed less than ``min_visible`` of its area
 in some frame; a person that fits nowhere is dropped, and a clip nobody
 fits is redrawn. The rule is measured on frames shrunk to ``rule_width``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,9 +24,9 @@ from himfmt.model import Media, Sample
 from himfmt.synthesis.backgrounds import Background
 from himfmt.synthesis.clip import LayerClip
 from himfmt.synthesis.composite import Canvas, scaled
-from himfmt.synthesis.inputs import backgrounds, people, said, say_backgrounds, say_people
 from himfmt.synthesis.foreground import ForegroundEstimator, ForegroundOption, estimator_for
 from himfmt.synthesis.image_him import Placement, VisibleOf, crop_person
+from himfmt.synthesis.inputs import backgrounds, people, said, say_backgrounds, say_people
 from himfmt.synthesis.motion import Pose, WalkParams, posed, random_walk
 from himfmt.synthesis.recipe import RecipeConfig, RecipeEntry
 
@@ -51,8 +52,9 @@ class Config(RecipeConfig, Params):
 class PeopleWalk:
     name = NAME
 
-    def __init__(self, people: list[tuple[Media, Media]], backgrounds: list[Background], params: Params,
-                 colours: ForegroundEstimator | None = None) -> None:
+    def __init__(
+        self, people: list[tuple[Media, Media]], backgrounds: list[Background], params: Params, colours: ForegroundEstimator | None = None
+    ) -> None:
         if not people:
             raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         self.people, self.backgrounds, self.p = people, backgrounds, params
@@ -94,8 +96,9 @@ class PeopleWalk:
         else:
             background = bg.read  # a clip shorter than the walk stays on its last frame
         boxes = [(0, 0, a.shape[1], a.shape[0]) for _, a, _ in walkers]
-        clip = LayerClip(length, W, H, len(walkers), background,
-                         lambda t: [posed(fg, a, box, poses[t]) for (fg, a, poses), box in zip(walkers, boxes)])
+        clip = LayerClip(
+            length, W, H, len(walkers), background, lambda t: [posed(fg, a, box, poses[t]) for (fg, a, poses), box in zip(walkers, boxes)]
+        )
         return clip.sample(f"{i:05d}")
 
     def _fits(self, small: list[Canvas], a: np.ndarray, poses: list[Pose], s: float) -> bool:

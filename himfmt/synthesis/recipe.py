@@ -6,6 +6,7 @@ dataclass (a :class:`RecipeConfig` with its own parameters, selected as
 :class:`RecipeEntry` that builds it from the ``synth`` section. Recipes
 outside himfmt register their entry in the ``himfmt.recipes`` entry-point group.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,10 +8,11 @@ in the ``himfmt.recipes`` entry-point group of its metadata::
 
 Its config class then is ``recipe=toy`` and ``himfmt synth`` runs it like a built-in.
 """
+
 from __future__ import annotations
 
-from himfmt.errors import HimfmtError
 from himfmt.entry_points import discover
+from himfmt.errors import HimfmtError
 from himfmt.synthesis import dvm, image_him, people_walk, video_him
 from himfmt.synthesis.recipe import RecipeEntry
 

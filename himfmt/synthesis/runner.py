@@ -11,6 +11,7 @@ placeable, an occlusion rule broken) is retried with the next ``attempt`` of
 the same id, so names stay gap-free; only an id whose attempts all fail is
 recorded as rejected.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,13 @@ import numpy as np
 
 from himfmt.conversion.route import Route
 from himfmt.errors import BadInputError, HimfmtError
-from himfmt.io.files import RECORD_DIR, JobLock, OutDir, remove_tmp_files
-from himfmt.io.records import files_intact, read_jsonl, recorded_files, remove_recorded, written_names
-from himfmt.io.pool import parallel_map
 from himfmt.feedback import Progress, no_progress
+from himfmt.io.files import RECORD_DIR, JobLock, OutDir, remove_tmp_files
+from himfmt.io.pool import parallel_map
+from himfmt.io.records import files_intact, read_jsonl, recorded_files, remove_recorded, written_names
 from himfmt.layouts import WriteOptions, get_layout
 from himfmt.layouts.writer import write_item
 from himfmt.synthesis.recipe import Recipe
-
 
 
 def rng_for(seed: int, recipe: str, i: int, attempt: int = 0) -> np.random.Generator:
@@ -105,8 +105,12 @@ def done_ids(plan: Plan) -> set[int]:
             except (KeyError, ValueError, TypeError):
                 continue  # the job line, or not an id's line: that id is made again
     root = str(plan.out)
-    return {i for i, e in latest.items() if e.get("status") == "rejected" or
-            (files_intact(root, e.get("files", [])) and not any(f[0] in plan.redo for f in e.get("files", [])))}
+    return {
+        i
+        for i, e in latest.items()
+        if e.get("status") == "rejected"
+        or (files_intact(root, e.get("files", [])) and not any(f[0] in plan.redo for f in e.get("files", [])))
+    }
 
 
 def differences(old: Any, new: dict[str, Any]) -> list[str]:
@@ -134,9 +138,12 @@ def check_records(plan: Plan, out: OutDir) -> int:
         if old == plan.key:
             continue
         if not plan.overwrite:
-            raise HimfmtError(f"holds the output of another synth job ({RECORD_DIR}/{rec.name}: "
-                              f"{'; '.join(differences(old, plan.key))}); pass overwrite=true to make it afresh, "
-                              "or choose another out=", str(plan.out))
+            raise HimfmtError(
+                f"holds the output of another synth job ({RECORD_DIR}/{rec.name}: "
+                f"{'; '.join(differences(old, plan.key))}); pass overwrite=true to make it afresh, "
+                "or choose another out=",
+                str(plan.out),
+            )
         removed += remove_recorded(out, entries)
         rec.unlink()
     return removed
@@ -162,8 +169,10 @@ def not_ours(plan: Plan, out: OutDir, paths: list[str]) -> str | None:
     theirs = [p for p in paths if p not in plan.owned and os.path.lexists(out.display(p))]
     if not theirs:
         return None
-    return (f"{out.display(theirs[0])} is there and was not made by himfmt ({len(theirs)} such file(s) in this "
-            "sample); left alone: overwrite=true replaces them")
+    return (
+        f"{out.display(theirs[0])} is there and was not made by himfmt ({len(theirs)} such file(s) in this "
+        "sample); left alone: overwrite=true replaces them"
+    )
 
 
 def _make_one(plan: Plan, i: int) -> dict[str, Any]:
@@ -180,8 +189,7 @@ def _make_one(plan: Plan, i: int) -> dict[str, Any]:
             sample.id = f"{plan.split}_{sample.id}"
         files = []
         out = OutDir.at(plan.out, expect=plan.root_id)
-        items = [item for one in (plan.route.apply(sample) if plan.route else [sample])
-                 for item in lay.plan(one, plan.split, plan.opts)]
+        items = [item for one in (plan.route.apply(sample) if plan.route else [sample]) for item in lay.plan(one, plan.split, plan.opts)]
         theirs = not_ours(plan, out, [item.path for item in items])
         if theirs:
             return {"id": i, "status": "failed", "message": theirs}

@@ -14,6 +14,7 @@ split (``comp_<level>``) with its own random stream, so levels never
 overwrite each other; boxes come from alpha (RGBA frames included), and a
 folder of portrait stills cannot hang the run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,9 +27,9 @@ from himfmt.errors import HimfmtError
 from himfmt.model import Sample, need
 from himfmt.synthesis.backgrounds import Background
 from himfmt.synthesis.clip import Layer, LayerClip
-from himfmt.synthesis.inputs import backgrounds, one_dataset, ordered, said, say_backgrounds, say_clips
 from himfmt.synthesis.composite import Resample, clip_box, scaled
 from himfmt.synthesis.foreground import ForegroundEstimator, ForegroundOption, estimator_for
+from himfmt.synthesis.inputs import backgrounds, one_dataset, ordered, said, say_backgrounds, say_clips
 from himfmt.synthesis.motion import alpha_box
 from himfmt.synthesis.recipe import RecipeConfig, RecipeEntry
 
@@ -49,9 +50,11 @@ class Level:
 
 def published_levels() -> dict[str, Level]:
     """The published easy/medium/hard settings and V-HIM2K5 counts."""
-    return {"easy": Level(3, 1.0, 0.0, None, None, 500),
-            "medium": Level(4, 1.5, 0.5, 0.3, 0.05, 7000),
-            "hard": Level(4, 2.0, 0.5, 0.85, 0.5, 2000)}
+    return {
+        "easy": Level(3, 1.0, 0.0, None, None, 500),
+        "medium": Level(4, 1.5, 0.5, 0.3, 0.05, 7000),
+        "hard": Level(4, 2.0, 0.5, 0.85, 0.5, 2000),
+    }
 
 
 class ShiftOf(StrEnum):
@@ -106,12 +109,9 @@ class Config(RecipeConfig, Params):
         return self.split or f"comp_{self.difficulty}"
 
 
-Clip = Sample  # a video_matte clip: frames with an image and one instance matte
-
-
 @dataclass
 class Person:
-    clip: Clip
+    clip: Sample  # a video_matte clip: frames with an image and one instance matte
     start: int
     box: tuple[int, int, int, int]  # static crop box in the clip's frames
     w: int = 0
@@ -136,8 +136,9 @@ class Person:
 
 
 class VideoHim:
-    def __init__(self, clips: list[Clip], backgrounds: list[Background], params: Params,
-                 colours: ForegroundEstimator | None = None) -> None:
+    def __init__(
+        self, clips: list[Sample], backgrounds: list[Background], params: Params, colours: ForegroundEstimator | None = None
+    ) -> None:
         self.name = f"{NAME}-{params.difficulty}"
         self.colours = colours or ForegroundEstimator(params.foreground)
         self.clips = [c for c in clips if c.frames and all(f.image is not None and f.instances for f in c.frames)]
@@ -190,8 +191,8 @@ class VideoHim:
         return people, bg, bg_start, length
 
     @staticmethod
-    def _union_box(clip: Clip, start: int, length: int) -> tuple[int, int, int, int] | None:
-        mattes = (need(f.instances[0].matte, "matte", clip.id) for f in clip.frames[start:start + length])
+    def _union_box(clip: Sample, start: int, length: int) -> tuple[int, int, int, int] | None:
+        mattes = (need(f.instances[0].matte, "matte", clip.id) for f in clip.frames[start : start + length])
         boxes = [b for m in mattes if (b := alpha_box(m.read_gray())) is not None]
         if not boxes:
             return None
@@ -259,10 +260,10 @@ class VideoHim:
                 ix = slice(max(rx.start, kx.start), min(rx.stop, kx.stop))
                 if iy.start >= iy.stop or ix.start >= ix.stop:
                     continue
-                mine = vis[iy.start - ky.start:iy.stop - ky.start, ix.start - kx.start:ix.stop - kx.start]
+                mine = vis[iy.start - ky.start : iy.stop - ky.start, ix.start - kx.start : ix.stop - kx.start]
                 before = float(vis.sum())
-                taken = float((mine * a[iy.start - ry.start:iy.stop - ry.start, ix.start - rx.start:ix.stop - rx.start]).sum())
-                mine -= mine * a[iy.start - ry.start:iy.stop - ry.start, ix.start - rx.start:ix.stop - rx.start]
+                taken = float((mine * a[iy.start - ry.start : iy.stop - ry.start, ix.start - rx.start : ix.stop - rx.start]).sum())
+                mine -= mine * a[iy.start - ry.start : iy.stop - ry.start, ix.start - rx.start : ix.stop - rx.start]
                 if self.p.occlusion == Occlusion.step and before > 0:
                     most = max(most, taken / before)
             visible.append(((ry, rx), a.copy(), float(a.sum())))

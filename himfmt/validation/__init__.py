@@ -1,15 +1,16 @@
 """Validation: JSON Schema over the manifest, then content checks; see ``validate``."""
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from himfmt.layouts.detect import detect
 from himfmt.feedback import Progress, no_progress
-from himfmt.io.pool import parallel_map, worker_count
 from himfmt.io.archive import open_tree
-from himfmt.io.tree import Tree
-from himfmt.model import Dataset, Sample
+from himfmt.io.pool import parallel_map, worker_count
 from himfmt.io.share import shard_slice
+from himfmt.io.tree import Tree
+from himfmt.layouts.detect import detect
+from himfmt.model import Dataset, Sample
 from himfmt.validation import deep_checks, record_checks, registry, structure_checks
 from himfmt.validation.catalog import finding
 from himfmt.validation.leakage import shared_pictures
@@ -19,7 +20,6 @@ from himfmt.validation.report import DatasetReport, Report
 
 CHECK_MODULES = (structure_checks, record_checks, deep_checks)  # importing each registers its checks
 plugin_findings()  # and the himfmt.checks plugins' checks register as they load
-
 
 
 def share(ds: Dataset, shard: tuple[int, int]) -> list[Sample]:
@@ -45,8 +45,9 @@ def structure(ds: Dataset, advance: Callable[[int], None], shard: tuple[int, int
     return rep
 
 
-def deep(checked: list[tuple[Dataset, DatasetReport]], workers: int, advance: Callable[[int], None],
-         shard: tuple[int, int] = (0, 1)) -> None:
+def deep(
+    checked: list[tuple[Dataset, DatasetReport]], workers: int, advance: Callable[[int], None], shard: tuple[int, int] = (0, 1)
+) -> None:
     """Decode every picture of this shard's samples of every dataset, across ``workers`` processes
     (spawned: no inherited state). One pool serves all the datasets: a pool costs a second to start."""
     picked = [(ds, rep, share(ds, shard)) for ds, rep in checked]
@@ -62,8 +63,12 @@ def deep(checked: list[tuple[Dataset, DatasetReport]], workers: int, advance: Ca
 
 
 def validate(
-    root: str, layout: str | None = None, deep_pass: bool = False, workers: int = 0,
-    progress: Progress = no_progress, shard: tuple[int, int] = (0, 1),
+    root: str,
+    layout: str | None = None,
+    deep_pass: bool = False,
+    workers: int = 0,
+    progress: Progress = no_progress,
+    shard: tuple[int, int] = (0, 1),
 ) -> Report:
     """Validate every dataset under ``root`` (or ``root`` as ``layout``); ``shard`` = (index, count)
     checks every count-th sample (sorted as listed), so the shards' reports merge into the whole."""
@@ -94,8 +99,11 @@ def _whole_tree(tree: Tree, datasets: list[Dataset], report: Report) -> None:
     for ds, f in shared_pictures(datasets):
         reports[id(ds)].findings.append(f)
     for f in registry.run("structure", "tree", tree):  # symlinks, permissions: to the innermost dataset around
-        owner = max((d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
-                    key=lambda d: len(d.path), default=report.datasets[0])
+        owner = max(
+            (d for d in report.datasets if not d.path or f.path.startswith(d.path + "/")),
+            key=lambda d: len(d.path),
+            default=report.datasets[0],
+        )
         owner.findings.append(f)
 
 

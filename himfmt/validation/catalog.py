@@ -5,6 +5,7 @@ Plugins add their own codes: a layout's ``findings`` (the codes its schema's
 entry point names (its module's ``@check`` functions register as it loads).
 A built-in code is never redefined by a plugin.
 """
+
 from __future__ import annotations
 
 import json

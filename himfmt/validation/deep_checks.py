@@ -5,6 +5,7 @@ checks of one frame share a :class:`DecodedFrame`, which decodes each picture
 once; the ``decodable`` check runs first and alone reports a picture that
 cannot be decoded, so the others see only what decoded.
 """
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -101,8 +102,12 @@ def trimap_values(d: DecodedFrame) -> Iterator[Finding]:
     for tri in d.trimaps():
         arr = d.gray(tri)
         # JPEG trimaps (DVM's t/) are noisy by nature: decoded, not value-checked.
-        if isinstance(tri, FileRef) and tri.suffix == ".png" and arr is not None and \
-                np.count_nonzero((arr != 0) & (arr != 128) & (arr != 255)):
+        if (
+            isinstance(tri, FileRef)
+            and tri.suffix == ".png"
+            and arr is not None
+            and np.count_nonzero((arr != 0) & (arr != 128) & (arr != 255))
+        ):
             yield finding("trimap.bad_values", tri.path, d.sample.id, "values other than 0, 128 and 255")
 
 
@@ -136,8 +141,12 @@ def matte_sum(d: DecodedFrame) -> Iterator[Finding]:
     limit = 255 + SUM_TOLERANCE * len(mattes)
     if int(total.max()) > limit:
         path = getattr(d.frame.instances[0].matte, "path", "")
-        yield finding("matte.sum_exceeds", path.rsplit("/", 1)[0], d.sample.id,
-                      f"instance mattes sum to up to {int(total.max())} ({np.count_nonzero(total > limit)} pixels above 255)")
+        yield finding(
+            "matte.sum_exceeds",
+            path.rsplit("/", 1)[0],
+            d.sample.id,
+            f"instance mattes sum to up to {int(total.max())} ({np.count_nonzero(total > limit)} pixels above 255)",
+        )
 
 
 @check("deep", "frame", ("dvm.fg_not_premultiplied",))

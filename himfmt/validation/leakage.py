@@ -9,6 +9,7 @@ each, nothing read), and only files whose size also occurs in another split
 are hashed, so a 50,000-image root costs about one stat per sample, and a root
 with one split of a kind nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,6 +68,15 @@ def shared_pictures(datasets: list[Dataset]) -> list[tuple[Dataset, Finding]]:
                 continue
             other = first_seen.setdefault(digest, (ds, split, ref.path))
             if other[1] != split:
-                out.append((ds, finding("split.shared_image", ref.path, sid,
-                                        f"identical to {other[2]} of split {other[1]}: the same picture in two splits")))
+                out.append(
+                    (
+                        ds,
+                        finding(
+                            "split.shared_image",
+                            ref.path,
+                            sid,
+                            f"identical to {other[2]} of split {other[1]}: the same picture in two splits",
+                        ),
+                    )
+                )
     return out

@@ -9,6 +9,7 @@ memory, never fetched. Samples are
 validated one by one with a cache keyed by their shape (the entry with the
 sample's own stem abstracted), so 50,000 alike samples cost a few schema runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,15 +17,14 @@ from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from jsonschema.exceptions import ValidationError
 
 from himfmt.layouts import get_layout
 from himfmt.layouts.base import load_schema
 from himfmt.model import Dataset, FileRef, Frame, Sample
 from himfmt.validation.catalog import Finding, catalog, finding
-
 
 DEFS = "defs.json"
 
@@ -36,7 +36,8 @@ def _validators(layout: str) -> tuple[Draft202012Validator, Draft202012Validator
     own = {**own, "$id": own.get("$id", f"urn:himfmt:layout:{layout}")}
     shared = load_schema(DEFS)
     registry: Registry[Any] = Registry().with_resources(
-        (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in (own, shared))
+        (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in (own, shared)
+    )
     sample = {"$ref": f"{own['$id']}#/$defs/sample"}
     return Draft202012Validator(own, registry=registry), Draft202012Validator(sample, registry=registry)
 
@@ -127,7 +128,12 @@ def schema_findings(ds: Dataset) -> list[Finding]:
     """Findings of the JSON Schema pass over the dataset's manifest."""
     top, per_sample = _validators(ds.layout)
     as_clip = get_layout(ds.layout).kind == "video"
-    doc: dict[str, Any] = {"layout": ds.layout, "alpha_dir": ds.alpha_dir, "mask_dirs": ds.mask_dirs, "splits": {s: {"samples": {}} for s in ds.splits}}
+    doc: dict[str, Any] = {
+        "layout": ds.layout,
+        "alpha_dir": ds.alpha_dir,
+        "mask_dirs": ds.mask_dirs,
+        "splits": {s: {"samples": {}} for s in ds.splits},
+    }
     out = [finding("manifest.invalid", ds.path, None, _message(e)) for e in top.iter_errors(doc)]
     cache: dict[str, list[ValidationError]] = {}
     for sample in ds.samples:
@@ -136,6 +142,13 @@ def schema_findings(ds: Dataset) -> list[Finding]:
         errors = cache.get(key)
         if errors is None:
             errors = cache[key] = list(per_sample.iter_errors(entry))
-        out.extend(finding(_code(e), _locate(sample, e) or "/".join(p for p in (ds.splits.get(sample.split, ds.path), sample.id) if p),
-                           sample.id, _message(e)) for e in errors)
+        out.extend(
+            finding(
+                _code(e),
+                _locate(sample, e) or "/".join(p for p in (ds.splits.get(sample.split, ds.path), sample.id) if p),
+                sample.id,
+                _message(e),
+            )
+            for e in errors
+        )
     return out

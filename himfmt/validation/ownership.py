@@ -8,6 +8,7 @@ split's files fall into three sets: made by himfmt and intact, made by
 himfmt but missing or changed since (to make again), and not made by himfmt
 at all (the user's: left alone unless ``overwrite=true``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,8 +30,7 @@ class Ownership:
     def damaged(self, root: Path, deep: bool = False) -> list[str]:
         """Recorded files that are missing, or whose size or sha256 differ from the record (the sha256 is
         read where the modification time changed, or always when ``deep``)."""
-        return sorted(p for p, entry in self.made.items()
-                      if not file_intact(str(root), entry, digest=True, trust_mtime=not deep))
+        return sorted(p for p, entry in self.made.items() if not file_intact(str(root), entry, digest=True, trust_mtime=not deep))
 
     def foreign(self, samples: Iterable[Sample]) -> list[str]:
         """Files of these samples that no himfmt record names."""

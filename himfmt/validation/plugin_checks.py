@@ -5,6 +5,7 @@ code -> severity, meaning, breaks, fix); loading it imports the module, whose
 ``@check`` functions register as any built-in check does. A plugin that
 fails to load is left out with one line on stderr.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -8,6 +8,7 @@ so, one finding per file, and ``himfmt fill`` (or the same job run again)
 makes it again. Only sizes are compared here; ``himfmt fill`` also reads
 digests.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,8 @@ from typing import Iterator
 
 from himfmt.io.records import file_intact
 from himfmt.model import Dataset
-from himfmt.validation.ownership import of_splits
 from himfmt.validation.catalog import Finding, finding
+from himfmt.validation.ownership import of_splits
 from himfmt.validation.registry import check
 
 
@@ -44,6 +45,10 @@ def recorded_files_present(ds: Dataset) -> Iterator[Finding]:
                     continue
                 seen.add(where)
                 if not file_intact(folder, entry):
-                    yield finding("record.file_missing", where, None,
-                                  f"the record of the job that made this tree names it ({entry[1]:,} bytes); it is "
-                                  + ("not there" if not os.path.lexists(os.path.join(folder, rel)) else "another size now"))
+                    yield finding(
+                        "record.file_missing",
+                        where,
+                        None,
+                        f"the record of the job that made this tree names it ({entry[1]:,} bytes); it is "
+                        + ("not there" if not os.path.lexists(os.path.join(folder, rel)) else "another size now"),
+                    )

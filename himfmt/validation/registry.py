@@ -6,6 +6,7 @@ a tree, a dataset, a sample or a frame) and every finding code it can emit,
 written out literally so ``grep`` finds each emitter. The validation passes
 run what is registered; a new check is a new function, nothing else.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,12 +1,14 @@
 """The validation report: JSON (the report format of `report=`) and standalone HTML (the terminal view is the CLI's)."""
+
 from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version as package_version
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from typing import Any
 
 from himfmt.text import plural
@@ -53,9 +55,20 @@ class Report:
         return worst is not None and RANK[worst] >= RANK[fail_on]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "deep": self.deep, "datasets": [
-            {"path": d.path, "layout": d.layout, "splits": d.splits, "summary": d.summary(),
-             "findings": [f.as_dict() for f in d.findings]} for d in self.datasets]}
+        return {
+            "root": self.root,
+            "deep": self.deep,
+            "datasets": [
+                {
+                    "path": d.path,
+                    "layout": d.layout,
+                    "splits": d.splits,
+                    "summary": d.summary(),
+                    "findings": [f.as_dict() for f in d.findings],
+                }
+                for d in self.datasets
+            ],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
@@ -63,9 +76,21 @@ class Report:
     @classmethod
     def from_json(cls, text: str) -> "Report":
         d = json.loads(text)
-        return cls(d["root"], deep=d.get("deep", False), datasets=[
-            DatasetReport(x["path"], x["layout"], x["splits"], x["summary"]["samples"], x["summary"]["files"],
-                          [Finding(**f) for f in x["findings"]]) for x in d["datasets"]])
+        return cls(
+            d["root"],
+            deep=d.get("deep", False),
+            datasets=[
+                DatasetReport(
+                    x["path"],
+                    x["layout"],
+                    x["splits"],
+                    x["summary"]["samples"],
+                    x["summary"]["files"],
+                    [Finding(**f) for f in x["findings"]],
+                )
+                for x in d["datasets"]
+            ],
+        )
 
     @classmethod
     def merge(cls, parts: list["Report"]) -> "Report":
@@ -98,8 +123,10 @@ def next_step(report: Report, deep: bool) -> str:
     if not s:
         tail = "" if deep else " Run with deep=true to decode every file as well."
         return f"All clean: no findings.{tail}"
-    return (f"{plural(s['error'], 'error')}, {plural(s['warning'], 'warning')}. Fix the errors first; "
-            "'himfmt explain CODE' says what a code means, what it breaks and how to fix it ('himfmt explain' lists them all).")
+    return (
+        f"{plural(s['error'], 'error')}, {plural(s['warning'], 'warning')}. Fix the errors first; "
+        "'himfmt explain CODE' says what a code means, what it breaks and how to fix it ('himfmt explain' lists them all)."
+    )
 
 
 def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple[str, str]]] | None = None) -> str:
@@ -108,7 +135,8 @@ def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple
     e = html.escape
     rows = "".join(
         f"<tr><td>{e(d.path or '.')}</td><td>{e(d.layout)}</td><td>{e(', '.join(d.splits))}</td>"
-        + "".join(f"<td class=n>{v}</td>" for v in d.summary().values()) + "</tr>"
+        + "".join(f"<td class=n>{v}</td>" for v in d.summary().values())
+        + "</tr>"
         for d in report.datasets
     )
     groups = []
@@ -118,8 +146,10 @@ def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple
             items = "".join(f"<li><code>{e(f.path)}</code>: {e(f.message)}</li>" for f in group[:50])
             more = f"<li>... and {len(group) - 50} more</li>" if len(group) > 50 else ""
             info = codes[code]
-            pics = "".join(f"<figure><img src=\"{uri}\" alt=\"{e(path)}\"><figcaption><code>{e(path)}</code></figcaption></figure>"
-                           for path, uri in (thumbs or {}).get((d.path, code), []))
+            pics = "".join(
+                f'<figure><img src="{uri}" alt="{e(path)}"><figcaption><code>{e(path)}</code></figcaption></figure>'
+                for path, uri in (thumbs or {}).get((d.path, code), [])
+            )
             groups.append(
                 f"<section class={sev}><h3>{e(sev)} <code>{e(code)}</code> x{len(group)} in {e(d.path or '.')}</h3>"
                 f"<p>{e(info['meaning'])} <b>Breaks:</b> {e(info['breaks'])} <b>Fix:</b> {e(info['fix'])}</p>"
@@ -128,10 +158,11 @@ def to_html(report: Report, deep: bool, thumbs: dict[tuple[str, str], list[tuple
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>himfmt validate {e(report.root)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
-.n{{text-align:right}}.thumbs{{display:flex;gap:8px;flex-wrap:wrap}}figure{{margin:0;font-size:small}}section{{border-left:4px solid #999;padding-left:1em;margin:1em 0}}.error{{border-color:#c00}}.warning{{border-color:#e90}}</style>
+.n{{text-align:right}}.thumbs{{display:flex;gap:8px;flex-wrap:wrap}}figure{{margin:0;font-size:small}}
+section{{border-left:4px solid #999;padding-left:1em;margin:1em 0}}.error{{border-color:#c00}}.warning{{border-color:#e90}}</style>
 </head><body><h1>himfmt validate</h1><p>root: <code>{e(report.root)}</code><br>
 himfmt {e(version())}, {e(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))};
 {"deep pass: every file decoded" if deep else "structure pass only (names and headers; deep=true decodes every file)"}</p>
 <table><tr><th>path</th><th>layout</th><th>splits</th><th>samples</th><th>files</th><th>errors</th><th>warnings</th><th>infos</th></tr>{rows}</table>
-{''.join(groups)}<p>{e(next_step(report, deep))}</p></body></html>
+{"".join(groups)}<p>{e(next_step(report, deep))}</p></body></html>
 """

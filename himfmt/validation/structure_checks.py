@@ -4,6 +4,7 @@ Each check is registered with the codes it emits (see ``registry``). Frame
 and sample checks share one :class:`SampleView`, which reads each file's
 header once; the header check alone reports a header that cannot be read.
 """
+
 from __future__ import annotations
 
 import os
@@ -96,8 +97,11 @@ def _matte_paths(frame: Frame) -> list[str]:
 # ---- the tree and the dataset -------------------------------------------------------
 
 
-@check("structure", "tree", ("archive.unsafe_member", "file.symlink_escape", "file.symlink_loop", "file.unreadable",
-                             "file.not_regular", "path.is_folder"))
+@check(
+    "structure",
+    "tree",
+    ("archive.unsafe_member", "file.symlink_escape", "file.symlink_loop", "file.unreadable", "file.not_regular", "path.is_folder"),
+)
 def listing_problems(tree: Tree) -> Iterator[Finding]:
     for name, why in tree.unsafe:
         yield finding("archive.unsafe_member", name, None, f"member {why}; not read")
@@ -120,9 +124,21 @@ def stray_files(ds: Dataset) -> Iterator[Finding]:
 
 
 # Codes layouts' readers note while listing (a missing pair file, frame counts that differ).
-@check("structure", "dataset", ("mask.unpaired", "dvm.pair_missing_file", "dvm.pair_bad_line", "dvm.frame_count_mismatch",
-                                "dvm.stream_missing", "dvm.alpha_missing", "dvm.fg_missing", "dvm.stream_mismatch",
-                                "file.corrupt"))
+@check(
+    "structure",
+    "dataset",
+    (
+        "mask.unpaired",
+        "dvm.pair_missing_file",
+        "dvm.pair_bad_line",
+        "dvm.frame_count_mismatch",
+        "dvm.stream_missing",
+        "dvm.alpha_missing",
+        "dvm.fg_missing",
+        "dvm.stream_mismatch",
+        "file.corrupt",
+    ),
+)
 def reader_notes(ds: Dataset) -> Iterator[Finding]:
     for note in ds.notes:
         yield finding(note.code, note.path, None, note.message)
@@ -134,8 +150,12 @@ def root_contains_mask_token(ds: Dataset) -> Iterator[Finding]:
     token = get_layout(ds.layout).mask_path_token(ds)
     above = ds.tree.abspath(ds.path)
     if token and token in above.replace(os.sep, "/") + "/":
-        yield finding("root.contains_alpha_dir", ds.path, None,
-                      f"the dataset's path {above} contains {token!r}; the loader's mask path replacement would rewrite it")
+        yield finding(
+            "root.contains_alpha_dir",
+            ds.path,
+            None,
+            f"the dataset's path {above} contains {token!r}; the loader's mask path replacement would rewrite it",
+        )
 
 
 # ---- one frame -----------------------------------------------------------------------
@@ -162,16 +182,30 @@ def headers(view: SampleView, frame: Frame) -> Iterator[Finding]:
 def exif_rotation(view: SampleView, frame: Frame) -> Iterator[Finding]:
     info = view.info(frame.image)
     if info is not None and isinstance(frame.image, FileRef) and info.orientation in (5, 6, 7, 8):
-        yield finding("image.exif_rotated", frame.image.path, view.sample.id,
-                      f"EXIF orientation {info.orientation} turns it {info.height}x{info.width} where it is applied")
+        yield finding(
+            "image.exif_rotated",
+            frame.image.path,
+            view.sample.id,
+            f"EXIF orientation {info.orientation} turns it {info.height}x{info.width} where it is applied",
+        )
 
 
 NOT_GRAY = {"matte": "matte.not_8bit_gray", "mask": "mask.not_8bit_gray", "trimap": "trimap.not_8bit_gray"}
 SIZE_MISMATCH = {"matte": "matte.size_mismatch", "mask": "mask.size_mismatch", "trimap": "trimap.size_mismatch"}
 
 
-@check("structure", "frame", ("matte.not_8bit_gray", "mask.not_8bit_gray", "trimap.not_8bit_gray",
-                              "matte.size_mismatch", "mask.size_mismatch", "trimap.size_mismatch"))
+@check(
+    "structure",
+    "frame",
+    (
+        "matte.not_8bit_gray",
+        "mask.not_8bit_gray",
+        "trimap.not_8bit_gray",
+        "matte.size_mismatch",
+        "mask.size_mismatch",
+        "trimap.size_mismatch",
+    ),
+)
 def matte_headers(view: SampleView, frame: Frame) -> Iterator[Finding]:
     """Mattes, masks and trimaps: 8-bit grey PNGs of their image's size."""
     image = view.info(frame.image)
@@ -183,8 +217,9 @@ def matte_headers(view: SampleView, frame: Frame) -> Iterator[Finding]:
         if m.channel is None and m.frame is None and info.mode != "L":
             yield finding(NOT_GRAY[what], m.path, view.sample.id, f"mode {info.mode}, expected 8-bit single-channel (L)")
         if image is not None and info.size != image.size:
-            yield finding(SIZE_MISMATCH[what], m.path, view.sample.id,
-                          f"{info.width}x{info.height}, its image is {image.width}x{image.height}")
+            yield finding(
+                SIZE_MISMATCH[what], m.path, view.sample.id, f"{info.width}x{info.height}, its image is {image.width}x{image.height}"
+            )
 
 
 @check("structure", "frame", ("instances.gap", "instances.unpadded_names"))
@@ -197,8 +232,12 @@ def instance_names(view: SampleView, frame: Frame) -> Iterator[Finding]:
     if numbers and len(numbers) == len(names) and numbers != list(range(len(numbers))):
         # Loaders count instances from 0: a missing first one (01.png, 02.png) is a gap as much as one inside.
         missing = sorted(set(range(numbers[-1])) - set(numbers))
-        yield finding("instances.gap", folder, view.sample.id, f"instance numbers skip {', '.join(str(k) for k in missing[:5])}: "
-                      f"{len(names)} mattes named up to {numbers[-1]}")
+        yield finding(
+            "instances.gap",
+            folder,
+            view.sample.id,
+            f"instance numbers skip {', '.join(str(k) for k in missing[:5])}: {len(names)} mattes named up to {numbers[-1]}",
+        )
     if len(names) > MAX_INSTANCES and paths and names != sorted(names, key=_natural):
         yield finding("instances.unpadded_names", folder, view.sample.id, f"{', '.join(names[:4])}, ... sort out of numeric order")
 
@@ -231,8 +270,12 @@ def frame_size_varies(view: SampleView) -> Iterator[Finding]:
         if first is None:
             first = info.size
         elif info.size != first:
-            yield finding("video.frame_size_varies", frame.image.path, view.sample.id,
-                          f"{info.width}x{info.height}, the clip's first frame is {first[0]}x{first[1]}")
+            yield finding(
+                "video.frame_size_varies",
+                frame.image.path,
+                view.sample.id,
+                f"{info.width}x{info.height}, the clip's first frame is {first[0]}x{first[1]}",
+            )
 
 
 @check("structure", "sample", ("video.instance_count_varies",))

@@ -4,12 +4,29 @@ The plugin test registers it through the ``himfmt.layouts`` entry-point
 group; himfmt then detects, validates and converts to and from it with no
 edit inside ``himfmt/``.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from himfmt.plugin import (Dataset, FileRef, Frame, Holds, Instance, Layout, Match, OutFile, Planned, Probe, Sample, Tree,
-                           WriteOptions, detect_split_container, image_stems, join)
+from himfmt.plugin import (
+    Dataset,
+    FileRef,
+    Frame,
+    Holds,
+    Instance,
+    Layout,
+    Match,
+    OutFile,
+    Planned,
+    Probe,
+    Sample,
+    Tree,
+    WriteOptions,
+    detect_split_container,
+    image_stems,
+    join,
+)
 
 
 def masks_by_stem(tree: Tree, rel: str) -> dict[str, list[str]]:
@@ -34,9 +51,14 @@ class FlatMasks(Layout):
     """flat instance masks: images/<stem>.jpg + masks/<stem>_<k>.png"""
 
     name = "flat_masks"
-    findings = {"flat.mask_without_image": {
-        "severity": "error", "meaning": "A mask names a stem that has no image.",
-        "breaks": "flat-mask loaders pair masks with images by stem", "fix": "Add the image or remove the mask."}}
+    findings = {
+        "flat.mask_without_image": {
+            "severity": "error",
+            "meaning": "A mask names a stem that has no image.",
+            "breaks": "flat-mask loaders pair masks with images by stem",
+            "fix": "Add the image or remove the mask.",
+        }
+    }
     holds = Holds(composites=True, instances=True, multi=True, video=False, masks=False)
     default_alpha_dir = None
 
@@ -57,8 +79,11 @@ class FlatMasks(Layout):
     def plan(self, sample: Sample, split_path: str, opts: WriteOptions) -> list[Planned]:
         frame = sample.frames[0]
         out: list[Planned] = [OutFile(join(split_path, "images", sample.id + ".jpg"), frame.image, False)] if frame.image else []
-        out += [OutFile(join(split_path, "masks", f"{sample.id}_{k}.png"), inst.matte, True)
-                for k, inst in enumerate(frame.instances) if inst.matte is not None]
+        out += [
+            OutFile(join(split_path, "masks", f"{sample.id}_{k}.png"), inst.matte, True)
+            for k, inst in enumerate(frame.instances)
+            if inst.matte is not None
+        ]
         return out
 
     def schema(self) -> dict[str, Any]:
@@ -69,10 +94,17 @@ class FlatMasks(Layout):
             "properties": {"layout": {"const": self.name}},
             "$defs": {
                 "sample": {"$ref": "#/$defs/frame"},
-                "frame": {"$ref": "urn:himfmt:defs#/$defs/frame", "properties": {
-                    "image": {"type": "string", "pattern": "\\.jpg$", "x-findings": {"type": "image.missing", "pattern": "image.not_jpg"}},
-                    "instances": {"minItems": 1, "x-findings": {"minItems": "sample.no_instances"}},
-                }},
+                "frame": {
+                    "$ref": "urn:himfmt:defs#/$defs/frame",
+                    "properties": {
+                        "image": {
+                            "type": "string",
+                            "pattern": "\\.jpg$",
+                            "x-findings": {"type": "image.missing", "pattern": "image.not_jpg"},
+                        },
+                        "instances": {"minItems": 1, "x-findings": {"minItems": "sample.no_instances"}},
+                    },
+                },
             },
         }
 

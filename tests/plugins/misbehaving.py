@@ -1,4 +1,5 @@
 """Layouts that misbehave in every way a plugin can: each must be left out with one line, never end himfmt."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 The plugin test registers :data:`RECIPE` through the ``himfmt.recipes``
 entry-point group; ``himfmt synth recipe=toy`` then runs it like a built-in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class Toy:
         for k in range(self.params.people):
             matte = np.zeros((s, s), np.uint8)
             left = k * s // self.params.people
-            matte[s // 4: 3 * s // 4, left + 2: left + s // self.params.people - 2] = 255
+            matte[s // 4 : 3 * s // 4, left + 2 : left + s // self.params.people - 2] = 255
             image[matte > 0] = rng.integers(0, 256, 3)
             instances.append(Instance(f"{k:02d}", ArrayRef(matte)))
         sid = f"{i:05d}"

@@ -1,12 +1,11 @@
 """``himfmt convert``: one layout to another, safely, with every loss stated."""
+
 from __future__ import annotations
 
-
-
-from himfmt.io.pool import worker_count
 from himfmt.cli import console, views
 from himfmt.cli.console import safe
 from himfmt.conversion.job import Job, Summary, convert
+from himfmt.io.pool import worker_count
 from himfmt.layouts import LAYOUTS
 from himfmt.options import ConvertOptions
 
@@ -26,8 +25,18 @@ def show(summary: Summary, job: Job) -> None:
 
 
 def run(cfg: ConvertOptions) -> int:
-    job = Job(cfg.src, cfg.dst, cfg.to, cfg.mode.value, cfg.frame_step, cfg.png_alpha, cfg.trimap,
-              worker_count(cfg.workers), cfg.shard.index, cfg.shard.count)
+    job = Job(
+        cfg.src,
+        cfg.dst,
+        cfg.to,
+        cfg.mode.value,
+        cfg.frame_step,
+        cfg.png_alpha,
+        cfg.trimap,
+        worker_count(cfg.workers),
+        cfg.shard.index,
+        cfg.shard.count,
+    )
     frm = None if cfg.from_layout == "auto" else cfg.from_layout
     with console.progress("converting") as bar:
         summary = convert(job, frm, cfg.overwrite, cfg.dry_run, bar, afresh=cfg.overwrite)

@@ -1,19 +1,21 @@
 """``himfmt demo``: the main job on built-in, procedurally generated data."""
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-
 from himfmt.cli import console, views
-from himfmt.layouts.detect import detect
-from himfmt.io.tree import Tree
-from himfmt.validation import validate
 from himfmt.cli.commands.detect import describe, report_problems, summary_table
 from himfmt.cli.demo_job import make, write_previews
+from himfmt.io.tree import Tree
+from himfmt.layouts.detect import detect
 from himfmt.options import DemoOptions
+from himfmt.validation import validate
 
 SUMMARY = "build a small dataset of every layout from built-in assets [out=DIR]"
+
+
 def run(cfg: DemoOptions) -> int:
     out = Path(cfg.out).resolve()
     start = time.perf_counter()

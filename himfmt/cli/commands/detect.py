@@ -1,4 +1,5 @@
 """``himfmt detect``: which datasets are under a folder, in which layout."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ from typing import Any
 from rich.table import Table
 
 from himfmt.cli import console
-from himfmt.layouts.detect import Detection, detect
 from himfmt.io.archive import open_tree
+from himfmt.layouts.detect import Detection, detect
 from himfmt.model import Dataset
 from himfmt.options import DetectOptions
 

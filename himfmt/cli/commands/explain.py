@@ -1,4 +1,5 @@
 """``himfmt explain``: what a finding code means, what it breaks and how to fix it."""
+
 from __future__ import annotations
 
 import difflib
@@ -7,8 +8,8 @@ from rich.table import Table
 
 from himfmt.cli import console
 from himfmt.errors import HimfmtError
-from himfmt.validation.catalog import catalog
 from himfmt.options import ExplainOptions
+from himfmt.validation.catalog import catalog
 
 SUMMARY = "what a finding code means, what it breaks, how to fix it [code=CODE] (no code: list them all)"
 

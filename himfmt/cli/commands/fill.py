@@ -1,4 +1,5 @@
 """``himfmt fill``: make whatever a dataset config declares and the disk lacks."""
+
 from __future__ import annotations
 
 from importlib.resources import files
@@ -7,8 +8,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from himfmt.cli import console
 from himfmt.cli.voice import VOICE
-from himfmt.generation.engine import fill
 from himfmt.composition import group_options
+from himfmt.generation.engine import fill
 
 # The engine reads a config tree (a schedule's runs merge into it; a dataset config declares splits with their
 # own overrides): this command gets the composed config, range-checked as every command's options are.
@@ -31,8 +32,9 @@ def help_extra() -> str:
         sources = sources if isinstance(sources, DictConfig) else OmegaConf.create({})
         needed = [str(k) for k in sources if OmegaConf.is_missing(sources, k)]
         optional = [str(k) for k in sources if not OmegaConf.is_missing(sources, k)]
-        said = (f"needs {', '.join(needed)}" if needed else "needs no source (a built-in kit)") + \
-            (f"; may set {', '.join(optional)}" if optional else "")
+        said = (f"needs {', '.join(needed)}" if needed else "needs no source (a built-in kit)") + (
+            f"; may set {', '.join(optional)}" if optional else ""
+        )
         lines.append(f"  {name}: {said}")
     lines.append("A dry run (dry_run=true) shows the plan even while sources are missing, and names them all.")
     return console.hang("\n".join(lines))

@@ -1,4 +1,5 @@
 """``himfmt layouts``: the layout names users put in configs and ``to=``."""
+
 from __future__ import annotations
 
 from rich.table import Table
@@ -28,9 +29,15 @@ def run(cfg: LayoutsOptions) -> int:
     for i, src in enumerate(names):
         matrix.add_row(f"{i + 1} {src}", *(_cell(src, dst) for dst in names))
     console.show(matrix)
-    console.out.print(console.paragraph("yes: no step changes the samples; [yellow]~[/]: a step drops or changes something; "
-                                        "either way 'convert dry_run=true' lists every change with its count (JPEG re-encodes "
-                                        "too); [red]no[/]: refused, because:", console.out, more=0))
+    console.out.print(
+        console.paragraph(
+            "yes: no step changes the samples; [yellow]~[/]: a step drops or changes something; "
+            "either way 'convert dry_run=true' lists every change with its count (JPEG re-encodes "
+            "too); [red]no[/]: refused, because:",
+            console.out,
+            more=0,
+        )
+    )
     shown: set[str] = set()  # one example of each kind of refusal explains the matrix's 'no' cells
     for src in names:
         for dst in names:

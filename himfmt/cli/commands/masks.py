@@ -1,14 +1,14 @@
 """``himfmt masks``: add a guidance mask set or trimaps to an existing tree."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from rich.table import Table
 
-from himfmt.io.pool import worker_count
 from himfmt.cli import console
 from himfmt.derived.sets import Result, spec_from, write
-from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
+from himfmt.io.pool import worker_count
+from himfmt.layouts.detect import open_datasets
 from himfmt.options import MasksOptions
 
 SUMMARY = "add a guidance mask set or trimaps to a tree: root=DIR source=NAME [mask=detector|xmem] [kind=trimap]"
@@ -29,8 +29,7 @@ def run(cfg: MasksOptions) -> int:
     failed = 0
     for ds in found:
         with console.progress(f"{kind} {ds.path or '.'}") as bar:
-            res: Result = write(ds, spec, splits, cfg.overwrite, worker_count(cfg.workers), bar,
-                                (cfg.shard.index, cfg.shard.count))
+            res: Result = write(ds, spec, splits, cfg.overwrite, worker_count(cfg.workers), bar, (cfg.shard.index, cfg.shard.count))
         table.add_row(ds.path or ".", ds.layout, str(res.written), str(res.kept), str(res.no_place), str(len(res.failed)))
         for where, message in res.failed[:10]:
             console.error(message if where in message else f"{where}: {message}")

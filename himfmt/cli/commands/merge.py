@@ -1,9 +1,9 @@
 """``himfmt merge``: fold shard records (and shard reports) together, then validate the output."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
 
 from himfmt.cli import console
 from himfmt.cli.voice import VOICE

@@ -1,15 +1,15 @@
 """``himfmt preview``: a contact sheet of drawn samples."""
+
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-
 from himfmt.cli import console
-from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
-from himfmt.io.files import atomic_write
 from himfmt.inspection.preview import preview
+from himfmt.io.files import atomic_write
+from himfmt.layouts.detect import open_datasets
 from himfmt.options import PreviewOptions
 
 SUMMARY = "a contact sheet of drawn samples with their mattes and masks: root=DIR [out=FILE.png] [n=16]"
@@ -23,8 +23,13 @@ def run(cfg: PreviewOptions) -> int:
         sheet, panels = preview(datasets, cfg.n, cfg.seed, cfg.split, cfg.sample, cfg.width, cfg.edges)
     if not panels:
         splits = sorted({s for ds in datasets for s in ds.splits})
-        raise HimfmtError("no sample matches" + (f" split={cfg.split}" if cfg.split else "") + (f" sample={cfg.sample}" if cfg.sample else "")
-                          + f"; its splits: {', '.join(splits)}", cfg.root)
+        raise HimfmtError(
+            "no sample matches"
+            + (f" split={cfg.split}" if cfg.split else "")
+            + (f" sample={cfg.sample}" if cfg.sample else "")
+            + f"; its splits: {', '.join(splits)}",
+            cfg.root,
+        )
     buf = io.BytesIO()
     sheet.save(buf, "PNG")
     out = Path(cfg.out).resolve()

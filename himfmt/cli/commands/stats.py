@@ -1,4 +1,5 @@
 """``himfmt stats``: counts, sizes and matte figures per dataset and split."""
+
 from __future__ import annotations
 
 import json
@@ -7,14 +8,19 @@ from typing import Any
 from rich.table import Table
 
 from himfmt.cli import console
-from himfmt.layouts.detect import open_datasets
 from himfmt.errors import HimfmtError
 from himfmt.inspection.stats import stats
-from himfmt.options import StatsOptions, Output
+from himfmt.layouts.detect import open_datasets
+from himfmt.options import Output, StatsOptions
 
 SUMMARY = "counts, resolutions and matte figures per dataset and split: root=DIR [output=text|json] [n=64]"
-FIGURES = {"opaque": "opaque pixels (alpha 255)", "soft": "soft pixels (0 < alpha < 255)", "empty": "empty pixels (alpha 0)",
-           "edge_width": "soft-edge width (px)", "occlusion": "overlap between instances (share of an instance)"}
+FIGURES = {
+    "opaque": "opaque pixels (alpha 255)",
+    "soft": "soft pixels (0 < alpha < 255)",
+    "empty": "empty pixels (alpha 0)",
+    "edge_width": "soft-edge width (px)",
+    "occlusion": "overlap between instances (share of an instance)",
+}
 
 
 def split_table(ds: dict[str, Any], sp: dict[str, Any]) -> Table:

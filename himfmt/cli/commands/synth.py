@@ -1,4 +1,5 @@
 """``himfmt synth``: published recipes, deterministic, parallel, sharded, resumable."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,8 @@ from himfmt.cli import console, views
 from himfmt.cli.console import safe
 from himfmt.synthesis.inputs import read_as
 from himfmt.synthesis.jobs import Synthesized, synthesize
-from himfmt.synthesis.runner import Plan, Result, run as run_plan
+from himfmt.synthesis.runner import Plan, Result
+from himfmt.synthesis.runner import run as run_plan
 
 # The engine reads a config tree (a schedule's runs merge into it; a dataset config declares splits with their
 # own overrides): this command gets the composed config, range-checked as every command's options are.
