@@ -85,19 +85,19 @@ def test_html_report_draws_the_problem(run_cli, tmp_path):
     assert "matte.size_mismatch" in page and page.count("data:image/png;base64,") >= 1
 
 
-def readme_block(name: str) -> str:
-    text = (Path(__file__).parent.parent / "README.md").read_text()
+def doc_block(name: str) -> str:
+    text = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
     return re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", text, re.S).group(1)
 
 
 @pytest.mark.slow
-def test_readme_api_example_runs_as_a_script_file(tmp_path, demo_root):
+def test_the_api_example_runs_as_a_script_file(tmp_path, demo_root):
     """Saved as a file and run in a new process, as a user does: its deep validation spawns workers,
     which import the script (the guard keeps them from running it). The session's demo is copied in,
     so the example's fill finds it complete."""
     shutil.copytree(demo_root, tmp_path / "himfmt-demo", symlinks=True)
     script = tmp_path / "example.py"
-    script.write_text(readme_block("api-example"))
+    script.write_text(doc_block("api-example"))
     p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     assert "maggie_image_train ['I-HIM50K']" in p.stdout and "\n0 findings" in p.stdout

@@ -1,17 +1,17 @@
 """Two caches that take a third off a command's start (Hydra's compositions), with the same result.
 
 Every command composes its config three times (the argument check in
-:mod:`himfmt.cli.overrides`, Hydra's run-mode probe, the run itself): 160-210 ms
-of CPU per command with hydra-core 1.3.2, 110-145 ms with these caches. Every
+:mod:`himfmt.cli.overrides`, Hydra's run-mode probe, the run itself); the
+costs, with and without these caches, are in docs/performance.md. Every
 composition:
 
 - deep-copies its config repository "to avoid mutating it", and with it the
   whole ConfigStore, which every structured-config source holds: every
-  command's schema, recipe and launcher config, about 15 ms each time. The
+  command's schema, recipe and launcher config, each time. The
   store is a process-wide singleton that the copy's sources never use (they
   are rebuilt from ``ConfigStore.instance()``), so a copy is the store itself;
 - parses the same packaged YAML files again with PyYAML's pure-Python loader,
-  2-3 ms per file and 8 files per composition. A file shipped in a package
+  about eight files per composition. A file shipped in a package
   does not change while a process runs: it is parsed once, and each
   composition gets its own deep copy (Hydra edits what it loads).
 

@@ -30,9 +30,9 @@ from himfmt.io.images import one_codec_thread
 from himfmt.io.memory import tune_malloc
 
 STANDARD = ("spawn", "fork", "forkserver")
-# Serial work left, in seconds, above which a pool of two or more workers wins: about twice a pool's start
-# on this project's 2-core machine, where spawning two workers that import the codecs takes about 1 s
-# (bench/pool.py prints the start cost and the small-job comparison).
+# Serial work left, in seconds, above which a pool of two or more workers wins: about twice the start of a
+# pool whose workers import the codecs (bench/pool.py prints that cost and the small-job comparison;
+# docs/performance.md holds the figures).
 POOL_PAYS_AFTER = 2.5
 PR_SET_PDEATHSIG = 1
 T = TypeVar("T")

@@ -3,8 +3,8 @@
 Reading: headers give size and frame count without decoding; frames are
 decoded sequentially by a small per-process cache of open decoders, so
 reading frame i+1 after frame i costs one frame, and memory does not grow
-with clip length. Mattes take the Y plane only (about 4x faster than a
-colour conversion); limited-range streams (Y in 16-235, as real DVM alpha
+with clip length. Mattes take the Y plane only (no colour conversion);
+limited-range streams (Y in 16-235, as real DVM alpha
 videos are) are mapped back to full range 0-255.
 
 Writing: alpha is H.264 lossless (libx264 ``qp=0``, yuv444p, full range):
@@ -64,8 +64,8 @@ ARCHIVE_SEP = "!/"  # an archive member's path (himfmt.io.archive.SEP)
 
 @functools.cache
 def _pyav() -> ModuleType:
-    """PyAV, imported when a stream is first opened: 60 ms of every process start that reads no video
-    (a structure pass, image synthesis, a worker) otherwise; MP4 headers are parsed without it."""
+    """PyAV, imported when a stream is first opened: a process that reads no video (a structure pass, image
+    synthesis, a worker) does not pay for it; MP4 headers are parsed without it."""
     import av
 
     av.logging.set_level(av.logging.PANIC)  # corrupt input is reported by us, not printed by FFmpeg
@@ -81,8 +81,8 @@ class StreamInfo:
     """Size and frame count of a video's first video stream.
 
     MP4/MOV headers are parsed directly (``moov`` boxes: the sample entry's
-    size, ``stsz``'s sample count): about 0.1 ms against 50 ms for FFmpeg's
-    stream probing of a 1080p clip, which decodes frames. That matters for a
+    size, ``stsz``'s sample count), hundreds of times cheaper than FFmpeg's
+    stream probing, which decodes frames. That matters for a
     DVM source of 4,000 background clips. Anything else, or a header that
     does not parse, goes through PyAV.
     """
@@ -190,8 +190,8 @@ _BT601 = (2, 5, 6)  # unspecified (FFmpeg's default is BT.601 too), BT.470BG, SM
 def _rgb(frame: av.VideoFrame) -> np.ndarray:
     """An RGB frame; limited-range BT.601 4:2:0 through OpenCV.
 
-    OpenCV's I420 conversion is 3.5x faster than swscale's (0.85 against
-    2.9 ms at 1080p) and is the inverse of the conversion himfmt's own
+    OpenCV's I420 conversion is several times faster than swscale's (docs/performance.md)
+    and is the inverse of the conversion himfmt's own
     writer uses. Other matrices, ranges and chroma layouts go to swscale.
     """
     w, h = frame.width, frame.height
@@ -209,7 +209,7 @@ def iter_frames(path: str, gray: bool = False, start: int = 0) -> Iterator[np.nd
         with pyav.open(path) as c:
             s = c.streams.video[0]
             # One decoding thread: himfmt runs one process per core, and FFmpeg's frame threads
-            # cost 6 ms of CPU per 1080p frame on top (measured by bench/synth_dvm.py).
+            # only add CPU on top (docs/performance.md).
             s.thread_type = "NONE"
             for i, frame in enumerate(c.decode(s)):
                 if i < start:

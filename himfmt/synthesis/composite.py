@@ -26,7 +26,7 @@ def div255(x: np.ndarray) -> np.ndarray:
 def round255(x: np.ndarray) -> np.ndarray:
     """round(x / 255) as uint8 for fixed-point values x <= 255 * 255 (uint16).
 
-    OpenCV's scaled conversion, 10x faster than :func:`div255` and exact on
+    OpenCV's scaled conversion, an order of magnitude faster than :func:`div255` and exact on
     that whole range (every value is checked in the tests).
     """
     return cv2.convertScaleAbs(x, alpha=1 / 255)

@@ -68,8 +68,8 @@ def blur_fusion(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     6 (55% against 44%); the wide means at 1/4 resolution, the narrow pass's
     background mean taken from the wide one (it is smooth at that scale), and
     the per-pixel work done only where F matters (soft pixels and clear
-    pixels next to the person) cost 11 ms per 1000-px person on one core
-    instead of 38, for the same error.
+    pixels next to the person) cost a third of the published method's time
+    for the same error (docs/performance.md).
     """
     image, alpha = np.ascontiguousarray(image), np.ascontiguousarray(alpha)
     h, w = alpha.shape
@@ -118,9 +118,10 @@ ML_MODULE = "pymatting.foreground.estimate_foreground_ml"
 def _pymatting() -> Callable[..., Any]:
     """pymatting's ``estimate_foreground_ml``, loaded from its own module.
 
-    Importing the ``pymatting`` package compiles every algorithm it has (41 s
-    in a new environment, until numba's cache holds them); the estimator's
-    module needs only numpy and numba and compiles in 4 s. It is loaded from
+    Importing the ``pymatting`` package compiles every algorithm it has (tens
+    of seconds in a new environment, until numba's cache holds them); the
+    estimator's module needs only numpy and numba and compiles in a tenth of
+    that (docs/performance.md). It is loaded from
     its file under its own name, so numba's cache entries are the ones the
     package itself makes and reads. Where a release keeps the estimator
     elsewhere, the package is imported as usual.

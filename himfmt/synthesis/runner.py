@@ -53,7 +53,7 @@ class Plan:
     shard_count: int = 1
     workers: int = 1
     opts: WriteOptions = field(default_factory=WriteOptions)
-    # Steps from the recipe's own layout to ``layout`` when they differ (see convert_route).
+    # Steps from the recipe's own layout to ``layout`` when they differ (see himfmt.conversion.route).
     route: Route | None = None
     # Output files (relative to ``out``) to make again although their ids are recorded as done (a repair).
     redo: frozenset[str] = frozenset()
