@@ -146,7 +146,7 @@ def test_disk_full_leaves_no_partial_file(tmp_path):
         assert p.stat().st_size > 0 and p.read_bytes().rstrip(b"\0").endswith(b"\xaeB`\x82")  # complete PNGs only
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a real subprocess killed mid-conversion, then the conversion run twice more
 def test_kill_and_resume_completes_identically(tmp_path):
     src = trees.video_tree(tmp_path / "src", "s", videos=tuple(f"v{i:02d}" for i in range(30)), n_frames=8)
     whole = tmp_path / "whole"

@@ -24,7 +24,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # about 15 s: two whole demos, the second over the first's output
 def test_demo_builds_detects_and_reruns_to_the_same_bytes(run_cli, tmp_path, demo_root):
     """Every layout written and detected; the data is the demo dataset config's, byte for byte (the session's
     fill of it), also when made again over its own previous output. About 15 s: two runs of the README's

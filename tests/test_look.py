@@ -90,7 +90,7 @@ def doc_block(name: str) -> str:
     return re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", text, re.S).group(1)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a new Python process that fills the demo and deep-validates it with spawned workers
 def test_the_api_example_runs_as_a_script_file(tmp_path, demo_root):
     """Saved as a file and run in a new process, as a user does: its deep validation spawns workers,
     which import the script (the guard keeps them from running it). The session's demo is copied in,

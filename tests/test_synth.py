@@ -92,7 +92,7 @@ def test_background_narrower_than_every_person_ends(run_cli, inputs, tmp_path):
     assert not (tmp_path / "o" / "I-HIM50K" / "images").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # 300 samples made by a subprocess that is killed, then resumed
 def test_killed_run_resumes_to_identical_output(inputs, tmp_path):
     hhm, bg = inputs
     kill_and_resume([f"hhm={hhm}", f"bg={bg}", "n=300"], tmp_path, 300, 20)

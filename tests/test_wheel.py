@@ -26,7 +26,7 @@ def test_the_package_list_holds_every_package():
     assert found | {"himfmt.conf", "himfmt.schemas"} == listed
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # about 20 s: a wheel built and installed into a fresh venv, every command run from it
 def test_wheel_runs_every_command_from_elsewhere(tmp_path):
     """About 20 s, and worth it: building and installing a wheel into a fresh venv is the only way to know
     the installed package is whole (its configs, schemas and entry points), as a user installs it."""
