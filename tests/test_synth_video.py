@@ -29,19 +29,15 @@ def clean(root: Path) -> bool:
     return validate(str(root), deep_pass=True, workers=1).findings == []
 
 
+def video_him(run_cli, sources, out, *args: str) -> tuple[int, str, str]:
+    """``himfmt synth recipe=video_him`` over the fixture's clips and backgrounds, in this process, one worker."""
+    return run_cli("synth", "recipe=video_him", f"clips={sources['clips']}", f"bg={sources['bg']}", f"out={out}", "workers=1", *args)
+
+
 @pytest.mark.parametrize("level", ["easy", "medium", "hard"])
 def test_video_him_levels_write_their_own_split(run_cli, sources, tmp_path, level):
     out = tmp_path / "o"
-    code, text, err = run_cli(
-        "synth",
-        "recipe=video_him",
-        f"clips={sources['clips']}",
-        f"bg={sources['bg']}",
-        f"out={out}",
-        "n=3",
-        "workers=1",
-        f"recipe.difficulty={level}",
-    )
+    code, text, err = video_him(run_cli, sources, out, "n=3", f"recipe.difficulty={level}")
     assert code == 0, err
     ds = open_datasets(str(out))[0]
     assert ds.layout == "maggie_video" and list(ds.splits) == [f"comp_{level}"]
@@ -315,16 +311,7 @@ def test_killed_video_run_resumes_to_identical_output(sources, tmp_path):
 @pytest.mark.parametrize("layout, expect", [("dvm_composed", "instance identity lost"), ("maggie_image_train", "clips become images")])
 def test_video_him_into_other_layouts_states_what_is_lost(run_cli, sources, tmp_path, layout, expect):
     out = tmp_path / "o"
-    code, text, err = run_cli(
-        "synth",
-        "recipe=video_him",
-        f"clips={sources['clips']}",
-        f"bg={sources['bg']}",
-        f"out={out}",
-        "n=2",
-        "workers=1",
-        f"layout={layout}",
-    )
+    code, text, err = video_him(run_cli, sources, out, "n=2", f"layout={layout}")
     assert code == 0, err
     assert f"lossy: {expect}" in text
     assert open_datasets(str(out))[0].layout == layout and clean(out)

@@ -121,8 +121,6 @@ class ImageHim:
     def __init__(
         self, people: list[tuple[Media, Media]], backgrounds: list[Media], params: Params, colours: ForegroundEstimator | None = None
     ) -> None:
-        if not people:
-            raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         if not backgrounds:
             raise HimfmtError("the background folder has no images")
         self.people, self.backgrounds, self.p = people, backgrounds, params

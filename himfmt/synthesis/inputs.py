@@ -62,6 +62,8 @@ def people(cfg: Any, layout: str = "hhm") -> list[tuple[Media, Media]]:
         if not isinstance(f.image, FileRef) or matte is None or f.image.name in skip or s.id in skip:
             continue
         out.append((f.image, matte))
+    if not out:
+        raise HimfmtError("the hhm input has no usable people (image + matte pairs)", str(cfg.hhm))
     return out
 
 

@@ -19,7 +19,7 @@ from typing import Any, Optional
 import cv2
 import numpy as np
 
-from himfmt.errors import BadInputError, HimfmtError
+from himfmt.errors import BadInputError
 from himfmt.model import Media, Sample
 from himfmt.synthesis.backgrounds import Background
 from himfmt.synthesis.clip import LayerClip
@@ -55,8 +55,6 @@ class PeopleWalk:
     def __init__(
         self, people: list[tuple[Media, Media]], backgrounds: list[Background], params: Params, colours: ForegroundEstimator | None = None
     ) -> None:
-        if not people:
-            raise HimfmtError("the hhm input has no usable people (image + matte pairs)")
         self.people, self.backgrounds, self.p = people, backgrounds, params
         self.colours = colours or ForegroundEstimator(params.foreground)
         self.last_problem: str | None = None  # why the latest draw was rejected, when an input was at fault
