@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Any, Callable
 
-from himfmt.cli import console, hydra_cache
+from himfmt.cli import console
 from himfmt.cli.commands import COMMANDS, load
 from himfmt.cli.config import checked
 from himfmt.cli.overrides import precheck
@@ -143,7 +143,6 @@ def main(argv: list[str] | None = None) -> None:
     previous = signal.signal(signal.SIGTERM, _terminated)
     tune_malloc()  # the CLI's own process decodes too; a library caller's allocator, codecs and Hydra are left alone
     one_codec_thread()
-    hydra_cache.install()
     try:
         code = run_command(command, rest)
         sys.stdout.flush()
