@@ -149,7 +149,8 @@ splits:
     code, _, err = run_cli("fill", f"dataset={cfg}", f"out={whole}", "workers=1")
     assert code == 0, err
     code, out, _ = run_cli("fill", *SHARDS, f"dataset={cfg}", f"out={sharded}", "workers=1")
-    assert code == 1 and "waits: val reads train" in out and "run the same sweep again" in out
+    said = " ".join(out.split())  # lines are broken to fit the terminal (80 columns under xdist)
+    assert code == 1 and "waits: val reads train" in said and "run the same sweep again" in said
     code, out, _ = run_cli("fill", *SHARDS, f"dataset={cfg}", f"out={sharded}", "workers=1")
     assert code == 1 and "masks and trimaps in the next sweep" in out  # val converted, in shards
     code, out, _ = run_cli("fill", *SHARDS, f"dataset={cfg}", f"out={sharded}", "workers=1")

@@ -216,3 +216,16 @@ def test_the_docs_document_every_code_and_point_nowhere_outside():
         text = path.read_text()
         outside = ["../" + "shared", "ALGORITHMS" + ".md", "PERF" + ".md", "DESIGN" + ".md"]  # built: no line names them
         assert [name for name in outside if name in text] == [], path
+
+
+def test_what_a_job_says_is_broken_between_words_at_80_columns(at_80, capsys):
+    """The core's lines (fill's `read bg=...: 6 still(s), 0 frame sequence(s), 0 video(s)`) fit the terminal;
+    a path longer than a line stays whole on its own line."""
+    from himfmt.cli.voice import VOICE
+
+    path = "/tmp/" + "deep/" * 12 + "BG-20K/train"
+    VOICE.say(f"  read bg={path}: 6 still(s), 0 frame sequence(s), 0 video(s)")
+    VOICE.say("  " + "word " * 40)
+    out = capsys.readouterr().out
+    assert [ln for ln in out.splitlines() if len(ln) > 80 and path not in ln] == []
+    assert " ".join(out.split()) == f"read bg={path}: 6 still(s), 0 frame sequence(s), 0 video(s) " + ("word " * 40).strip()

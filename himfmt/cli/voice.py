@@ -6,12 +6,11 @@ from contextlib import AbstractContextManager
 
 from himfmt.cli import console, views
 from himfmt.feedback import Progress
-from himfmt.text import printable
 
 
 class ConsoleVoice:
     def say(self, text: str) -> None:
-        console.out.print(printable(text), markup=False)
+        console.lines([text])  # plain (a path is never markup), broken between words to fit the terminal
 
     def warn(self, text: str) -> None:
         console.warn(text)
