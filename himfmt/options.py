@@ -257,6 +257,22 @@ class UnpackOptions:
                 raise HimfmtError(f"{name} must be > 0, not {getattr(self, name):g}")
 
 
+@dataclass
+class FixOptions:
+    root: str = MISSING  # the tree to repair (never written to)
+    out: str = MISSING  # where the repaired copy goes
+    deep: bool = False  # also decode every file (finds corrupt pictures, 0/1 mattes, overlapping mattes)
+    dry_run: bool = False  # list what would change and write nothing
+    only: list[str] = field(default_factory=list)  # repair only these finding codes
+    skip: list[str] = field(default_factory=list)  # leave these finding codes alone
+    exclude: bool = True  # leave out samples that cannot be mended (false: copy them as they are)
+    overwrite: bool = False  # write into a non-empty out that is not a resume of this same fix
+    workers: int = 0  # worker processes (0 = one per core); the output never depends on it
+
+    def __post_init__(self) -> None:
+        at_least("workers", self.workers, 0)
+
+
 SCHEMAS: dict[str, type] = {
     "layouts": LayoutsOptions,
     "demo": DemoOptions,
@@ -268,6 +284,7 @@ SCHEMAS: dict[str, type] = {
     "masks": MasksOptions,
     "fill": FillOptions,
     "merge": MergeOptions,
+    "fix": FixOptions,
     "preview": PreviewOptions,
     "stats": StatsOptions,
     "unpack": UnpackOptions,

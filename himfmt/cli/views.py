@@ -14,6 +14,7 @@ from rich.text import Text
 from himfmt.cli.console import fit, paragraph, safe
 from himfmt.conversion.job import DONE, ERROR_SAMPLES, PLANNED, Summary
 from himfmt.generation.engine import FillPlan
+from himfmt.repair.job import Fixed
 from himfmt.synthesis.jobs import Synthesized
 from himfmt.text import plural
 from himfmt.validation.catalog import catalog
@@ -113,7 +114,26 @@ def report(rep: Report, console: Console) -> Iterator[RenderableType]:
     yield paragraph(escape(next_step(rep, rep.deep)), console, more=0)
 
 
-VIEWS = {Summary: conversion, Synthesized: synthesized, FillPlan: fill_plan, Report: report}
+def fixed(done: Fixed, console: Console) -> Iterator[RenderableType]:
+    """What fix changed, by finding code; what no rule repairs; then the copy's validation."""
+    table = Table(title=f"himfmt fix -> {done.out}" + (" (dry run: nothing written)" if done.dry_run else ""))
+    table.add_column("code", no_wrap=True)
+    table.add_column("files", justify="right")
+    table.add_column("what fix did" if not done.dry_run else "what fix would do")
+    for code, (n, action) in done.by_code().items():
+        table.add_row(code, str(n), action)
+    if not done.changes:
+        table.add_row("-", "0", "nothing to repair")
+    yield fit(table, console)
+    if done.left:
+        left = ", ".join(f"{code} ({n})" for code, n in sorted(done.left.items()))
+        yield paragraph(Text(f"left for you (no repair rule; himfmt explain CODE says how): {left}"), console)
+    if done.report is not None:
+        yield Text("the copy:")
+        yield from report(done.report, console)
+
+
+VIEWS = {Summary: conversion, Synthesized: synthesized, FillPlan: fill_plan, Report: report, Fixed: fixed}
 
 
 def show(result: object, console: Console) -> None:

@@ -31,6 +31,7 @@ from himfmt.io.share import shard_slice
 from himfmt.io.tree import Tree
 from himfmt.layouts import Layout, OutFile, OutStream, OutText, Planned, WriteOptions, get_layout
 from himfmt.layouts.detect import detect
+from himfmt.layouts.instance_folders import InstanceFolders, renumbered
 from himfmt.layouts.writer import can_place, can_place_stream, write_item
 from himfmt.model import Dataset, FileRef, Sample, sample_pictures
 from himfmt.text import plural
@@ -52,6 +53,17 @@ class Job:
     shard_index: int = 0  # shard k of K converts the sorted samples i with i % K == k
     shard_count: int = 1
     root_id: tuple[int, int] | None = None  # (device, inode) of dst where the job began
+    # The record's name: <record>.jsonl (a shard: <record>-shardKofN.jsonl). A repair names one per layout
+    # (fix-<layout>), so two datasets sharing a folder keep their copies in one output, each with its record.
+    record: str = "convert"
+
+    def records(self, folder: Path) -> list[Path]:
+        """This job's records in ``folder`` (its shards' included)."""
+        return (
+            sorted(p for p in folder.glob(f"{self.record}*.jsonl") if p.stem == self.record or p.stem.startswith(self.record + "-shard"))
+            if folder.is_dir()
+            else []
+        )
 
     def key(self, plan_digest: str) -> dict[str, Any]:
         """What makes two runs the same conversion: the options that change the output, and the plan.
@@ -105,7 +117,7 @@ def planned_paths(job: Job, from_layout: str | None = None) -> tuple[set[str], i
     p = plan(job, pick_dataset(job.src, from_layout))
     made: dict[str, Any] = {}
     folder = Path(job.dst) / RECORD_DIR
-    for rec in sorted(folder.glob("convert*.jsonl")) if folder.is_dir() else []:
+    for rec in job.records(folder):
         made.update((e["sample"], e.get("src")) for e in read_record(rec)[1])
     changed = sum(key in made and made[key] != source_stamps(planned) for key, planned in p.samples)
     return p.paths(), changed
@@ -261,8 +273,10 @@ def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Pl
     """What the conversion changes, each once with its count: the route's steps as applied, the source's
     pictures the target has no place for, what is encoded lossily on the way, and what the target's
     dataset-level files (``target``: the samples as written) cannot hold."""
+    moved = sum(renumbered(f) for s in target.samples for f in s.frames) if isinstance(lay, InstanceFolders) else 0
+    renamed = [f"instance files of {plural(moved, 'picture')} renumbered 00, 01, ... in numeric order (the loaders' sort read 10 before 2)"]
     if ds.layout == lay.name:
-        return []
+        return renamed if moved else []
     items = [item for _, planned in samples for item in planned]
     out = [
         f"{loss.text} ({plural(r.changed[loss.step], 'sample')})" if loss.step else loss.text
@@ -273,7 +287,7 @@ def changes(ds: Dataset, r: Route, lay: Layout, samples: list[tuple[str, list[Pl
     out += _dropped(ds, lay, items) + _encoded(items)
     if lay.holds.layers and not layers:  # the source keeps no fg/bg layers
         out.append(f"{lay.name}'s foreground and background layers are not written: the source has none")
-    return out + lay.unfinished(target)
+    return out + lay.unfinished(target) + (renamed if moved else [])
 
 
 def _dropped(ds: Dataset, lay: Layout, items: list[Planned]) -> list[str]:
@@ -327,12 +341,12 @@ class Record:
     def __init__(self, out: OutDir, job: Job, plan: Plan, overwrite: bool, summary: Summary) -> None:
         dst = Path(out.root)
         folder = dst / RECORD_DIR
-        name = "convert.jsonl" if job.shard_count == 1 else f"convert-shard{job.shard_index}of{job.shard_count}.jsonl"
+        name = f"{job.record}.jsonl" if job.shard_count == 1 else f"{job.record}-shard{job.shard_index}of{job.shard_count}.jsonl"
         self.rel = f"{RECORD_DIR}/{name}"
         self.done: dict[str, list[list[Any]]] = {}
         self.sources: dict[str, Any] = {}  # sample -> [path, size, mtime or CRC] of each source file it read
         key = job.key(plan.digest)
-        for rec in sorted(folder.glob("convert*.jsonl")) if folder.is_dir() else []:
+        for rec in job.records(folder):
             first, entries = read_record(rec)
             if first != key:
                 if not overwrite:
@@ -458,18 +472,22 @@ def convert(
     progress: Progress = no_progress,
     redo: frozenset[str] = frozenset(),
     afresh: bool = False,
+    source: Dataset | None = None,
 ) -> Summary:
     """Run (or, with ``dry_run``, only plan) a conversion; see the module docstring.
+
+    ``source``: the dataset to write, read from ``job.src`` already (a repair hands over its mended copy).
 
     ``overwrite``: write into a non-empty ``dst`` and replace another conversion's record there.
     ``afresh``: write every sample again, whatever the record says (the CLI's overwrite=true).
     ``redo``: output files (relative to ``dst``) to write again although the record
     says their sample is done (a repair replaces them; nothing is deleted first).
     """
-    ds = _checked_source(job, from_layout)
+    ds = _checked_source(job, from_layout) if source is None else source
     dst = Path(job.dst).resolve()
     src_root = str(Path(job.src).resolve())
-    resuming = any((dst / RECORD_DIR).glob("convert*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
+    family = job.record.split("-")[0]  # a repair's copies of several datasets share one output
+    resuming = any((dst / RECORD_DIR).glob(f"{family}*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
     check_output_dir(dst, overwrite or resuming, [src_root])
     p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
     summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes)

@@ -144,6 +144,19 @@ def with_trimaps(mask_dirs: list[str], tree: Tree, rel: str) -> list[str]:
     return [*mask_dirs, TRIMAP_DIR] if TRIMAP_DIR in tree.dirs(rel) else list(mask_dirs)
 
 
+def numeric_order(instances: list[Instance]) -> list[Instance]:
+    """Instances named by numbers in numeric order (``2`` before ``10``), as their names mean; any other
+    names keep the order they were read in (the loaders' sort)."""
+    if instances and all(i.name.isdigit() for i in instances):
+        return sorted(instances, key=lambda i: int(i.name))
+    return instances
+
+
+def renumbered(frame: Frame) -> bool:
+    """Whether writing ``frame`` moves an instance to another position than the loaders' sort gives it."""
+    return numeric_order(frame.instances) != frame.instances
+
+
 def plan_instances(sample_frame: Frame, alpha_dir: str, inst_path: Callable[[str], str]) -> list[OutFile]:
     """Mattes, masks and per-instance fg layers of one frame, renamed ``NN.png``.
 
@@ -151,7 +164,7 @@ def plan_instances(sample_frame: Frame, alpha_dir: str, inst_path: Callable[[str
     (the alpha dir, a mask dir, or ``fg``).
     """
     out: list[OutFile] = []
-    for k, inst in enumerate(sample_frame.instances):
+    for k, inst in enumerate(numeric_order(sample_frame.instances)):
         nn = canonical_instance_name(k)
         if inst.matte is not None:
             out.append(OutFile(join(inst_path(alpha_dir), nn + ".png"), inst.matte, True))

@@ -97,7 +97,9 @@ def write_item(out: OutDir, item: Planned, mode: str = "copy", quality: int = 95
         assert isinstance(m, FileRef)
         bounded(m)
         return m.tree.copy_to(m.path, out, item.path, mode)
-    out.write_bytes(item.path, encode_media(item, quality))
+    encoded = getattr(item.media, "encoded", None)  # a picture whose new file bytes are given (a repaired file)
+    data = encoded() if callable(encoded) else None
+    out.write_bytes(item.path, data if isinstance(data, bytes) else encode_media(item, quality))
     return "encode"
 
 

@@ -7,7 +7,22 @@ import importlib
 from types import ModuleType
 
 # The commands, each a module of this package, in the order `himfmt` lists them.
-COMMANDS = ("layouts", "demo", "detect", "validate", "explain", "convert", "synth", "masks", "fill", "merge", "preview", "stats", "unpack")
+COMMANDS = (
+    "layouts",
+    "demo",
+    "detect",
+    "validate",
+    "explain",
+    "convert",
+    "fix",
+    "synth",
+    "masks",
+    "fill",
+    "merge",
+    "preview",
+    "stats",
+    "unpack",
+)
 
 
 def load(name: str) -> ModuleType:

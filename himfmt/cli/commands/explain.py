@@ -9,6 +9,7 @@ from rich.table import Table
 from himfmt.cli import console
 from himfmt.errors import HimfmtError
 from himfmt.options import ExplainOptions
+from himfmt.repair.rules import RULES
 from himfmt.validation.catalog import catalog
 
 SUMMARY = "what a finding code means, what it breaks, how to fix it [code=CODE] (no code: list them all)"
@@ -22,6 +23,10 @@ def run(cfg: ExplainOptions) -> int:
         console.out.print(f"[bold]{asked}[/] ({info['severity']}{', deep pass only' if info.get('deep_only') else ''})")
         for key in ("meaning", "breaks", "fix"):
             console.out.print(f"  {key}: {info[key]}")
+        rule = RULES.get(asked)
+        console.lines(
+            [f"  himfmt fix: {rule.action}" if rule else "  himfmt fix: not repaired (the copy keeps it; the fix above is yours)"]
+        )
         return 0
     chosen = {c: i for c, i in codes.items() if c.startswith(asked)}
     if not chosen:

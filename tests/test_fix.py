@@ -1,0 +1,157 @@
+"""``himfmt fix``: a repaired copy in which every repairable fault is mended, the rest left out or said."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import numpy as np
+from PIL import Image
+
+from himfmt.io.tree import Tree
+from himfmt.layouts.detect import open_datasets
+from himfmt.model import FileRef
+from himfmt.repair.rules import without_exif
+from himfmt.validation import validate
+
+import trees
+from helpers import digest
+
+SPLIT = "I-HIM50K"
+STEMS = ("rgba", "unpadded", "exif", "pngjpg", "stray", "corrupt", "zeroone", "clean")
+
+
+def exif_jpeg(rgb: np.ndarray, orientation: int = 6) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def broken_tree(root):
+    """A train tree with one fault per sample (and one clean sample)."""
+    trees.train_tree(root, SPLIT, stems=STEMS)
+    base = root / SPLIT
+    matte = np.asarray(Image.open(base / "alphas" / "rgba" / "00.png"))
+    Image.fromarray(np.dstack([matte, matte, matte, np.full_like(matte, 255)])).save(base / "alphas" / "rgba" / "00.png")
+    folder = base / "alphas" / "unpadded"
+    for name in sorted(os.listdir(folder)):
+        os.remove(folder / name)
+    for k in range(11):  # 0.png .. 10.png: the loaders' sort puts 10 before 2
+        trees.save(folder / f"{k}.png", trees.instance_matte(k, 11, 7))
+    (base / "images" / "exif.jpg").write_bytes(exif_jpeg(trees.rgb(2)))
+    trees.save(base / "images" / "pngjpg.jpg", trees.rgb(3), format="PNG")
+    (base / "alphas" / "stray" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    jpeg = (base / "images" / "corrupt.jpg").read_bytes()
+    (base / "images" / "corrupt.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    zero_one = (np.asarray(Image.open(base / "alphas" / "zeroone" / "00.png")) > 127).astype(np.uint8)
+    Image.fromarray(zero_one).save(base / "alphas" / "zeroone" / "00.png")
+    return root
+
+
+def codes(report) -> set[str]:
+    return {f.code for f in report.findings if f.severity != "info"}
+
+
+def test_fix_mends_what_it_can_and_leaves_out_what_it_cannot(run_cli, tmp_path):
+    src = broken_tree(tmp_path / "src")
+    before = digest(src)
+    found = codes(validate(str(src), deep_pass=True, workers=1))
+    assert {"matte.not_8bit_gray", "instances.unpadded_names", "image.exif_rotated", "file.wrong_format", "files.stray"} <= found
+    assert {"file.corrupt", "matte.tiny"} <= found
+
+    code, out, err = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "deep=true", "workers=1")
+    assert code == 0, out + err
+    assert digest(src) == before  # the source is never written
+    left = [f for f in validate(str(tmp_path / "out"), deep_pass=True, workers=1).findings if f.severity != "info"]
+    # Eleven small people in one picture: many, and small, but no fault.
+    assert all(f.code in ("instances.too_many", "matte.tiny") and "/unpadded" in f.path for f in left), left
+    said = " ".join(out.split())
+    for code_ in (
+        "matte.not_8bit_gray",
+        "instances.unpadded_names",
+        "image.exif_rotated",
+        "file.wrong_format",
+        "files.stray",
+        "file.corrupt",
+        "matte.tiny",
+    ):
+        assert code_ in said, code_
+
+    copy = tmp_path / "out" / SPLIT
+    ds = open_datasets(str(tmp_path / "out"))[0]
+    assert sorted(s.id for s in ds.samples) == sorted(set(STEMS) - {"corrupt"})  # left out, never invented
+    assert not (copy / "images" / "corrupt.jpg").exists() and not (copy / "alphas" / "stray" / ".DS_Store").exists()
+    rgba = np.asarray(Image.open(src / SPLIT / "alphas" / "rgba" / "00.png").convert("L"))
+    assert np.array_equal(np.asarray(Image.open(copy / "alphas" / "rgba" / "00.png")), rgba)  # what the loaders read
+    # Numeric order: 10.png becomes 10, not 02 (the position in the loaders' sort).
+    assert sorted(os.listdir(copy / "alphas" / "unpadded")) == [f"{k:02d}.png" for k in range(11)]
+    for k in (2, 10):
+        assert (copy / "alphas" / "unpadded" / f"{k:02d}.png").read_bytes() == (
+            src / SPLIT / "alphas" / "unpadded" / f"{k}.png"
+        ).read_bytes()
+    exif = Image.open(copy / "images" / "exif.jpg")
+    assert exif.getexif().get(0x0112) is None
+    stored = FileRef(Tree(str(src)), f"{SPLIT}/images/exif.jpg").read_rgb()
+    assert np.array_equal(FileRef(Tree(str(copy)), "images/exif.jpg").read_rgb(), stored)  # the same pixels
+    assert Image.open(copy / "images" / "pngjpg.jpg").format == "JPEG"
+    assert set(np.unique(np.asarray(Image.open(copy / "alphas" / "zeroone" / "00.png")))) <= {0, 255}
+    assert os.stat(copy / "images" / "clean.jpg").st_ino == os.stat(src / SPLIT / "images" / "clean.jpg").st_ino  # linked
+
+    lines = [json.loads(ln) for ln in (tmp_path / "out" / ".himfmt" / "fix.jsonl").read_text().splitlines()]
+    gray = next(c for c in lines if c["code"] == "matte.not_8bit_gray")
+    assert gray["src"] == gray["dst"] == f"{SPLIT}/alphas/rgba/00.png" and gray["before"] != gray["after"]
+    assert {c["src"] for c in lines if c["code"] == "file.corrupt"} >= {f"{SPLIT}/images/corrupt.jpg"}
+    assert all(c["dst"] is None for c in lines if c["code"] in ("file.corrupt", "files.stray"))
+
+    first = digest(tmp_path / "out")
+    again = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "deep=true", "workers=1")  # a rerun: nothing new
+    assert again[0] == 0, again[2]
+    assert digest(tmp_path / "out") == first
+
+
+def test_exclude_false_copies_what_cannot_be_mended_and_says_so(run_cli, tmp_path):
+    src = broken_tree(tmp_path / "src")
+    code, out, _ = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "deep=true", "exclude=false", "workers=1")
+    assert code == 1 and "file.corrupt" in out  # the copy still holds the corrupt image: not fixed, exit 1
+    assert (tmp_path / "out" / SPLIT / "images" / "corrupt.jpg").exists()
+
+
+def test_a_dry_run_lists_the_changes_and_writes_nothing(run_cli, tmp_path):
+    src = broken_tree(tmp_path / "src")
+    code, out, err = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "dry_run=true", "workers=1")
+    assert code == 0, err
+    assert "matte.not_8bit_gray" in out and "dry run" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_only_and_skip_choose_the_codes(run_cli, tmp_path):
+    src = broken_tree(tmp_path / "src")
+    code, out, _ = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "only=[matte.not_8bit_gray]", "workers=1")
+    copy = tmp_path / "out" / SPLIT
+    assert Image.open(copy / "alphas" / "rgba" / "00.png").mode == "L"
+    assert Image.open(copy / "images" / "exif.jpg").getexif().get(0x0112) == 6  # not chosen: copied as it is
+    assert code == 1  # what was not chosen is still there
+
+
+def test_fix_refuses_an_output_inside_its_source(run_cli, tmp_path):
+    src = broken_tree(tmp_path / "src")
+    code, _, err = run_cli("fix", f"root={src}", f"out={src / 'fixed'}")
+    assert code == 2 and "outside root" in err
+
+
+def test_exif_removal_keeps_the_compressed_pixels():
+    rgb = trees.rgb(5)
+    data = exif_jpeg(rgb)
+    stripped = without_exif(data, "x.jpg")
+    assert b"Exif\0\0" in data and b"Exif\0\0" not in stripped
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(stripped))), np.asarray(Image.open(io.BytesIO(data))))
+
+
+def test_explain_says_whether_fix_repairs_a_code(run_cli):
+    code, out, _ = run_cli("explain", "matte.not_8bit_gray")
+    assert code == 0 and "himfmt fix: rewritten as the 8-bit grey the loaders read" in " ".join(out.split())
+    code, out, _ = run_cli("explain", "matte.size_mismatch")
+    assert code == 0 and "himfmt fix: not repaired" in out
