@@ -266,6 +266,7 @@ class FixOptions:
     only: list[str] = field(default_factory=list)  # repair only these finding codes
     skip: list[str] = field(default_factory=list)  # leave these finding codes alone
     exclude: bool = True  # leave out samples that cannot be mended (false: copy them as they are)
+    resize_mattes: bool = False  # resize mattes, masks and trimaps of another size than their image to it
     overwrite: bool = False  # write into a non-empty out that is not a resume of this same fix
     workers: int = 0  # worker processes (0 = one per core); the output never depends on it
 

@@ -153,5 +153,60 @@ def test_exif_removal_keeps_the_compressed_pixels():
 def test_explain_says_whether_fix_repairs_a_code(run_cli):
     code, out, _ = run_cli("explain", "matte.not_8bit_gray")
     assert code == 0 and "himfmt fix: rewritten as the 8-bit grey the loaders read" in " ".join(out.split())
-    code, out, _ = run_cli("explain", "matte.size_mismatch")
+    code, out, _ = run_cli("explain", "video.too_short")
     assert code == 0 and "himfmt fix: not repaired" in out
+
+
+def test_val_tree_masks_are_binarized_made_where_missing_and_trimaps_snapped(run_cli, tmp_path):
+    src = trees.val_tree(tmp_path / "src")
+    masks = src / "masks_matched_r50_fpn_3x" / "natural"
+    soft = np.asarray(Image.open(masks / "x" / "00.png")).copy()
+    soft[soft > 0] = 200  # a soft mask: the loaders never re-binarize it
+    Image.fromarray(soft).save(masks / "x" / "00.png")
+    os.remove(masks / "y" / "01.png")  # a missing mask
+    trimap = np.full(trees.instance_matte(0, 2, 0).shape, 100, np.uint8)  # values other than 0/128/255
+    trees.save(src / "trimap" / "natural" / "x" / "00.png", trimap)
+    assert "trimap.bad_values" in codes(validate(str(src), deep_pass=True, workers=1))
+    code, out, err = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "deep=true", "workers=1")
+    said = " ".join(out.split())
+    assert code == 0, out + err
+    assert "mask.not_binary" in said and "mask.missing" in said
+    copy = tmp_path / "out" / "masks_matched_r50_fpn_3x" / "natural"
+    assert set(np.unique(np.asarray(Image.open(copy / "x" / "00.png")))) <= {0, 255}
+    assert (copy / "y" / "01.png").is_file()  # made by himfmt masks' own code
+    assert set(np.unique(np.asarray(Image.open(tmp_path / "out" / "trimap" / "natural" / "x" / "00.png")))) == {128}
+
+
+def test_a_matte_of_another_size_is_resized_only_when_asked(run_cli, tmp_path):
+    src = trees.train_tree(tmp_path / "src", SPLIT, stems=("a", "b"))
+    trees.save(src / SPLIT / "alphas" / "a" / "00.png", trees.matte(0, 20, 10))
+    code, out, _ = run_cli("fix", f"root={src}", f"out={tmp_path / 'kept'}", "workers=1")
+    assert code == 1 and "matte.size_mismatch" in out  # left for the user: a resize is a choice
+    code, out, err = run_cli("fix", f"root={src}", f"out={tmp_path / 'resized'}", "resize_mattes=true", "workers=1")
+    assert code == 0, out + err
+    image = Image.open(src / SPLIT / "images" / "a.jpg")
+    assert Image.open(tmp_path / "resized" / SPLIT / "alphas" / "a" / "00.png").size == image.size
+
+
+def test_a_straight_dvm_foreground_is_premultiplied(run_cli, tmp_path):
+    from himfmt.layouts import WriteOptions
+    from himfmt.layouts.writer import write_samples
+
+    write_samples("dvm_composed", trees.composed_samples(), tmp_path / "src", WriteOptions(png_alpha=True))
+    seq = sorted(os.listdir(tmp_path / "src" / "f"))[0]
+    for name in os.listdir(tmp_path / "src" / "f" / seq):  # the straight foreground, not premultiplied
+        k = int(name.split(".")[0])
+        trees.save(tmp_path / "src" / "f" / seq / name, trees.rgb(k), quality=95)
+    assert "dvm.fg_not_premultiplied" in codes(validate(str(tmp_path / "src"), deep_pass=True, workers=1))
+    code, out, err = run_cli("fix", f"root={tmp_path / 'src'}", f"out={tmp_path / 'out'}", "deep=true", "workers=1")
+    assert code == 0, out + err
+    assert "dvm.fg_not_premultiplied" not in codes(validate(str(tmp_path / "out"), deep_pass=True, workers=1))
+
+
+def test_the_docs_name_every_repair():
+    from pathlib import Path
+
+    from himfmt.repair.rules import RULES
+
+    page = (Path(__file__).parents[1] / "docs" / "fix.md").read_text()
+    assert [code for code in RULES if f"`{code}`" not in page] == []

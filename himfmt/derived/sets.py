@@ -167,6 +167,7 @@ def write(
             total.failed += r.failed
             for split, entry in r.files:
                 rec.write(json.dumps({"split": split, "files": [entry]}) + "\n")
+                total.files.append(entry)
             rec.flush()
             advance(1)
     return total

@@ -16,19 +16,21 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from himfmt.conversion.job import Job, Summary, convert, plan
+from himfmt.derived.sets import Spec, write
 from himfmt.errors import HimfmtError
 from himfmt.feedback import SILENT, Voice
 from himfmt.io.files import RECORD_DIR, atomic_write
 from himfmt.io.pool import worker_count
 from himfmt.layouts.base import OutFile
 from himfmt.layouts.detect import open_datasets
-from himfmt.model import Dataset, FileRef, Instance, Media, Sample, sample_files
-from himfmt.options import FixOptions
-from himfmt.repair.rules import REWRITE, RULES, FromFile, is_zero_one
+from himfmt.model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, sample_files
+from himfmt.options import MASK_PRESETS, FixOptions
+from himfmt.repair.rules import RESIZE, REWRITE, RULES, FromFile, is_zero_one, premultiplied, resized_to
 from himfmt.validation import validate
 from himfmt.validation.catalog import Finding
 from himfmt.validation.report import Report
@@ -41,7 +43,7 @@ class Change:
     """One file fix changed, renamed or left out (a line of ``<out>/.himfmt/fix.jsonl``)."""
 
     code: str
-    src: str  # relative to the dataset's source root
+    src: str | None  # relative to the dataset's source root; None: made in the copy (a synthesized mask)
     dst: str | None  # relative to its output root; None: left out of the copy
     action: str
     before: str | None = None  # sha256 of the source file
@@ -96,12 +98,14 @@ def _fix_dataset(src: Path, dst: Path, layout: str, opts: FixOptions, voice: Voi
     for f in report.findings:
         if f.code not in RULES and f.severity != "info":
             done.left[f.code] = done.left.get(f.code, 0) + 1
-    mended, changes = mend(ds, findings, opts.exclude)
+    mended, changes = mend(ds, findings, opts.exclude, opts.resize_mattes)
     mode = "copy" if ds.tree.is_archive else "hardlink"
     job = Job(str(src), str(dst), layout, mode, workers=worker_count(opts.workers), record=f"fix-{layout}")
     with voice.progress(f"writing the copy of {src.name}") as bar:
         summary = convert(job, overwrite=opts.overwrite, dry_run=opts.dry_run, progress=bar, afresh=opts.overwrite, source=mended)
     _place(changes, job, mended, dst, opts.dry_run)
+    if not opts.dry_run and not summary.failed:
+        changes += synthesize_masks(dst, layout, findings)
     done.copies.append((ds, dst, summary))
     done.changes += changes
     done.logs.setdefault(dst, []).extend(changes)
@@ -111,9 +115,10 @@ def _chosen(code: str, opts: FixOptions) -> bool:
     return (not opts.only or code in opts.only) and code not in opts.skip
 
 
-def mend(ds: Dataset, findings: list[Finding], exclude: bool) -> tuple[Dataset, list[Change]]:
+def mend(ds: Dataset, findings: list[Finding], exclude: bool, resize: bool = False) -> tuple[Dataset, list[Change]]:
     """``ds`` with every repairable picture replaced by its repair and (``exclude``) the samples that cannot
-    be mended left out; and the changes, destinations still unknown."""
+    be mended left out; and the changes, destinations still unknown. ``resize``: mattes, masks and trimaps
+    of another size than their image are resized to it."""
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         by_path.setdefault(f.path, []).append(f)
@@ -126,7 +131,7 @@ def mend(ds: Dataset, findings: list[Finding], exclude: bool) -> tuple[Dataset, 
         if why:  # a finding on one of its files, or on its folder (mattes that overlap)
             changes += [Change(why, p, None, "left out of the copy: the sample cannot be mended") for p in sorted(files)]
             continue
-        samples.append(_mended_sample(sample, by_path, changes))
+        samples.append(dataclasses.replace(sample, frames=[Mender(by_path, changes, resize).frame(f) for f in sample.frames]))
     for f in findings:
         kind = RULES[f.code].kind if f.code in RULES else None
         if kind in ("omit", "rename"):  # a renumbered folder keeps its place in a copy of the same layout
@@ -134,31 +139,72 @@ def mend(ds: Dataset, findings: list[Finding], exclude: bool) -> tuple[Dataset, 
     return dataclasses.replace(ds, samples=samples), changes
 
 
-def _mended_sample(sample: Sample, by_path: dict[str, list[Finding]], changes: list[Change]) -> Sample:
-    def mended(m: Media | None) -> Media | None:
-        return repaired(m) if isinstance(m, FileRef) else m
+@dataclass
+class Mender:
+    """Replaces the pictures of one frame that a finding's rule repairs, noting each change."""
 
-    def repaired(m: FileRef) -> Media:
-        for f in by_path.get(m.path, []) if m.frame is None else []:
+    by_path: dict[str, list[Finding]]
+    changes: list[Change]
+    resize: bool
+
+    def frame(self, f: Frame) -> Frame:
+        size = self._size(f.image)
+        fg = f.fg
+        matte = f.instances[0].matte if f.instances else None
+        if isinstance(fg, FileRef) and matte is not None and self._has(fg, "dvm.fg_not_premultiplied"):
+            fg = DerivedRef(premultiplied, (fg, matte), (False, True))
+        return dataclasses.replace(
+            f,
+            image=self.mended(f.image),
+            fg=fg,
+            trimap=self.mended(f.trimap, size, nearest=True),
+            instances=[self.instance(i, size) for i in f.instances],
+        )
+
+    def instance(self, i: Instance, size: tuple[int, int] | None) -> Instance:
+        masks = {k: self.repaired(v, size, nearest=True) if isinstance(v, FileRef) else v for k, v in i.masks.items()}
+        return dataclasses.replace(i, matte=self.mended(i.matte, size), trimap=self.mended(i.trimap, size, nearest=True), masks=masks)
+
+    def mended(self, m: Media | None, size: tuple[int, int] | None = None, nearest: bool = False) -> Media | None:
+        return self.repaired(m, size, nearest) if isinstance(m, FileRef) else m
+
+    def repaired(self, m: FileRef, size: tuple[int, int] | None = None, nearest: bool = False) -> Media:
+        for f in self.by_path.get(m.path, []) if m.frame is None else []:
             fn = REWRITE.get(f.code)
+            if RULES.get(f.code) == RESIZE and self.resize and size is not None:
+                fn = partial(resized_to, size=size, nearest=nearest)
             if fn is not None and (f.code != "matte.tiny" or is_zero_one(m)):
-                changes.append(Change(f.code, m.path, None, RULES[f.code].action))
+                self.changes.append(Change(f.code, m.path, None, RULES[f.code].action))
                 return FromFile(fn, (m,))
         return m
 
-    def instance(i: Instance) -> Instance:
-        return dataclasses.replace(
-            i,
-            matte=mended(i.matte),
-            trimap=mended(i.trimap),
-            masks={k: repaired(v) if isinstance(v, FileRef) else v for k, v in i.masks.items()},
-        )
+    def _has(self, m: FileRef, code: str) -> bool:
+        hit = any(f.code == code for f in self.by_path.get(m.path, []))
+        if hit:
+            self.changes.append(Change(code, m.path, None, RULES[code].action))
+        return hit
 
-    frames = [
-        dataclasses.replace(f, image=mended(f.image), trimap=mended(f.trimap), instances=[instance(i) for i in f.instances])
-        for f in sample.frames
-    ]
-    return dataclasses.replace(sample, frames=frames)
+    def _size(self, image: Media | None) -> tuple[int, int] | None:
+        if not self.resize or image is None:
+            return None
+        try:
+            return image.size()
+        except HimfmtError:
+            return None
+
+
+def synthesize_masks(dst: Path, layout: str, findings: list[Finding]) -> list[Change]:
+    """The guidance masks the source lacked, made in the copy by ``himfmt masks``' own code (only the
+    missing ones: a mask that is there is kept)."""
+    if not any(f.code == "mask.missing" for f in findings):
+        return []
+    copy = open_datasets(str(dst), layout=layout)[0]
+    made: list[Change] = []
+    for source in copy.mask_dirs:
+        params = MASK_PRESETS["xmem" if source == "xmem" else "detector"]
+        result = write(copy, Spec("mask", source, params, 0, params.drop_small))
+        made += [Change("mask.missing", None, rel, RULES["mask.missing"].action, None, sha) for rel, _, sha, *_ in result.files]
+    return made
 
 
 def _place(changes: list[Change], job: Job, mended: Dataset, dst: Path, dry_run: bool) -> None:

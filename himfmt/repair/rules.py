@@ -16,6 +16,7 @@ import io
 import struct
 from typing import Callable, NamedTuple
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -47,6 +48,28 @@ def as_named(data: bytes, where: str) -> np.ndarray:
     """The pixels of a file whose bytes are of another format than its name (re-encoded by the writer)."""
     arr = images.decode(data, where)
     return arr if arr.dtype == np.uint8 else (arr >> 8).astype(np.uint8)
+
+
+def snapped_trimap(data: bytes, where: str) -> np.ndarray:
+    """A trimap's values moved to the nearest of 0, 128 and 255 (a resized or JPEG-touched trimap)."""
+    arr = images.decode_gray(data, where)
+    return np.select([arr < 64, arr > 191], [np.uint8(0), np.uint8(255)], np.uint8(128)).astype(np.uint8)
+
+
+def binary_mask(data: bytes, where: str) -> np.ndarray:
+    """A guidance mask binarized at 128, as a detector's mask is (the loaders never re-binarize one)."""
+    return np.where(images.decode_gray(data, where) >= 128, np.uint8(255), np.uint8(0)).astype(np.uint8)
+
+
+def resized_to(data: bytes, where: str, size: tuple[int, int] = (0, 0), nearest: bool = False) -> np.ndarray:
+    """A matte (bilinear) or a mask or trimap (nearest: their values stay what they mean) at its image's size."""
+    arr = images.decode_gray(data, where)
+    return cv2.resize(arr, size, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR)
+
+
+def premultiplied(fg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """DVM's f/: the foreground multiplied by its alpha, rounded, in integers."""
+    return ((fg.astype(np.uint32) * alpha[:, :, None] + 127) // 255).astype(np.uint8)
 
 
 def without_exif(data: bytes, where: str) -> bytes:
@@ -104,6 +127,7 @@ class FromFile(NamedTuple):
         return ArrayRef(self._array()).read_gray()
 
 
+RESIZE = Rule("with resize_mattes=true: resized to its image (mattes bilinear; masks, trimaps nearest)", "resize")
 GRAY = Rule("rewritten as the 8-bit grey the loaders read (Pillow's convert('L'))", "rewrite")
 RULES: dict[str, Rule] = {
     "matte.not_8bit_gray": GRAY,
@@ -120,6 +144,13 @@ RULES: dict[str, Rule] = {
     "matte.empty": Rule("its sample left out of the copy (exclude=false copies it as it is)", "exclude"),
     "sample.no_instances": Rule("its sample left out of the copy (exclude=false copies it as it is)", "exclude"),
     "matte.sum_exceeds": Rule("its sample left out of the copy (exclude=false copies it as it is)", "exclude"),
+    "trimap.bad_values": Rule("values snapped to the nearest of 0, 128 and 255", "rewrite"),
+    "mask.not_binary": Rule("binarized at 128, as a detector's mask is", "rewrite"),
+    "dvm.fg_not_premultiplied": Rule("premultiplied by its alpha (a/)", "rewrite"),
+    "mask.missing": Rule("made by himfmt masks (the preset its loader expects: xmem for xmem/, else detector)", "synthesize"),
+    "matte.size_mismatch": RESIZE,
+    "mask.size_mismatch": RESIZE,
+    "trimap.size_mismatch": RESIZE,
 }
 REWRITE: dict[str, Callable[[bytes, str], np.ndarray | bytes]] = {
     "matte.not_8bit_gray": loader_gray,
@@ -128,6 +159,8 @@ REWRITE: dict[str, Callable[[bytes, str], np.ndarray | bytes]] = {
     "matte.tiny": zero_one_to_255,
     "image.exif_rotated": without_exif,
     "file.wrong_format": as_named,
+    "trimap.bad_values": snapped_trimap,
+    "mask.not_binary": binary_mask,
 }
 
 
