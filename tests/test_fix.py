@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 from PIL import Image
@@ -210,3 +214,27 @@ def test_the_docs_name_every_repair():
 
     page = (Path(__file__).parents[1] / "docs" / "fix.md").read_text()
     assert [code for code in RULES if f"`{code}`" not in page] == []
+
+
+def test_a_killed_fix_run_again_gives_the_same_copy(run_cli, tmp_path):
+    stems = tuple(f"s{i:02d}" for i in range(40))
+    src = trees.train_tree(tmp_path / "src", SPLIT, stems=stems)
+    for s in stems[::2]:  # every other sample needs a rewrite
+        m = np.asarray(Image.open(src / SPLIT / "alphas" / s / "00.png"))
+        Image.fromarray(np.dstack([m, m, m])).save(src / SPLIT / "alphas" / s / "00.png")
+    assert run_cli("fix", f"root={src}", f"out={tmp_path / 'whole'}", "workers=1")[0] == 0
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "himfmt", "fix", f"root={src}", f"out={out}", "workers=1"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    record = out / ".himfmt" / "fix-maggie_image_train.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and (not record.exists() or len(record.read_text().splitlines()) < 8):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / ".himfmt" / "fix.jsonl").exists(), "the kill must land mid-way"
+    rerun = subprocess.run(args, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert digest(out) == digest(tmp_path / "whole")
+    assert (out / ".himfmt" / "fix.jsonl").read_text() == (tmp_path / "whole" / ".himfmt" / "fix.jsonl").read_text()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
