@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 from himfmt.io import images
 from himfmt.options import FixOptions
 from himfmt.repair.job import fix
 from himfmt.repair.rules import loader_gray
 from himfmt.validation import validate
+
+from common import BENCH_DIR, best_of, peak_rss_mb, tiny_train_tree
 
 
 def broken(root: Path, n: int) -> tuple[Path, list[Path]]:

@@ -175,7 +175,7 @@ class Mender:
                 fn = partial(resized_to, size=size, nearest=nearest)
             if fn is not None and (f.code != "matte.tiny" or is_zero_one(m)):
                 self.changes.append(Change(f.code, m.path, None, RULES[f.code].action))
-                return FromFile(fn, (m,))
+                return FromFile(fn, (m,), (True,))  # type: ignore[arg-type]  # its input is read as bytes
         return m
 
     def _has(self, m: FileRef, code: str) -> bool:
@@ -212,8 +212,9 @@ def _place(changes: list[Change], job: Job, mended: Dataset, dst: Path, dry_run:
     written: dict[str, str] = {}
     for _, items in plan(job, mended).samples:
         for item in items:
-            if isinstance(item, OutFile) and isinstance(item.media, FromFile):
-                written[item.media.inputs[0].path] = item.path
+            source = item.media.inputs[0] if isinstance(item, OutFile) and isinstance(item.media, FromFile) else None
+            if isinstance(source, FileRef):
+                written[source.path] = item.path
     src_tree = mended.tree
     for c in changes:
         if c.dst is None and c.src in written:

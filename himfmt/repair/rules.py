@@ -22,7 +22,7 @@ from PIL import Image
 
 from himfmt.errors import BadInputError
 from himfmt.io import images
-from himfmt.model import ArrayRef, FileRef
+from himfmt.model import DerivedRef, FileRef
 
 
 class Rule(NamedTuple):
@@ -90,41 +90,24 @@ def without_exif(data: bytes, where: str) -> bytes:
     return b"".join(out)
 
 
-class FromFile(NamedTuple):
+class FromFile(DerivedRef):
     """A picture repaired from its file's bytes: ``fn(data, where)`` gives the pixels (the writer encodes them
-    as the output's name says) or the file's new bytes (written as they are)."""
+    as the output's name says) or the file's new bytes (written as they are). Made as
+    ``FromFile(fn, (ref,), (True,))``: a derived picture whose one input is read as bytes."""
 
-    fn: Callable[[bytes, str], np.ndarray | bytes]
-    inputs: tuple[FileRef]
-
-    @property
-    def suffix(self) -> str:
-        return ""
-
-    @property
-    def where(self) -> str:
-        return self.inputs[0].where
-
-    def size(self) -> tuple[int, int]:
-        return self.inputs[0].size()
-
-    def _value(self) -> np.ndarray | bytes:
-        ref = self.inputs[0]
-        return self.fn(ref.tree.read_image(ref.path), ref.where)
-
-    def encoded(self) -> bytes | None:
-        """The file's repaired bytes, when the repair edits bytes rather than pixels."""
-        return self._value() if self.fn is without_exif else None  # type: ignore[return-value]
-
-    def _array(self) -> np.ndarray:
+    def _compute(self) -> np.ndarray:
         value = self._value()
         return images.decode(value, self.where) if isinstance(value, bytes) else value
 
-    def read_rgb(self) -> np.ndarray:
-        return ArrayRef(self._array()).read_rgb()
+    def _value(self) -> np.ndarray | bytes:
+        ref = self.inputs[0]
+        assert isinstance(ref, FileRef)
+        return self.fn(ref.tree.read_image(ref.path), ref.where)  # type: ignore[no-any-return]
 
-    def read_gray(self) -> np.ndarray:
-        return ArrayRef(self._array()).read_gray()
+    def encoded(self) -> bytes | None:
+        """The file's repaired bytes, when the repair edits bytes rather than pixels."""
+        value = self._value() if self.fn is without_exif else None
+        return value if isinstance(value, bytes) else None
 
 
 RESIZE = Rule("with resize_mattes=true: resized to its image (mattes bilinear; masks, trimaps nearest)", "resize")
