@@ -238,3 +238,22 @@ def test_a_killed_fix_run_again_gives_the_same_copy(run_cli, tmp_path):
     assert digest(out) == digest(tmp_path / "whole")
     assert (out / ".himfmt" / "fix.jsonl").read_text() == (tmp_path / "whole" / ".himfmt" / "fix.jsonl").read_text()
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_video_tree_is_mended_frame_by_frame(run_cli, tmp_path):
+    """maggie_video: a 16-bit matte in one frame, a stray in a frame folder, a missing xmem mask."""
+    src = trees.video_tree(tmp_path / "src", "comp_easy", videos=("v0", "v1"), n_frames=8, masks=("xmem",))
+    frame = src / "comp_easy" / "pha" / "v0" / "00003"
+    wide = np.asarray(Image.open(frame / "01.png")).astype(np.uint16) * 257
+    Image.fromarray(wide).save(frame / "01.png")  # a 16-bit PNG
+    (frame / "Thumbs.db").write_bytes(b"\0" * 16)
+    os.remove(src / "comp_easy" / "xmem" / "v1" / "00005" / "00.png")
+    found = codes(validate(str(src), workers=1))
+    assert {"matte.not_8bit_gray", "files.stray", "mask.missing"} <= found, found
+    code, out, err = run_cli("fix", f"root={src}", f"out={tmp_path / 'out'}", "workers=1")
+    assert code == 0, out + err
+    assert codes(validate(str(tmp_path / "out"), deep_pass=True, workers=1)) == set()
+    copy = tmp_path / "out" / "comp_easy"
+    assert Image.open(copy / "pha" / "v0" / "00003" / "01.png").mode == "L"
+    assert not (copy / "pha" / "v0" / "00003" / "Thumbs.db").exists()
+    assert (copy / "xmem" / "v1" / "00005" / "00.png").is_file()
