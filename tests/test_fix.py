@@ -257,3 +257,19 @@ def test_a_video_tree_is_mended_frame_by_frame(run_cli, tmp_path):
     assert Image.open(copy / "pha" / "v0" / "00003" / "01.png").mode == "L"
     assert not (copy / "pha" / "v0" / "00003" / "Thumbs.db").exists()
     assert (copy / "xmem" / "v1" / "00005" / "00.png").is_file()
+
+
+def test_fix_reads_a_dataset_inside_a_zip_archive(run_cli, tmp_path):
+    import zipfile
+
+    src = broken_tree(tmp_path / "tree")
+    archive = tmp_path / "data.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in sorted(src.rglob("*")):
+            if p.is_file() and p.name != ".DS_Store":
+                z.write(p, p.relative_to(src).as_posix())
+    code, out, err = run_cli("fix", f"root={archive}", f"out={tmp_path / 'out'}", "deep=true", "workers=1")
+    assert code == 0, out + err
+    copy = tmp_path / "out" / SPLIT
+    assert Image.open(copy / "alphas" / "rgba" / "00.png").mode == "L"
+    assert not (copy / "images" / "corrupt.jpg").exists()

@@ -75,12 +75,15 @@ def fix(opts: FixOptions, voice: Voice = SILENT) -> Fixed:
     root, out = Path(opts.root).resolve(), Path(opts.out).resolve()
     if out == root or out.is_relative_to(root) or root.is_relative_to(out):
         raise HimfmtError("out= must be outside root= (fix never writes into a source, nor a source into its copy)", str(out))
-    found = open_datasets(str(root))
+    with voice.progress("validating", elapsed=True) as bar:
+        report = validate(str(root), None, opts.deep, opts.workers, bar)
+    found = open_datasets(str(root))  # a folder or an archive: paths below are relative to it, as the findings'
     if not found:
         raise HimfmtError("no dataset found", str(root))
     done = Fixed(out, opts.dry_run)
     for ds in found:
-        _fix_dataset(root / ds.path if ds.path else root, out / ds.path if ds.path else out, ds.layout, opts, voice, done)
+        findings = [f for d in report.datasets if (d.path, d.layout) == (ds.path, ds.layout) for f in d.findings]
+        _fix_dataset(ds, str(root), out / ds.path if ds.path else out, findings, opts, voice, done)
     if not opts.dry_run:
         for dst, changes in done.logs.items():
             lines = [json.dumps(dataclasses.asdict(c), sort_keys=True) for c in changes]
@@ -90,22 +93,19 @@ def fix(opts: FixOptions, voice: Voice = SILENT) -> Fixed:
     return done
 
 
-def _fix_dataset(src: Path, dst: Path, layout: str, opts: FixOptions, voice: Voice, done: Fixed) -> None:
-    with voice.progress(f"validating {src.name}", elapsed=True) as bar:
-        report = validate(str(src), layout, opts.deep, opts.workers, bar)
-    ds = open_datasets(str(src), layout=layout)[0]
-    findings = [f for f in report.findings if _chosen(f.code, opts)]
-    for f in report.findings:
+def _fix_dataset(ds: Dataset, src: str, dst: Path, report: list[Finding], opts: FixOptions, voice: Voice, done: Fixed) -> None:
+    findings = [f for f in report if _chosen(f.code, opts)]
+    for f in report:
         if f.code not in RULES and f.severity != "info":
             done.left[f.code] = done.left.get(f.code, 0) + 1
     mended, changes = mend(ds, findings, opts.exclude, opts.resize_mattes)
     mode = "copy" if ds.tree.is_archive else "hardlink"
-    job = Job(str(src), str(dst), layout, mode, workers=worker_count(opts.workers), record=f"fix-{layout}")
-    with voice.progress(f"writing the copy of {src.name}") as bar:
+    job = Job(src, str(dst), ds.layout, mode, workers=worker_count(opts.workers), record=f"fix-{ds.layout}")
+    with voice.progress(f"writing the copy of {ds.path or ds.layout}") as bar:
         summary = convert(job, overwrite=opts.overwrite, dry_run=opts.dry_run, progress=bar, afresh=opts.overwrite, source=mended)
     _place(changes, job, mended, dst, opts.dry_run)
     if not opts.dry_run and not summary.failed:
-        changes += synthesize_masks(dst, layout, findings)
+        changes += synthesize_masks(dst, ds.layout, findings)
     done.copies.append((ds, dst, summary))
     done.changes += changes
     done.logs.setdefault(dst, []).extend(changes)
