@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,8 @@ def _unreadable_alpha(work: Path) -> None:
     (src / "I-HIM50K" / "alphas" / "a").chmod(0)
     # The checkout may sit in a folder only root reads (CI's does): nobody imports a copy of the package.
     shutil.copytree(Path(himfmt.__file__).parent, work / "lib" / "himfmt")
+    for data in ("conf", "schemas"):  # shipped inside the package, kept at the top of the checkout
+        shutil.copytree(str(files(f"himfmt.{data}")), work / "lib" / "himfmt" / data, dirs_exist_ok=True)
     for p in (work / "lib").rglob("*"):
         p.chmod(0o777 if p.is_dir() else 0o666)
     (work / "lib").chmod(0o777)
