@@ -9,7 +9,7 @@ The Python API does what the commands do, with the same options::
                 image = frame.image.read_rgb()              # decoded only now
                 mattes = [i.matte.read_gray() for i in frame.instances]
 
-``validate``, ``convert``, ``synth``, ``fill``, ``masks``, ``stats`` and
+``validate``, ``convert``, ``fix``, ``synth``, ``fill``, ``masks``, ``stats`` and
 ``preview`` return what the commands print: reports, summaries, tables as
 data. Bad input raises :class:`himfmt.errors.HimfmtError` naming the path.
 """
@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from himfmt.conversion.job import Summary
     from himfmt.derived.sets import Result as DerivedResult
     from himfmt.model import Dataset
+    from himfmt.repair.job import Fixed
     from himfmt.synthesis.runner import Plan, Result
     from himfmt.validation.report import Report
 
-__all__ = ["open", "validate", "convert", "synth", "fill", "masks", "stats", "preview"]
+__all__ = ["open", "validate", "convert", "fix", "synth", "fill", "masks", "stats", "preview"]
 
 
 def open(path: str | Path, layout: str | None = None) -> list["Dataset"]:  # noqa: A001 (the package's verb)
@@ -74,6 +75,27 @@ def convert(
     from himfmt.conversion.job import convert as run
 
     return run(Job(str(src), str(dst), to, mode, frame_step, png_alpha, trimap, workers), from_layout, overwrite, dry_run, afresh=overwrite)
+
+
+def fix(
+    root: str | Path,
+    out: str | Path,
+    deep: bool = False,
+    dry_run: bool = False,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    exclude: bool = True,
+    resize_mattes: bool = False,
+    overwrite: bool = False,
+    workers: int = 1,
+) -> "Fixed":
+    """A repaired copy of every dataset under ``root`` in ``out`` (``result.changes``, ``result.report``: the
+    copy's validation). ``workers`` other than 1 starts spawned processes: a script needs the
+    ``if __name__ == "__main__":`` guard."""
+    from himfmt.options import FixOptions
+    from himfmt.repair.job import fix as run
+
+    return run(FixOptions(str(root), str(out), deep, dry_run, list(only), list(skip), exclude, resize_mattes, overwrite, workers))
 
 
 @contextmanager

@@ -273,3 +273,13 @@ def test_fix_reads_a_dataset_inside_a_zip_archive(run_cli, tmp_path):
     copy = tmp_path / "out" / SPLIT
     assert Image.open(copy / "alphas" / "rgba" / "00.png").mode == "L"
     assert not (copy / "images" / "corrupt.jpg").exists()
+
+
+def test_the_api_fixes_as_the_command_does_and_prints_nothing(tmp_path, capsys):
+    import himfmt
+
+    src = broken_tree(tmp_path / "src")
+    done = himfmt.fix(src, tmp_path / "out", deep=True)
+    assert done.report is not None and not done.report.fails("error")
+    assert {c.code for c in done.changes} >= {"matte.not_8bit_gray", "file.corrupt"}
+    assert capsys.readouterr() == ("", "")
