@@ -133,7 +133,7 @@ def torch_dataset(root: str | Path, **options: Any) -> Any:
     """A ``torch.utils.data.IterableDataset`` over :class:`Samples`: each ``DataLoader`` worker takes its
     share (``set_epoch(e)`` before each epoch reshuffles). Needs torch (``pip install torch``)."""
     try:
-        from torch.utils.data import IterableDataset, get_worker_info
+        from torch.utils.data import IterableDataset, get_worker_info  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise HimfmtError("himfmt.data.torch_dataset needs torch: pip install torch") from None
 
