@@ -19,6 +19,16 @@ def digest(root: Path) -> dict[str, str]:
     }
 
 
+def long_synth(hhm: Path, bg: Path, out: Path) -> subprocess.Popen:
+    """``himfmt synth`` of 3,000 image_him samples on two workers, started in its own process (to stop it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=3000", "workers=2", f"out={out}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def kill_and_resume(args: list[str], tmp_path: Path, total: int, kill_after: int) -> None:
     """Run once whole; run again, SIGKILL it after ``kill_after`` records, rerun: same bytes."""
     cmd = [sys.executable, "-m", "himfmt", "synth", *args, "workers=1"]

@@ -21,7 +21,7 @@ from himfmt.io.pool import parallel_map
 from himfmt.validation import validate
 
 import trees
-from helpers import dataset_config, digest
+from helpers import dataset_config, digest, long_synth
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -344,12 +344,7 @@ def test_fill_makes_again_what_was_made_from_inputs_that_changed(run_cli, demo_c
 def test_sigterm_stops_the_workers_and_keeps_what_is_complete(inputs, tmp_path):
     hhm, bg = inputs
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=3000", "workers=2", f"out={out}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = long_synth(hhm, bg, out)
     images = out / "I-HIM50K" / "images"
     deadline = time.time() + 60
 

@@ -19,6 +19,7 @@ import himfmt
 from himfmt.validation import validate
 
 import trees
+from helpers import long_synth
 
 
 def _bind(src: Path, dst: Path) -> None:
@@ -64,12 +65,7 @@ def test_an_output_swapped_for_a_link_during_the_run_stops_it(inputs, tmp_path):
     hhm, bg = inputs
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "himfmt", "synth", "recipe=image_him", f"hhm={hhm}", f"bg={bg}", "n=3000", "workers=2", f"out={out}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = long_synth(hhm, bg, out)
     images = out / "I-HIM50K" / "images"
     deadline = time.time() + 60
     while time.time() < deadline and (not images.is_dir() or len(list(images.iterdir())) < 300):

@@ -103,6 +103,7 @@ class Summary:
     replaced: int = 0  # files of a different earlier conversion removed (overwrite=true)
     dry_run: bool = False
     changes: list[str] = field(default_factory=list)  # every step that changed or dropped data, with its count
+    plan: Plan | None = None  # the whole write plan (where each output comes from)
 
     def warnings(self) -> list[str]:
         out = [f"replaced an earlier, different conversion: removed {self.replaced} of its files"] if self.replaced else []
@@ -490,7 +491,7 @@ def convert(
     resuming = any((dst / RECORD_DIR).glob(f"{family}*.jsonl")) if (dst / RECORD_DIR).is_dir() else False
     check_output_dir(dst, overwrite or resuming, [src_root])
     p = plan(job, ds)  # raises before anything is written: no route, or two outputs on one path
-    summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes)
+    summary = Summary(p.route, ds, renamed=p.renamed, dry_run=dry_run, changes=p.changes, plan=p)
     summary.failed += [
         (rel, f"{ds.tree.display(rel)}: not a regular file (a FIFO, socket or device): never read, not converted")
         for rel in ds.tree.special

@@ -20,18 +20,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from himfmt.conversion.job import Job, Summary, convert, plan
+from himfmt.conversion.job import Job, Plan, Summary, convert
 from himfmt.derived.sets import Spec, write
 from himfmt.errors import HimfmtError
 from himfmt.feedback import SILENT, Voice
 from himfmt.io.files import RECORD_DIR, atomic_write
 from himfmt.io.pool import worker_count
+from himfmt.io.records import size_and_sha256
+from himfmt.io.tree import Tree
 from himfmt.layouts.base import OutFile
 from himfmt.layouts.detect import open_datasets
 from himfmt.model import Dataset, DerivedRef, FileRef, Frame, Instance, Media, sample_files
 from himfmt.options import MASK_PRESETS, FixOptions
 from himfmt.repair.rules import RESIZE, REWRITE, RULES, FromFile, is_zero_one, premultiplied, resized_to
-from himfmt.validation import validate
+from himfmt.validation import validate, validate_datasets
 from himfmt.validation.catalog import Finding
 from himfmt.validation.report import Report
 
@@ -75,11 +77,9 @@ def fix(opts: FixOptions, voice: Voice = SILENT) -> Fixed:
     root, out = Path(opts.root).resolve(), Path(opts.out).resolve()
     if out == root or out.is_relative_to(root) or root.is_relative_to(out):
         raise HimfmtError("out= must be outside root= (fix never writes into a source, nor a source into its copy)", str(out))
-    with voice.progress("validating", elapsed=True) as bar:
-        report = validate(str(root), None, opts.deep, opts.workers, bar)
     found = open_datasets(str(root))  # a folder or an archive: paths below are relative to it, as the findings'
-    if not found:
-        raise HimfmtError("no dataset found", str(root))
+    with voice.progress("validating", elapsed=True) as bar:
+        report = validate_datasets(found[0].tree, found, opts.deep, opts.workers, bar)
     done = Fixed(out, opts.dry_run)
     for ds in found:
         findings = [f for d in report.datasets if (d.path, d.layout) == (ds.path, ds.layout) for f in d.findings]
@@ -103,7 +103,8 @@ def _fix_dataset(ds: Dataset, src: str, dst: Path, report: list[Finding], opts: 
     job = Job(src, str(dst), ds.layout, mode, workers=worker_count(opts.workers), record=f"fix-{ds.layout}")
     with voice.progress(f"writing the copy of {ds.path or ds.layout}") as bar:
         summary = convert(job, overwrite=opts.overwrite, dry_run=opts.dry_run, progress=bar, afresh=opts.overwrite, source=mended)
-    _place(changes, job, mended, dst, opts.dry_run)
+    assert summary.plan is not None
+    _place(changes, summary.plan, mended.tree, dst, opts.dry_run)
     if not opts.dry_run and not summary.failed:
         changes += synthesize_masks(dst, ds.layout, findings)
     done.copies.append((ds, dst, summary))
@@ -151,7 +152,9 @@ class Mender:
         size = self._size(f.image)
         fg = f.fg
         matte = f.instances[0].matte if f.instances else None
-        if isinstance(fg, FileRef) and matte is not None and self._has(fg, "dvm.fg_not_premultiplied"):
+        code = "dvm.fg_not_premultiplied"
+        if isinstance(fg, FileRef) and matte is not None and any(x.code == code for x in self.by_path.get(fg.path, [])):
+            self.changes.append(Change(code, fg.path, None, RULES[code].action))
             fg = DerivedRef(premultiplied, (fg, matte), (False, True))
         return dataclasses.replace(
             f,
@@ -178,12 +181,6 @@ class Mender:
                 return FromFile(fn, (m,), (True,))  # type: ignore[arg-type]  # its input is read as bytes
         return m
 
-    def _has(self, m: FileRef, code: str) -> bool:
-        hit = any(f.code == code for f in self.by_path.get(m.path, []))
-        if hit:
-            self.changes.append(Change(code, m.path, None, RULES[code].action))
-        return hit
-
     def _size(self, image: Media | None) -> tuple[int, int] | None:
         if not self.resize or image is None:
             return None
@@ -207,26 +204,24 @@ def synthesize_masks(dst: Path, layout: str, findings: list[Finding]) -> list[Ch
     return made
 
 
-def _place(changes: list[Change], job: Job, mended: Dataset, dst: Path, dry_run: bool) -> None:
-    """Fill in where each repaired file went (from the write plan), with its digests before and after."""
+def _place(changes: list[Change], planned: Plan, src_tree: Tree, dst: Path, dry_run: bool) -> None:
+    """Fill in where each repaired file went (from the conversion's write plan), with its digests before and after."""
     written: dict[str, str] = {}
-    for _, items in plan(job, mended).samples:
-        for item in items:
-            source = item.media.inputs[0] if isinstance(item, OutFile) and isinstance(item.media, FromFile) else None
+    for _, items in planned.samples:
+        for item in items:  # a repaired picture is derived from the source file it replaces
+            source = item.media.inputs[0] if isinstance(item, OutFile) and isinstance(item.media, DerivedRef) else None
             if isinstance(source, FileRef):
                 written[source.path] = item.path
-    src_tree = mended.tree
     for c in changes:
         if c.dst is None and c.src in written:
             c.dst = written[c.src]
             c.before = hashlib.sha256(src_tree.read_image(c.src)).hexdigest()
-            c.after = None if dry_run else _sha256(dst / c.dst)
+            c.after = None if dry_run else _digest(dst / c.dst)
 
 
-def _sha256(path: Path) -> str | None:
-    """The written file's digest, read in blocks (None if it is not there: a sample that failed)."""
+def _digest(path: Path) -> str | None:
+    """The written file's sha256 (None if it is not there: a sample that failed)."""
     try:
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        return size_and_sha256(str(path))[1]
     except OSError:
         return None

@@ -81,8 +81,20 @@ def validate(
         rep.findings += registry.run("structure", "tree", tree)
         report.datasets.append(rep)
         return report
+    return validate_datasets(tree, found.datasets(), deep_pass, workers, progress, shard)
+
+
+def validate_datasets(
+    tree: Tree,
+    datasets: list[Dataset],
+    deep_pass: bool = False,
+    workers: int = 0,
+    progress: Progress = no_progress,
+    shard: tuple[int, int] = (0, 1),
+) -> Report:
+    """The report of datasets already read from ``tree`` (a caller that goes on to use them reads them once)."""
+    report = Report(str(tree.root), deep=deep_pass)
     workers = worker_count(workers)
-    datasets = found.datasets()
     totals = [len(share(ds, shard)) for ds in datasets]
     for ds, total in zip(datasets, totals):
         report.datasets.append(structure(ds, progress(total, f"structure {ds.path or '.'} ({ds.layout})"), shard))
